@@ -1,0 +1,43 @@
+# The two commands a new user needs: `make run` and `make test`. Both create .venv when it is
+# missing and (re)install the project when pyproject.toml changed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint fmt load bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## start the service and every simulator on embedded defaults
+	$(BIN)/genai-demo up
+
+test: install lint  ## lint, type-check and run the whole suite
+	$(BIN)/pytest
+
+lint: install  ## ruff and mypy --strict over the three packages
+	$(BIN)/ruff check reference_service simulators contracts tests load
+	$(BIN)/ruff format --check reference_service simulators contracts tests load
+	$(BIN)/mypy reference_service simulators contracts
+
+fmt: install
+	$(BIN)/ruff check --fix reference_service simulators contracts tests load
+	$(BIN)/ruff format reference_service simulators contracts tests load
+
+load: install  ## a short headless Locust run against a running lab (make run in another shell)
+	$(BIN)/python -m load.run $(SCENARIO)
+
+bench: install  ## throughput/latency benchmarks; prints figures and the method
+	$(BIN)/genai-demo bench all
+
+clean:
+	rm -rf $(VENV) var build *.egg-info
