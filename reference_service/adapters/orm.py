@@ -1,0 +1,125 @@
+"""The database schema (SQLAlchemy 2.x declarative). Alembic migrations are the source of truth for
+the live schema; ``tests/integration/test_migrations.py`` checks that these models and the
+migrations agree, so edit both together.
+
+Inspect a running lab's database with ``sqlite3 var/genai-demo.db '.schema'``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores no offset, so add it back)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass a UTC-aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+BigIntId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    customer_ref: Mapped[str] = mapped_column(sa.String(128), index=True)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    total_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    status: Mapped[str] = mapped_column(sa.String(32), index=True)
+    status_reason: Mapped[str | None] = mapped_column(sa.String(255))
+    cancellation_reason: Mapped[str | None] = mapped_column(sa.String(255))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    items: Mapped[list[OrderItemRow]] = relationship(
+        back_populates="order",
+        cascade="all, delete-orphan",
+        order_by="OrderItemRow.position",
+        lazy="selectin",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class OrderItemRow(Base):
+    __tablename__ = "order_items"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(sa.Integer)
+    sku: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    quantity: Mapped[int] = mapped_column(sa.Integer)
+    unit_amount: Mapped[int] = mapped_column(sa.BigInteger)
+
+    order: Mapped[OrderRow] = relationship(back_populates="items")
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "dispatched_at", "dead", "next_attempt_at"),)
+
+    # integer autoincrement on both backends (SQLite only autoincrements INTEGER PRIMARY KEY); it
+    # orders the relay's work in commit order
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    event_type: Mapped[str] = mapped_column(sa.String(100))
+    aggregate_type: Mapped[str] = mapped_column(sa.String(50))
+    aggregate_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    dead: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    handled_by: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRow(Base):
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    request_fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    status_code: Mapped[int] = mapped_column(sa.Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,135 @@
+"""The composition root: Settings → adapters → handlers → message bus (one place builds everything).
+
+``bootstrap(settings)`` returns a ``Container`` holding every long-lived object of one service
+instance. Nothing is built at import time (house rule 2). Tests call it with their own settings and
+may pass fakes for any adapter. ``container.bus.describe()`` prints the routing.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from reference_service.adapters.database import Engines, create_engines, migrate
+from reference_service.adapters.event_publisher import InProcessEventPublisher
+from reference_service.adapters.outbox_store import SqlAlchemyOutboxStore
+from reference_service.adapters.system import SystemClock, UlidIdGenerator
+from reference_service.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from reference_service.config import Settings
+from reference_service.domain import commands
+from reference_service.domain.events import Event
+from reference_service.observability.health import (
+    DOWN,
+    UP,
+    CallableHealthChecker,
+    CheckResult,
+    DatabaseHealthChecker,
+    HealthRegistry,
+)
+from reference_service.observability.metrics import ServiceMetrics
+from reference_service.ports import Clock, EventPublisher, IdGenerator
+from reference_service.service_layer.handlers import events as event_handlers
+from reference_service.service_layer.handlers import orders
+from reference_service.service_layer.messagebus import MessageBus, Subscriber
+from reference_service.service_layer.outbox import OutboxRelay
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Container:
+    """Everything one service instance needs; ``close()`` releases it."""
+
+    settings: Settings
+    engines: Engines
+    write_sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
+    clock: Clock
+    ids: IdGenerator
+    publisher: EventPublisher
+    metrics: ServiceMetrics
+    health: HealthRegistry
+    bus: MessageBus = field(init=False)
+    relay: OutboxRelay = field(init=False)
+
+    def uow(self) -> SqlAlchemyUnitOfWork:
+        """A unit of work for writes (on SQLite it takes the write lock at BEGIN)."""
+        return SqlAlchemyUnitOfWork(
+            self.write_sessions,
+            self.clock,
+            on_events_committed=self.relay.notify,
+            idempotency_ttl=timedelta(hours=self.settings.idempotency_ttl_hours),
+        )
+
+    def read_uow(self) -> SqlAlchemyUnitOfWork:
+        """A unit of work for reads only; never commit through it."""
+        return SqlAlchemyUnitOfWork(self.read_sessions, self.clock)
+
+    def close(self) -> None:
+        self.relay.stop()
+        self.engines.dispose()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    publisher: EventPublisher | None = None,
+    run_migrations: bool = True,
+) -> Container:
+    """Build a ``Container`` for ``settings``; pass fakes to replace any adapter."""
+    engines = create_engines(settings.database_url)
+    if run_migrations:
+        migrate(engines.write)
+    container = Container(
+        settings=settings,
+        engines=engines,
+        write_sessions=sessionmaker(engines.write, expire_on_commit=False),
+        read_sessions=sessionmaker(engines.read, expire_on_commit=False),
+        clock=clock or SystemClock(),
+        ids=ids or UlidIdGenerator(),
+        publisher=publisher or InProcessEventPublisher(),
+        metrics=ServiceMetrics(),
+        health=HealthRegistry(settings.health_check_timeout_seconds),
+    )
+    uow_factory = container.uow
+    container.bus = MessageBus(
+        command_handlers={
+            commands.CreateOrder: functools.partial(
+                orders.create_order, uow_factory=uow_factory, clock=container.clock, ids=container.ids
+            ),
+            commands.CancelOrder: functools.partial(
+                orders.cancel_order, uow_factory=uow_factory, clock=container.clock
+            ),
+        },
+        event_subscribers={
+            Event: [
+                Subscriber(
+                    "publisher",
+                    functools.partial(event_handlers.publish_event, publisher=container.publisher),
+                )
+            ],
+        },
+    )
+    outbox_store = SqlAlchemyOutboxStore(container.write_sessions)
+    container.relay = OutboxRelay(
+        outbox_store,
+        container.bus,
+        container.clock,
+        poll_interval=settings.outbox_poll_seconds,
+        max_attempts=settings.outbox_max_attempts,
+    )
+    container.metrics.watch_outbox(outbox_store.stats)
+    container.health.register(DatabaseHealthChecker(engines.write))
+
+    def outbox_health() -> CheckResult:
+        stats = outbox_store.stats()
+        return CheckResult(DOWN if stats["dead"] else UP, stats)
+
+    container.health.register(CallableHealthChecker("outbox", outbox_health, critical=False))
+    return container

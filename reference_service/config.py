@@ -1,0 +1,167 @@
+"""Service configuration: one pydantic-settings ``Settings`` read from the environment.
+
+Variable names follow the integration design where it gives them (``STRIPE_SECRET_KEY``,
+``PAYPAL_CLIENT_ID``, ``MSK_BOOTSTRAP_SERVERS`` …) plus ``DATABASE_URL``. Every default points at the
+local lab (SQLite under ``./var/``, simulators on their default ports), so the service runs with no
+environment at all. ``load_settings()`` turns a bad value into ``SettingsError`` whose message names
+the environment variable, e.g. ``DATABASE_URL: unsupported database 'mysql'``.
+
+Print the effective settings (secrets masked) with ``genai-demo config``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class PayPalEnvironment(StrEnum):
+    SANDBOX = "sandbox"
+    LIVE = "live"
+
+
+PAYPAL_BASE_URLS = {
+    PayPalEnvironment.SANDBOX: "https://api-m.sandbox.paypal.com",
+    PayPalEnvironment.LIVE: "https://api-m.paypal.com",
+}
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or invalid; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    """All service settings. Field ``foo_bar`` is read from environment variable ``FOO_BAR``."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    # --- service -------------------------------------------------------------------------------
+    service_host: str = "127.0.0.1"
+    service_port: int = Field(8000, ge=1, le=65535)
+    #: the URL providers use to reach this service (webhooks, status callbacks)
+    service_public_url: str = "http://127.0.0.1:8000"
+    database_url: str = "sqlite:///./var/genai-demo.db"
+    log_level: LogLevel = LogLevel.INFO
+    max_request_bytes: int = Field(1_048_576, ge=1024)
+    idempotency_ttl_hours: float = Field(24.0, gt=0)
+    outbox_relay_enabled: bool = True
+    outbox_poll_seconds: float = Field(1.0, gt=0)
+    outbox_max_attempts: int = Field(10, ge=1)
+    health_check_timeout_seconds: float = Field(2.0, gt=0)
+    ratelimit_storage_uri: str = "memory://"
+
+    # --- Stripe (seed: "Stripe Integration") ----------------------------------------------------
+    stripe_api_base: str = "http://127.0.0.1:12111"
+    stripe_api_version: str = "2023-10-16"
+    stripe_secret_key: SecretStr = SecretStr("sk_test_genaidemo0000000000000000")
+    stripe_publishable_key: str = "pk_test_genaidemo0000000000000000"
+    stripe_webhook_secret: SecretStr | None = None
+
+    # --- PayPal (seed: "PayPal Integration") ----------------------------------------------------
+    paypal_environment: PayPalEnvironment = PayPalEnvironment.SANDBOX
+    #: overrides the environment's base URL; the default points at the local simulator
+    paypal_base_url: str | None = "http://127.0.0.1:12112"
+    paypal_client_id: str = "genai-demo-client"
+    paypal_client_secret: SecretStr = SecretStr("genai-demo-secret")
+    paypal_webhook_id: str | None = None
+
+    # --- Twilio (seed: "SMS Service Integration") -----------------------------------------------
+    twilio_base_url: str = "http://127.0.0.1:12113"
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: SecretStr = SecretStr("genai-demo-twilio-token")
+    twilio_from_number: str = "+15005550006"
+
+    # --- AWS: SES, SNS, S3 (moto locally) -------------------------------------------------------
+    aws_endpoint_url: str | None = "http://127.0.0.1:12115"
+    aws_region: str = "us-east-1"
+    aws_access_key_id: SecretStr = SecretStr("testing")
+    aws_secret_access_key: SecretStr = SecretStr("testing")
+    ses_sender: str = "no-reply@genai-demo.example"
+    s3_bucket: str = "genai-demo-files"
+
+    # --- logistics carrier ----------------------------------------------------------------------
+    logistics_api_base: str = "http://127.0.0.1:12114/v2"
+    logistics_api_key: SecretStr = SecretStr("EZTK_genaidemo")
+
+    # --- Kafka / MSK (seed: "Amazon MSK Integration"); unset = in-process bus ---------------------
+    msk_bootstrap_servers: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {exc}") from None
+        backend = url.get_backend_name()
+        if backend not in SUPPORTED_DATABASES:
+            raise ValueError(f"unsupported database {backend!r}; use one of {', '.join(SUPPORTED_DATABASES)}")
+        return value
+
+    @field_validator(
+        "service_public_url",
+        "stripe_api_base",
+        "paypal_base_url",
+        "twilio_base_url",
+        "aws_endpoint_url",
+        "logistics_api_base",
+    )
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("stripe_secret_key")
+    @classmethod
+    def _check_stripe_key(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("sk_test_", "sk_live_", "rk_test_", "rk_live_")):
+            raise ValueError("must be a Stripe secret key (sk_test_… or sk_live_…)")
+        return value
+
+    @property
+    def paypal_api_base(self) -> str:
+        """The PayPal base URL: ``PAYPAL_BASE_URL`` when set, else the environment's official host."""
+        return self.paypal_base_url or PAYPAL_BASE_URLS[self.paypal_environment]
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as a dict with every secret shown as ``********`` (safe to print or log)."""
+        out: dict[str, Any] = {}
+        for name, value in self:
+            if isinstance(value, SecretStr):
+                out[name.upper()] = "********"
+            else:
+                out[name.upper()] = value.value if isinstance(value, StrEnum) else value
+        return out
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read ``Settings`` from the process environment (or ``env``), naming the variable on error."""
+    try:
+        if env is not None:
+            lowered = {k.lower(): v for k, v in env.items() if k.lower() in Settings.model_fields}
+            return Settings.model_validate({**lowered, **overrides})
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            var = str(err["loc"][0]).upper() if err["loc"] else "?"
+            problems.append(f"{var}: {err['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

@@ -1,0 +1,1 @@
+"""Thin entrypoints: the Flask app, its API blueprints, webhook receivers and the CLI."""

@@ -1,0 +1,68 @@
+"""``/api/v1/admin``: operator views of the lab. ``GET /api/v1/admin/events`` lists the domain events the
+outbox relay most recently published (newest first; in-process publisher only), so a tester can see
+that a change produced its events without a Kafka consumer. Becomes admin-only once auth exists."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from flask import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from reference_service.bootstrap import Container
+from reference_service.entrypoints.api.orders import json_response
+from reference_service.entrypoints.api.spec import ApiSpec
+
+
+class RecentEventsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    type: Annotated[
+        str | None, Field(max_length=100, description="Only this event type, e.g. order.created")
+    ] = None
+
+
+class PublishedEventOut(BaseModel):
+    topic: str
+    key: str
+    event_type: str
+    event_id: str
+    payload: dict[str, Any]
+
+
+class PublishedEventListOut(BaseModel):
+    object: str
+    publisher: str
+    data: list[PublishedEventOut]
+
+
+def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
+    bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
+
+    @spec.operation(
+        bp,
+        "/events",
+        "GET",
+        operation_id="listPublishedEvents",
+        summary="Domain events recently published by the outbox relay",
+        tags=["admin"],
+        query=RecentEventsQuery,
+        responses={200: (PublishedEventListOut, "Newest first")},
+    )
+    def recent_events(query: RecentEventsQuery) -> Response:
+        recent = getattr(container.publisher, "recent", None)
+        events = recent(query.limit, query.type) if recent is not None else []
+        data = [
+            {
+                "topic": e.topic,
+                "key": e.key,
+                "event_type": e.event_type,
+                "event_id": e.event_id,
+                "payload": e.payload,
+            }
+            for e in events
+        ]
+        return json_response({"object": "list", "publisher": container.publisher.name, "data": data})
+
+    return bp

@@ -1,0 +1,163 @@
+"""``/api/v1/orders``: create (idempotent), retrieve, list (keyset pagination) and cancel.
+
+Try it::
+
+    curl -s localhost:8000/api/v1/orders -H 'Content-Type: application/json' -H 'Idempotency-Key: k1' \\
+      -d '{"customer_ref":"cus_42","currency":"USD",
+           "items":[{"sku":"TSHIRT","name":"T-shirt","quantity":2,"unit_amount":1999}]}'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from reference_service.bootstrap import Container
+from reference_service.domain import commands
+from reference_service.entrypoints.api.schemas import (
+    CancelOrderRequest,
+    CreateOrderRequest,
+    ListOrdersQuery,
+    OrderListOut,
+    OrderOut,
+)
+from reference_service.entrypoints.api.spec import ApiSpec, HeaderParam
+from reference_service.entrypoints.errors import FieldError, Problem
+from reference_service.service_layer.errors import NotFound
+
+IDEMPOTENCY_HEADER = HeaderParam(
+    "Idempotency-Key",
+    "Retry-safe key (1-255 printable ASCII characters). The first result is replayed for the same key "
+    "and body; "
+    "a different body with the same key is rejected.",
+    max_length=255,
+)
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    resp = Response(json.dumps(body), status=status, mimetype="application/json")
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def idempotency_key() -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER.name)
+    if key is None:
+        return None
+    if not _KEY.match(key):
+        raise Problem(
+            "malformed-request",
+            "Idempotency-Key must be 1-255 printable ASCII characters.",
+            [FieldError("Idempotency-Key", "1-255 printable ASCII characters", "invalid")],
+        )
+    return key
+
+
+def fingerprint(model: CreateOrderRequest) -> str:
+    canonical = json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
+    bp = Blueprint("orders", __name__, url_prefix="/api/v1")
+    tags = ["orders"]
+
+    @spec.operation(
+        bp,
+        "/orders",
+        "POST",
+        operation_id="createOrder",
+        summary="Create an order",
+        tags=tags,
+        body=CreateOrderRequest,
+        headers=[IDEMPOTENCY_HEADER],
+        responses={
+            201: (
+                OrderOut,
+                "Created; a replay with the same Idempotency-Key and body returns the first "
+                "result again with `Idempotent-Replayed: true`",
+            )
+        },
+        response_headers={
+            201: {
+                "Location": "The order's URL",
+                "Idempotent-Replayed": "`true` when this is a replay of an earlier create",
+            }
+        },
+    )
+    def create_order(body: CreateOrderRequest) -> Response:
+        key = idempotency_key()
+        result = container.bus.handle(
+            commands.CreateOrder(
+                customer_ref=body.customer_ref,
+                currency=body.currency,
+                items=tuple(
+                    commands.LineItemSpec(i.sku, i.name, i.quantity, i.unit_amount) for i in body.items
+                ),
+                metadata=dict(body.metadata),
+                idempotency_key=key,
+                request_fingerprint=fingerprint(body) if key else None,
+            )
+        )
+        headers = {"Location": f"/api/v1/orders/{result.body['id']}"}
+        if result.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return json_response(result.body, result.status, headers)
+
+    @spec.operation(
+        bp,
+        "/orders/<order_id>",
+        "GET",
+        operation_id="getOrder",
+        summary="Retrieve an order",
+        tags=tags,
+        responses={200: (OrderOut, "The order")},
+    )
+    def get_order(order_id: str) -> Response:
+        with container.read_uow() as uow:
+            order = uow.orders.get(order_id)
+            if order is None:
+                raise NotFound("order", order_id)
+            return json_response(order.to_dict())
+
+    @spec.operation(
+        bp,
+        "/orders",
+        "GET",
+        operation_id="listOrders",
+        summary="List orders, newest first",
+        tags=tags,
+        query=ListOrdersQuery,
+        responses={200: (OrderListOut, "One page of orders")},
+    )
+    def list_orders(query: ListOrdersQuery) -> Response:
+        with container.read_uow() as uow:
+            page = uow.orders.list(query.limit, query.starting_after, query.status, query.customer_ref)
+            data = [o.to_dict() for o in page.items]
+        next_cursor = data[-1]["id"] if page.has_more and data else None
+        return json_response(
+            {"object": "list", "data": data, "has_more": page.has_more, "next_cursor": next_cursor}
+        )
+
+    @spec.operation(
+        bp,
+        "/orders/<order_id>/cancel",
+        "POST",
+        operation_id="cancelOrder",
+        summary="Cancel an order",
+        tags=tags,
+        body=CancelOrderRequest,
+        body_required=False,
+        responses={200: (OrderOut, "The cancelled order")},
+    )
+    def cancel_order(order_id: str, body: CancelOrderRequest) -> Response:
+        result = container.bus.handle(commands.CancelOrder(order_id=order_id, reason=body.reason))
+        return json_response(result.body, result.status)
+
+    return bp

@@ -1,0 +1,287 @@
+"""Route registration, strict request parsing and the OpenAPI 3.1 document, from pydantic models.
+
+``ApiSpec.operation`` registers a Flask view and records its contract. The view receives the parsed
+``body`` and ``query`` models; parsing errors become problem+json (415, 400, 413 or 422, each naming
+the field), so a view never sees bad input. ``ApiSpec.openapi()`` renders every recorded operation, so
+``GET /openapi.json`` always describes exactly the routes that exist.
+
+Written here rather than taken from flask-openapi3/spectree because those render their own error
+bodies; every error here must be this service's problem+json with field names.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from flask import Blueprint, request
+from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import models_json_schema
+
+from reference_service.entrypoints.errors import FieldError, Problem
+
+_RULE_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+
+
+@dataclass(frozen=True)
+class HeaderParam:
+    name: str
+    description: str
+    required: bool = False
+    max_length: int | None = None
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    tags: list[str]
+    body: type[BaseModel] | None
+    body_required: bool
+    query: type[BaseModel] | None
+    responses: dict[int, tuple[type[BaseModel] | None, str]]
+    headers: Sequence[HeaderParam] = field(default_factory=tuple)
+    response_headers: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def openapi_path(self) -> str:
+        return _RULE_PARAM.sub(r"{\1}", self.path)
+
+    @property
+    def path_params(self) -> list[str]:
+        return _RULE_PARAM.findall(self.path)
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """pydantic ``loc`` → ``items[0].quantity``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def validation_problem(exc: ValidationError, where: str) -> Problem:
+    errors: list[FieldError] = []
+    for err in exc.errors(include_url=False):
+        name = field_path(err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = f"unknown field {name!r}"
+        elif err["type"] == "missing":
+            message = f"{name!r} is required"
+        errors.append(FieldError(name or where, message, err["type"]))
+    names = ", ".join(sorted({e.field for e in errors}))
+    return Problem("validation-error", f"Invalid {where}: {names}.", errors)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json_body(model: type[BaseModel], required: bool) -> BaseModel:
+    """Parse and validate the request body as ``model``; raise ``Problem`` on any defect."""
+    raw = request.get_data(cache=True)  # raises RequestEntityTooLarge over MAX_CONTENT_LENGTH
+    if not raw.strip():
+        if required:
+            raise Problem(
+                "validation-error",
+                "A JSON request body is required.",
+                [FieldError("body", "a JSON object is required", "missing")],
+            )
+        return model()
+    mimetype = request.mimetype or ""
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise Problem(
+            "unsupported-media-type",
+            f"Content-Type must be application/json, got {request.content_type or 'none'}.",
+        )
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise Problem(
+            "malformed-request", "The body is not UTF-8.", [FieldError("body", "not UTF-8", "encoding")]
+        ) from None
+    except ValueError as exc:
+        raise Problem(
+            "malformed-request",
+            f"The body is not valid JSON: {exc}.",
+            [FieldError("body", str(exc), "json_invalid")],
+        ) from None
+    if not isinstance(data, dict):
+        raise Problem(
+            "validation-error",
+            "The body must be a JSON object.",
+            [FieldError("body", f"expected an object, got {type(data).__name__}", "object_type")],
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_problem(exc, "request body") from None
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    """Validate the query string as ``model``; repeated parameters and unknown ones are errors."""
+    data: dict[str, str] = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        if len(values) > 1:
+            raise Problem(
+                "validation-error",
+                f"Query parameter {key!r} is repeated.",
+                [FieldError(key, "give this parameter once", "repeated")],
+            )
+        data[key] = values[0]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_problem(exc, "query string") from None
+
+
+class ApiSpec:
+    def __init__(self, title: str, version: str, description: str) -> None:
+        self.title = title
+        self.version = version
+        self.description = description
+        self.operations: list[Operation] = []
+        self.extra_schemas: list[type[BaseModel]] = []
+
+    def operation(
+        self,
+        blueprint: Blueprint,
+        rule: str,
+        method: str,
+        *,
+        operation_id: str,
+        summary: str,
+        tags: list[str],
+        responses: dict[int, tuple[type[BaseModel] | None, str]],
+        body: type[BaseModel] | None = None,
+        body_required: bool = True,
+        query: type[BaseModel] | None = None,
+        headers: Sequence[HeaderParam] = (),
+        response_headers: dict[int, dict[str, str]] | None = None,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register ``rule`` on ``blueprint`` and record it for the OpenAPI document."""
+        prefix = blueprint.url_prefix or ""
+        op = Operation(
+            method.upper(),
+            prefix + rule,
+            operation_id,
+            summary,
+            tags,
+            body,
+            body_required,
+            query,
+            responses,
+            headers,
+            response_headers or {},
+        )
+        self.operations.append(op)
+
+        def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(fn)
+            def view(**path_params: Any) -> Any:
+                kwargs: dict[str, Any] = dict(path_params)
+                if query is not None:
+                    kwargs["query"] = parse_query(query)
+                if body is not None:
+                    kwargs["body"] = parse_json_body(body, body_required)
+                return fn(**kwargs)
+
+            blueprint.add_url_rule(rule, endpoint=operation_id, view_func=view, methods=[op.method])
+            return view
+
+        return decorator
+
+    def openapi(self, problem_model: type[BaseModel]) -> dict[str, Any]:
+        """The OpenAPI 3.1 document for every registered operation."""
+        models: set[type[BaseModel]] = {problem_model, *self.extra_schemas}
+        for op in self.operations:
+            if op.body is not None:
+                models.add(op.body)
+            models.update(m for m, _ in op.responses.values() if m is not None)
+        keyed: list[tuple[type[BaseModel], Literal["validation"]]] = [
+            (m, "validation") for m in sorted(models, key=lambda m: m.__name__)
+        ]
+        refs, top = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
+        schemas: dict[str, Any] = dict(top.get("$defs", {}))
+
+        def ref(model: type[BaseModel]) -> dict[str, Any]:
+            return refs[(model, "validation")]
+
+        paths: dict[str, Any] = {}
+        for op in self.operations:
+            params: list[dict[str, Any]] = [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                for p in op.path_params
+            ]
+            for h in op.headers:
+                schema: dict[str, Any] = {"type": "string"}
+                if h.max_length:
+                    schema["maxLength"] = h.max_length
+                params.append(
+                    {
+                        "name": h.name,
+                        "in": "header",
+                        "required": h.required,
+                        "description": h.description,
+                        "schema": schema,
+                    }
+                )
+            if op.query is not None:
+                qschema = op.query.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(qschema.pop("$defs", {}))
+                required = set(qschema.get("required", []))
+                for name, prop in qschema.get("properties", {}).items():
+                    params.append(
+                        {
+                            "name": name,
+                            "in": "query",
+                            "required": name in required,
+                            "description": prop.get("description", ""),
+                            "schema": prop,
+                        }
+                    )
+            responses: dict[str, Any] = {}
+            for status, (model, desc) in sorted(op.responses.items()):
+                entry: dict[str, Any] = {"description": desc}
+                if model is not None:
+                    entry["content"] = {"application/json": {"schema": ref(model)}}
+                if status in op.response_headers:
+                    entry["headers"] = {
+                        k: {"description": v, "schema": {"type": "string"}}
+                        for k, v in op.response_headers[status].items()
+                    }
+                responses[str(status)] = entry
+            responses["default"] = {
+                "description": "An error, as RFC 9457 problem+json (see /problems).",
+                "content": {"application/problem+json": {"schema": ref(problem_model)}},
+            }
+            operation: dict[str, Any] = {
+                "operationId": op.operation_id,
+                "summary": op.summary,
+                "tags": op.tags,
+                "parameters": params,
+                "responses": responses,
+            }
+            if op.body is not None:
+                operation["requestBody"] = {
+                    "required": op.body_required,
+                    "content": {"application/json": {"schema": ref(op.body)}},
+                }
+            paths.setdefault(op.openapi_path, {})[op.method.lower()] = operation
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": self.title, "version": self.version, "description": self.description},
+            "paths": paths,
+            "components": {"schemas": schemas},
+        }

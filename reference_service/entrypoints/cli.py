@@ -1,0 +1,163 @@
+"""The ``genai-demo`` command: ``up`` (the whole lab), ``service``, ``sim``, ``db``, ``config``, ``bench``.
+
+Run ``genai-demo --help`` (and ``--help`` on any subcommand) for options.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reference_service.config import Settings, SettingsError, load_settings
+
+
+def _settings_or_exit(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """genai-demo: the integration lab (reference service, provider simulators, harness)."""
+
+
+@cli.command()
+@click.option("--host", default=None, help="Bind address (default SERVICE_HOST or 127.0.0.1).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="Port (default SERVICE_PORT or 8000)."
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    default=32,
+    show_default=True,
+    help="Worker threads serving requests.",
+)
+def service(host: str | None, port: int | None, threads: int) -> None:
+    """Run the reference service alone (granian, one worker process)."""
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    from reference_service.adapters.database import create_engines, migrate
+    from reference_service.observability.logging import configure_logging
+
+    if host:
+        os.environ["SERVICE_HOST"] = host
+    if port:
+        os.environ["SERVICE_PORT"] = str(port)
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level.value)
+    engines = create_engines(settings.database_url)
+    try:
+        migrate(engines.write)
+    finally:
+        engines.dispose()
+    click.echo(
+        f"reference service on http://{settings.service_host}:{settings.service_port} "
+        f"(docs /docs, health /health, metrics /metrics)"
+    )
+    Server(
+        "reference_service.entrypoints.wsgi:app_factory",
+        address=settings.service_host,
+        port=settings.service_port,
+        interface=Interfaces.WSGI,
+        workers=1,
+        blocking_threads=threads,
+        factory=True,
+        log_access=False,
+    ).serve()
+
+
+@cli.command()
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="Service port (default SERVICE_PORT or 8000)."
+)
+@click.option(
+    "--var-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var"),
+    show_default=True,
+    help="Where logs and the SQLite database live.",
+)
+@click.option(
+    "--ready-timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for each part's health check.",
+)
+def up(port: int | None, var_dir: Path, ready_timeout: float) -> None:
+    """Start the service and every simulator, wire webhooks, print URLs and secrets; Ctrl-C stops all."""
+    from reference_service.entrypoints.lab import Lab, LabError
+    from simulators.registry import PROVIDERS
+
+    settings = _settings_or_exit()
+    lab = Lab(
+        settings,
+        var_dir=var_dir,
+        service_port=port or settings.service_port,
+        providers=PROVIDERS,
+        ready_timeout=ready_timeout,
+        echo=click.echo,
+    )
+    lab.install_signal_handlers()
+    code = 1
+    try:
+        ready = lab.start()
+        click.echo(lab.table(ready))
+        code = lab.wait()
+    except LabError as exc:
+        click.echo(f"error: {exc}", err=True)
+    finally:
+        click.echo("stopping…")
+        lab.stop()
+        click.echo("stopped.")
+    sys.exit(code)
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply Alembic migrations to DATABASE_URL."""
+    from reference_service.adapters.database import create_engines, migrate
+
+    settings = _settings_or_exit()
+    engines = create_engines(settings.database_url)
+    try:
+        migrate(engines.write, revision)
+    finally:
+        engines.dispose()
+    click.echo(f"database at {revision}: {settings.database_url}")
+
+
+@cli.command()
+def config() -> None:
+    """Print the effective settings as JSON (secrets masked)."""
+    click.echo(json.dumps(_settings_or_exit().masked(), indent=2, default=str))
+
+
+def _attach_optional_commands() -> None:
+    from simulators.cli import sim
+
+    cli.add_command(sim)
+
+
+def main() -> None:
+    _attach_optional_commands()
+    cli()
+
+
+if __name__ == "__main__":
+    main()

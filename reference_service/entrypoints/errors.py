@@ -1,0 +1,239 @@
+"""problem+json (RFC 9457): the one way the service reports an error.
+
+Every error, whether raised by pydantic, the domain, the service layer, an adapter or Werkzeug, is
+rendered by ``render_problem`` as ``application/problem+json`` with a stable ``type``. The types are
+listed in ``PROBLEM_TYPES``; each is a relative URI (``/problems/validation-error``) that the service
+itself serves, so ``curl localhost:8000/problems/validation-error`` explains it. 4xx problems about
+the request name the bad field in ``errors[].field`` (dotted path) and ``errors[].pointer`` (JSON
+Pointer). A 500 never shows internals: its ``detail`` is generic and the log line carries the
+traceback under the same ``request_id``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+
+from reference_service.domain.errors import IllegalTransition, InvalidOrder
+from reference_service.service_layer import errors as svc
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    slug: str
+    status: int
+    title: str
+    description: str
+
+
+PROBLEM_TYPES: dict[str, ProblemType] = {
+    p.slug: p
+    for p in (
+        ProblemType(
+            "validation-error",
+            422,
+            "Request validation failed",
+            "The body or query string is well-formed but breaks the schema; `errors` names each bad field.",
+        ),
+        ProblemType(
+            "malformed-request",
+            400,
+            "Malformed request",
+            "The body is not valid JSON, or a header has an invalid value; `errors` says which.",
+        ),
+        ProblemType(
+            "unsupported-media-type",
+            415,
+            "Unsupported media type",
+            "Send request bodies as `Content-Type: application/json`.",
+        ),
+        ProblemType(
+            "payload-too-large",
+            413,
+            "Request body too large",
+            "The body exceeds the configured limit (`MAX_REQUEST_BYTES`).",
+        ),
+        ProblemType("not-found", 404, "Not found", "No route, or no resource with that id."),
+        ProblemType(
+            "method-not-allowed", 405, "Method not allowed", "The route exists; see the `Allow` header."
+        ),
+        ProblemType(
+            "invalid-state-transition",
+            409,
+            "Invalid state transition",
+            "The resource's status machine does not allow this change from its current status.",
+        ),
+        ProblemType(
+            "concurrent-modification",
+            409,
+            "Concurrent modification",
+            "Another request changed the resource at the same time; retry.",
+        ),
+        ProblemType(
+            "idempotency-key-reused",
+            422,
+            "Idempotency-Key reused",
+            "The Idempotency-Key was first used with a different request body.",
+        ),
+        ProblemType("invalid-order", 422, "Invalid order", "The order breaks a business rule."),
+        ProblemType(
+            "provider-error",
+            502,
+            "Provider error",
+            "An external provider failed; `code` is the service's stable code and `retryable` says "
+            "whether trying again may help.",
+        ),
+        ProblemType("rate-limited", 429, "Too many requests", "Slow down; see the `Retry-After` header."),
+        ProblemType(
+            "internal-error",
+            500,
+            "Internal server error",
+            "An unexpected error; quote the `request_id` when reporting it.",
+        ),
+        ProblemType("http-error", 400, "HTTP error", "A protocol-level error reported by the web server."),
+    )
+}
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+    code: str
+    pointer: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "field": self.field,
+            "pointer": self.pointer or _pointer(self.field),
+            "message": self.message,
+            "code": self.code,
+        }
+
+
+def _pointer(dotted: str) -> str:
+    parts: list[str] = []
+    for chunk in dotted.replace("]", "").replace("[", ".").split("."):
+        if chunk:
+            parts.append(chunk.replace("~", "~0").replace("/", "~1"))
+    return "/" + "/".join(parts) if parts else ""
+
+
+@dataclass
+class Problem(Exception):
+    """Raise anywhere in an entrypoint to answer with a problem document."""
+
+    slug: str
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.slug}: {self.detail}"
+
+
+def render_problem(problem: Problem) -> Response:
+    ptype = PROBLEM_TYPES[problem.slug]
+    status = problem.status or ptype.status
+    body: dict[str, Any] = {
+        "type": f"/problems/{ptype.slug}",
+        "title": ptype.title,
+        "status": status,
+        "detail": problem.detail,
+        "instance": request.path,
+        "request_id": getattr(g, "request_id", None),
+    }
+    if problem.errors:
+        body["errors"] = [e.to_dict() for e in problem.errors]
+    body.update(problem.extra)
+    resp = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for k, v in problem.headers.items():
+        resp.headers[k] = v
+    return resp
+
+
+def to_problem(exc: BaseException) -> Problem:
+    """Translate any exception into a ``Problem`` (the one mapping table of the service)."""
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, svc.NotFound):
+        return Problem(
+            "not-found", str(exc), extra={"resource": exc.resource, "resource_id": exc.resource_id}
+        )
+    if isinstance(exc, IllegalTransition):
+        return Problem(
+            "invalid-state-transition",
+            str(exc),
+            extra={"current_status": exc.current, "requested_status": exc.target},
+        )
+    if isinstance(exc, InvalidOrder):
+        errors = [FieldError(exc.field, str(exc), "invalid")] if exc.field else []
+        return Problem("invalid-order", str(exc), errors)
+    if isinstance(exc, svc.IdempotencyKeyReused):
+        return Problem(
+            "idempotency-key-reused", str(exc), [FieldError("Idempotency-Key", str(exc), "reused")]
+        )
+    if isinstance(exc, svc.ConcurrencyConflict):
+        return Problem("concurrent-modification", str(exc))
+    if isinstance(exc, svc.ProviderError):
+        return Problem(
+            "provider-error",
+            exc.message,
+            status=exc.status,
+            extra={"code": exc.code, "provider": exc.provider, "retryable": exc.retryable},
+        )
+    if isinstance(exc, RequestEntityTooLarge):
+        return Problem("payload-too-large", "The request body exceeds the size limit.")
+    if isinstance(exc, MethodNotAllowed):
+        allowed = sorted(exc.valid_methods or [])
+        return Problem(
+            "method-not-allowed",
+            f"{request.method} is not allowed here; use {', '.join(allowed)}.",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    if isinstance(exc, NotFound):
+        return Problem("not-found", f"No route for {request.method} {request.path}.")
+    if isinstance(exc, HTTPException):
+        code = exc.code or 500
+        if code == 429:
+            return Problem("rate-limited", exc.description or "Too many requests.")
+        return Problem("http-error", exc.description or exc.name, status=code)
+    return Problem("internal-error", "An unexpected error occurred.")
+
+
+def install_error_handlers(app: Flask) -> None:
+    """Register the single handler that renders every error as problem+json."""
+
+    @app.errorhandler(Exception)
+    def _handle(exc: Exception) -> Response:
+        problem = to_problem(exc)
+        if problem.slug == "internal-error":
+            logger.exception("unhandled error on %s %s", request.method, request.url_rule or "<unmatched>")
+        return render_problem(problem)
+
+    @app.get("/problems")
+    def _problem_index() -> Response:
+        return Response(
+            json.dumps([_type_doc(p) for p in PROBLEM_TYPES.values()]), mimetype="application/json"
+        )
+
+    @app.get("/problems/<slug>")
+    def _problem_doc(slug: str) -> Response:
+        if slug not in PROBLEM_TYPES:
+            raise Problem("not-found", f"No problem type {slug!r}.")
+        return Response(json.dumps(_type_doc(PROBLEM_TYPES[slug])), mimetype="application/json")
+
+
+def _type_doc(p: ProblemType) -> dict[str, Any]:
+    return {"type": f"/problems/{p.slug}", "title": p.title, "status": p.status, "description": p.description}

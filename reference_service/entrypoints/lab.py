@@ -1,0 +1,279 @@
+"""``genai-demo up``: start every simulator and the service, wire them, print where everything is.
+
+Each part runs as its own process group (``genai-demo sim <provider>`` / ``genai-demo service``) with
+its output in ``var/log/<part>.log``. The launcher waits for each health check, runs each provider's
+``wire`` hook (which registers the service's webhook URL on the simulator, as a user would in the
+provider's dashboard, and returns settings such as ``STRIPE_WEBHOOK_SECRET``), then starts the service
+with those settings. On SIGINT or SIGTERM it stops the service, then the simulators: SIGTERM to each
+process group, SIGKILL after a grace period, so nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+import requests
+
+from reference_service.config import Settings
+
+
+class LabError(RuntimeError):
+    """The lab could not start; the message says which part and why."""
+
+
+@dataclass
+class Part:
+    name: str
+    argv: list[str]
+    port: int
+    health_path: str
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    control_path: str = ""
+    proc: subprocess.Popen[bytes] | None = None
+    log_file: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _resolve(path: str) -> Callable[..., Any]:
+    module, _, attr = path.partition(":")
+    fn: Callable[..., Any] = getattr(importlib.import_module(module), attr)
+    return fn
+
+
+def cli_argv(*args: str) -> list[str]:
+    """argv that runs ``genai-demo <args>`` with this interpreter (works without the script on PATH)."""
+    return [sys.executable, "-m", "reference_service.entrypoints.cli", *args]
+
+
+class Lab:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        var_dir: Path,
+        service_port: int,
+        providers: Mapping[str, Any],
+        ready_timeout: float = 60.0,
+        echo: Callable[[str], None] = print,
+    ) -> None:
+        self.settings = settings
+        self.var_dir = var_dir
+        self.service_port = service_port
+        self.providers = providers
+        self.ready_timeout = ready_timeout
+        self.echo = echo
+        self.parts: list[Part] = []
+        self.secrets: dict[str, str] = {}
+        self.service_env: dict[str, str] = {}
+        self._stop = threading.Event()
+
+    # -- start ---------------------------------------------------------------------------------
+    def start(self) -> float:
+        """Start everything; return seconds until all parts were healthy. Raises ``LabError``."""
+        started = time.perf_counter()
+        log_dir = self.var_dir / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        base_env = dict(os.environ)
+        base_env.update(self._credential_env())
+        wanted = [(name, spec) for name, spec in self.providers.items()]
+        ports = [self.service_port] + [spec.default_port for _, spec in wanted]
+        busy = [p for p in ports if not port_free(p)]
+        if busy:
+            raise LabError(
+                f"port(s) {', '.join(map(str, busy))} already in use; is another lab running? "
+                "Stop it, or free the ports."
+            )
+        sims = [
+            Part(
+                name,
+                cli_argv("sim", name, "--port", str(spec.default_port)),
+                spec.default_port,
+                "/_sim/health",
+                log_dir / f"{name}.log",
+                dict(base_env),
+                "/_sim/",
+            )
+            for name, spec in wanted
+        ]
+        for part in sims:
+            self._spawn(part)
+        for part in sims:
+            self._wait_healthy(part)
+        service_url = f"http://127.0.0.1:{self.service_port}"
+        service_env = dict(base_env)
+        service_env["SERVICE_PORT"] = str(self.service_port)
+        service_env.setdefault("SERVICE_PUBLIC_URL", service_url)
+        for (name, spec), part in zip(wanted, sims, strict=True):
+            if spec.wire:
+                extra = _resolve(spec.wire)(part.url, service_env["SERVICE_PUBLIC_URL"], service_env)
+                service_env.update(extra)
+                self.secrets.update(extra)
+                self.echo(f"wired {name}: {', '.join(sorted(extra)) or 'nothing to set'}")
+        service = Part(
+            "service",
+            cli_argv("service", "--port", str(self.service_port)),
+            self.service_port,
+            "/health",
+            log_dir / "service.log",
+            service_env,
+            "/docs",
+        )
+        self.service_env = service_env
+        self._spawn(service)
+        self._wait_healthy(service)
+        return time.perf_counter() - started
+
+    def _credential_env(self) -> dict[str, str]:
+        """The credentials the service will use, given to the simulators so they accept them."""
+        s = self.settings
+        env = {
+            "STRIPE_SECRET_KEY": s.stripe_secret_key.get_secret_value(),
+            "STRIPE_PUBLISHABLE_KEY": s.stripe_publishable_key,
+            "PAYPAL_CLIENT_ID": s.paypal_client_id,
+            "PAYPAL_CLIENT_SECRET": s.paypal_client_secret.get_secret_value(),
+            "TWILIO_ACCOUNT_SID": s.twilio_account_sid,
+            "TWILIO_AUTH_TOKEN": s.twilio_auth_token.get_secret_value(),
+            "LOGISTICS_API_KEY": s.logistics_api_key.get_secret_value(),
+        }
+        self.secrets.update(env)
+        return env
+
+    def _spawn(self, part: Part) -> None:
+        part.log_file = part.log_path.open("ab")
+        part.proc = subprocess.Popen(  # own session: Ctrl-C reaches the launcher, which stops the group
+            part.argv, env=part.env, stdout=part.log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.parts.append(part)
+
+    def _wait_healthy(self, part: Part) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        url = part.url + part.health_path
+        while time.monotonic() < deadline:
+            if self._stop.is_set():
+                raise LabError("interrupted while starting")
+            assert part.proc is not None
+            if part.proc.poll() is not None:
+                raise LabError(
+                    f"{part.name} exited with status {part.proc.returncode} while starting; "
+                    f"last lines of {part.log_path}:\n{_tail(part.log_path)}"
+                )
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(url, timeout=1).status_code == 200:
+                    return
+            time.sleep(0.05)
+        raise LabError(
+            f"{part.name} did not answer {url} within {self.ready_timeout:g}s; "
+            f"last lines of {part.log_path}:\n{_tail(part.log_path)}"
+        )
+
+    # -- run -----------------------------------------------------------------------------------
+    def table(self, ready_seconds: float) -> str:
+        rows = [("part", "url", "health", "control / docs", "log")]
+        for part in [p for p in self.parts if p.name == "service"] + [
+            p for p in self.parts if p.name != "service"
+        ]:
+            rows.append(
+                (
+                    part.name,
+                    part.url,
+                    part.url + part.health_path,
+                    part.url + part.control_path,
+                    str(part.log_path),
+                )
+            )
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = [f"genai-demo lab is up in {ready_seconds:.2f}s", ""]
+        for n, row in enumerate(rows):
+            lines.append("  " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+            if n == 0:
+                lines.append("  " + "  ".join("-" * w for w in widths))
+        lines += ["", "  keys and secrets (local test values; the simulators accept exactly these):"]
+        width = max((len(k) for k in self.secrets), default=0)
+        for key in sorted(self.secrets):
+            lines.append(f"    {key.ljust(width)}  {self.secrets[key]}")
+        lines += [
+            "",
+            f"  database: {self.settings.database_url}",
+            f"  try:     curl -s http://127.0.0.1:{self.service_port}/health",
+            "  Ctrl-C stops everything.",
+        ]
+        return "\n".join(lines)
+
+    def wait(self) -> int:
+        """Block until SIGINT/SIGTERM (returns 0) or until a part dies (returns 1)."""
+        while not self._stop.wait(0.5):
+            for part in self.parts:
+                assert part.proc is not None
+                if part.proc.poll() is not None:
+                    self.echo(
+                        f"{part.name} exited unexpectedly (status {part.proc.returncode}); "
+                        f"last lines of {part.log_path}:\n{_tail(part.log_path)}"
+                    )
+                    return 1
+        return 0
+
+    def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
+        self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGINT, self.request_stop)
+        signal.signal(signal.SIGTERM, self.request_stop)
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop the service first, then the simulators; SIGKILL whatever outlives ``grace``."""
+        ordered = [p for p in self.parts if p.name == "service"] + [
+            p for p in self.parts if p.name != "service"
+        ]
+        for part in ordered:
+            if part.proc is not None and part.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(part.proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for part in ordered:
+            if part.proc is None:
+                continue
+            try:
+                part.proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            # the group may hold server workers even after the leader exited
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(part.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                part.proc.wait(2)
+            if part.log_file is not None:
+                part.log_file.close()

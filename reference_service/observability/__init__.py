@@ -1,0 +1,1 @@
+"""Metrics (/metrics), health checks (/health), JSON logging and Prometheus alert rules."""

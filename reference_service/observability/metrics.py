@@ -1,0 +1,77 @@
+"""Prometheus metrics for the service, on a registry owned by the app (never the global one, so
+several apps can live in one test process).
+
+Series (scrape ``GET /metrics``):
+- ``http_requests_total{method,route,status}`` and ``http_request_duration_seconds{method,route}``:
+  every request, labelled by Flask route template (``/api/v1/orders/<order_id>``), never the raw path,
+  so label cardinality stays bounded. Unmatched paths are labelled ``<unmatched>``.
+- ``outbox_pending_events`` / ``outbox_dead_events``: read from the outbox at scrape time.
+- ``external_api_requests_total{provider,operation,outcome}`` and
+  ``external_api_request_duration_seconds{provider,operation}``: every call to a provider (adapters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
+
+
+class _OutboxCollector(Collector):
+    def __init__(self, stats: Callable[[], dict[str, int]]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            stats = self._stats()
+        except Exception:  # a scrape must not fail because the database is down; /health reports that
+            return
+        yield GaugeMetricFamily(
+            "outbox_pending_events",
+            "Outbox events not yet handed to every subscriber",
+            value=stats.get("pending", 0),
+        )
+        yield GaugeMetricFamily(
+            "outbox_dead_events", "Outbox events that exhausted their retries", value=stats.get("dead", 0)
+        )
+
+
+class ServiceMetrics:
+    """Every metric the service exports, registered on ``self.registry``."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        self.http_requests = Counter(
+            "http_requests_total",
+            "HTTP requests served",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.http_duration = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.external_requests = Counter(
+            "external_api_requests_total",
+            "Calls to external providers",
+            ["provider", "operation", "outcome"],
+            registry=self.registry,
+        )
+        self.external_duration = Histogram(
+            "external_api_request_duration_seconds",
+            "Latency of calls to external providers",
+            ["provider", "operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def watch_outbox(self, stats: Callable[[], dict[str, int]]) -> None:
+        """Export outbox gauges computed by ``stats`` at each scrape."""
+        self.registry.register(_OutboxCollector(stats))

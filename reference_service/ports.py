@@ -1,0 +1,159 @@
+"""Ports: the Protocols the service layer depends on.
+
+Each port has a real adapter in ``adapters/`` and a fake in ``tests/fakes.py`` (house rule 3).
+Later issues add PaymentGateway, EmailSender, SmsProvider, LogisticsProvider, EventPublisher and
+FileStore here, next to what the orders domain needs today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from reference_service.domain.events import Event
+from reference_service.domain.orders import Order, OrderStatus
+
+
+class Clock(Protocol):
+    """Where the service layer gets 'now' (UTC-aware); tests pass a fixed clock."""
+
+    def now(self) -> datetime: ...
+
+
+class IdGenerator(Protocol):
+    """Makes sortable, prefixed ids such as ``ord_01JD…``."""
+
+    def new_id(self, prefix: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a keyset-paginated listing."""
+
+    items: Sequence[Order]
+    has_more: bool
+
+
+class OrderRepository(Protocol):
+    def add(self, order: Order) -> None: ...
+
+    def get(self, order_id: str) -> Order | None:
+        """The order, or None; the unit of work tracks it so its changes are saved on commit."""
+        ...
+
+    def list(
+        self,
+        limit: int,
+        starting_after: str | None = None,
+        status: OrderStatus | None = None,
+        customer_ref: str | None = None,
+    ) -> Page:
+        """Newest first; ``starting_after`` is the id of the last order on the previous page."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The first result of an idempotent request, replayed for the same key."""
+
+    request_fingerprint: str
+    status_code: int
+    body: dict[str, Any]
+
+
+class IdempotencyStore(Protocol):
+    def get(self, scope: str, key: str) -> StoredResponse | None: ...
+
+    def put(self, scope: str, key: str, response: StoredResponse) -> None:
+        """Saved in the caller's transaction; a concurrent duplicate fails on commit."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One atomic transaction: state changes and their outbox events commit together or not at all."""
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Write tracked aggregates and move their recorded events to the outbox, atomically."""
+        ...
+
+    def rollback(self) -> None: ...
+
+    def collect_new_events(self) -> list[Event]:
+        """Events committed by this unit of work (already in the outbox)."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """One event waiting in the outbox, claimed by a relay under a lease."""
+
+    id: int
+    event_type: str
+    payload: dict[str, Any]
+    attempts: int
+    handled_by: frozenset[str]
+
+
+class OutboxStore(Protocol):
+    """The relay's view of the outbox table. Each method is its own short transaction."""
+
+    def claim(self, owner: str, limit: int, now: datetime, lease_seconds: float) -> list[OutboxRecord]:
+        """Lease up to ``limit`` due, undispatched records to ``owner`` (oldest first)."""
+        ...
+
+    def mark_handled(self, record_id: int, subscriber: str) -> None:
+        """Remember that ``subscriber`` succeeded, so a retry of the record skips it."""
+        ...
+
+    def mark_dispatched(self, record_id: int, now: datetime) -> None: ...
+
+    def mark_failed(
+        self, record_id: int, error: str, next_attempt_at: datetime, dead: bool, now: datetime
+    ) -> None: ...
+
+    def stats(self) -> dict[str, int]:
+        """Counts of ``pending`` and ``dead`` records, for metrics and health."""
+        ...
+
+
+@dataclass(frozen=True)
+class PublishedEvent:
+    """A domain event as it leaves the service: the seed's topic, a partition key and the payload."""
+
+    topic: str
+    key: str
+    event_type: str
+    event_id: str
+    payload: dict[str, Any]
+
+
+class EventPublisher(Protocol):
+    """Publishes domain events outside the process (in-process log by default, Kafka/MSK later)."""
+
+    name: str
+
+    def publish(self, event: PublishedEvent) -> None:
+        """Publish durably or raise; the outbox relay retries on error."""
+        ...

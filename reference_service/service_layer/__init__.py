@@ -1,0 +1,1 @@
+"""Use cases: command and event handlers, the message bus and the outbox relay."""

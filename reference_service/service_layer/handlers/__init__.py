@@ -1,0 +1,1 @@
+"""Command and event handlers, one module per area. ``bootstrap`` binds their dependencies."""

@@ -1,0 +1,30 @@
+"""Event subscribers that publish domain events to the seed's topics."""
+
+from __future__ import annotations
+
+from reference_service.domain.events import Event
+from reference_service.ports import EventPublisher, PublishedEvent
+
+#: topic per aggregate type, from the seed's ``kafka_configuration.topics``
+TOPICS = {
+    "order": "order-events",
+    "payment": "payment-events",
+    "notification": "notification-events",
+}
+
+
+def topic_for(event: Event) -> str:
+    return TOPICS.get(event.aggregate_type, f"{event.aggregate_type}-events")
+
+
+def publish_event(event: Event, *, publisher: EventPublisher) -> None:
+    """Publish ``event`` keyed by its aggregate id (so one order's events stay in order on a partition)."""
+    publisher.publish(
+        PublishedEvent(
+            topic=topic_for(event),
+            key=event.aggregate_id,
+            event_type=event.name,
+            event_id=event.event_id,
+            payload=event.to_payload(),
+        )
+    )

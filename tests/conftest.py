@@ -1,0 +1,93 @@
+"""Fixtures shared by every test folder.
+
+- ``sqlite_url`` / ``postgres_url`` / ``database_url`` (parametrised over both backends);
+- ``settings`` and ``container``/``app``/``client`` for in-process API tests (SQLite, relay not
+  started: tests call ``container.relay.drain()``);
+- ``live_service``: the service as a real process on a free port (session-wide).
+
+PostgreSQL is ``TEST_POSTGRES_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``);
+each use gets its own schema, dropped afterwards. With ``CI=true`` a missing server fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from reference_service.bootstrap import Container, bootstrap
+from reference_service.config import Settings, load_settings
+from reference_service.entrypoints.app import create_app
+from tests.support import LiveProcess, require, run_service
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A private schema in the PostgreSQL test database, as a URL whose search_path points at it."""
+    admin = sa.create_engine(POSTGRES_URL)
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:
+        admin.dispose()
+        require("PostgreSQL", f"{POSTGRES_URL}: {type(exc).__name__}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Both backends: repository and unit-of-work tests run once on each."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    return load_settings(database_url=sqlite_url, outbox_relay_enabled=False)
+
+
+@pytest.fixture
+def container(settings: Settings) -> Iterator[Container]:
+    c = bootstrap(settings)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def app(settings: Settings, container: Container) -> Flask:
+    return create_app(settings, container, start_relay=False)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProcess]:
+    """The reference service as a real process (granian) on a free port, for e2e, BDD and contracts."""
+    with run_service(tmp_path_factory.mktemp("live-service")) as live:
+        yield live

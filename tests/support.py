@@ -1,0 +1,108 @@
+"""Helpers shared by the test suite: free ports, waiting for HTTP, running the service as a process,
+and the rule that a test needing PostgreSQL or Redis fails (never skips) in CI."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(service: str, reason: str) -> None:
+    """A needed server is missing: fail in CI (where it must exist), skip on a laptop."""
+    message = f"{service} is not reachable: {reason}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: tests that need {service} must run)")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_http(
+    url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:] if log else ""
+            raise RuntimeError(f"process exited ({proc.returncode}) before {url} answered:\n{tail}")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+def genai_demo_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "reference_service.entrypoints.cli", *args]
+
+
+@dataclass
+class LiveProcess:
+    """A ``genai-demo`` subcommand running as a real process, with its combined output in ``log``."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
+@contextlib.contextmanager
+def run_service(
+    tmp: Path, env: Mapping[str, str] | None = None, port: int | None = None, health: str = "/health/live"
+) -> Iterator[LiveProcess]:
+    """Run ``genai-demo service`` on a free port with a private SQLite database under ``tmp``."""
+    port = port or free_port()
+    log = tmp / f"service-{port}.log"
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'service.db'}",
+        "SERVICE_PORT": str(port),
+        **(env or {}),
+    }
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            genai_demo_argv("service", "--port", str(port)),
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            start_new_session=True,
+        )
+    live = LiveProcess(f"http://127.0.0.1:{port}", proc, log)
+    try:
+        wait_http(live.url + health, proc=proc, log=log)
+        yield live
+    finally:
+        live.stop()
