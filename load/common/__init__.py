@@ -1,0 +1,10 @@
+"""Helpers shared by every load scenario.
+
+- ``payloads``: request bodies and Idempotency-Keys for the service's API (valid per ``contracts/``);
+- ``thresholds``: ``Thresholds`` (error rate, p95), ``Figures``, and ``enforce`` (a Locust ``quitting``
+  listener that sets the exit code), plus reading Locust's CSV output;
+- ``sim``: ``SimControl``, a client for a simulator's ``/_sim/`` control API (faults, journal, clock,
+  webhook deliveries), for scenarios that load the service while a provider misbehaves.
+
+Nothing here imports Locust at module level, so ``load.run`` can use it without gevent's monkey-patching.
+"""
