@@ -1,0 +1,76 @@
+"""``genai-demo sim <provider>``: serve one provider simulator under granian.
+
+The click command :func:`sim` is attached to the top-level ``genai-demo`` group; it also runs alone as
+``python -m simulators.cli <provider> --port N``. ``<provider>`` is a registered name (see
+``simulators.registry.PROVIDERS``) or a ``module:Class`` plugin path.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+import click
+
+from simulators.kernel.serve import ENV_APP_DIR, serve
+from simulators.registry import resolve_spec
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@click.command("sim")
+@click.argument("provider")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=int, default=None, help="Port (default: the provider's; 0 picks a free one).")
+@click.option("--seed", type=int, default=None, help="Seed ids and fault/chaos RNGs (default: random).")
+@click.option("--time-scale", type=float, default=None, help="Divide webhook retry delays by this factor.")
+@click.option("--threads", type=int, default=64, show_default=True, help="granian blocking threads.")
+@click.option("--log-level", default="warning", show_default=True, help="granian log level.")
+@click.option(
+    "--app-dir",
+    default=".",
+    show_default=True,
+    help="Directory put on sys.path first, so a module:Class plugin path can be imported from it.",
+)
+def sim(
+    provider: str,
+    host: str,
+    port: int | None,
+    seed: int | None,
+    time_scale: float | None,
+    threads: int,
+    log_level: str,
+    app_dir: str,
+) -> None:
+    """Serve the PROVIDER simulator (a registered name or a module:Class path) with its /_sim/ control API."""
+    app_dir = os.path.abspath(app_dir)
+    if app_dir not in sys.path:
+        sys.path.insert(0, app_dir)
+    try:
+        spec = resolve_spec(provider)
+    except (LookupError, ValueError, ImportError, AttributeError) as exc:
+        raise click.BadParameter(str(exc), param_hint="PROVIDER") from exc
+    if port is None:
+        port = spec.default_port
+    if not port:
+        port = _free_port(host)
+    env: dict[str, str] = {ENV_APP_DIR: app_dir}
+    if seed is not None:
+        env["SIM_SEED"] = str(seed)
+    if time_scale is not None:
+        if time_scale <= 0:
+            raise click.BadParameter("must be > 0", param_hint="--time-scale")
+        env["SIM_TIME_SCALE"] = str(time_scale)
+    url = f"http://{host}:{port}"
+    click.echo(f"{spec.name} simulator: {url}")
+    click.echo(f"{spec.name} control API: {url}/_sim/  (OpenAPI: {url}/_sim/openapi.json)", nl=True)
+    serve(provider, host=host, port=port, threads=threads, env=env, log_level=log_level)
+
+
+if __name__ == "__main__":
+    sim()

@@ -1,0 +1,96 @@
+"""Which provider simulators exist, their default ports, and how to load them.
+
+``PROVIDERS`` maps a name to a :class:`ProviderSpec`. Issues that add a provider add one line here:
+Stripe 12111, PayPal 12112, Twilio 12113, logistics 12114, AWS (moto) 12115. ``plugin`` is a
+``"module:Attr"`` path to a :class:`~simulators.kernel.provider.SimulatorProvider` subclass (or a factory
+taking ``env=``); ``wire`` is a ``"module:func"`` path to ``wire(sim_url, service_url, env) -> env vars``
+that ``genai-demo up`` calls once the simulator is healthy (register the service's webhook URL, return
+``STRIPE_WEBHOOK_SECRET`` and the like). :func:`load_provider` also accepts a plugin path directly, so
+``genai-demo sim tests.simulators.kernel.example_provider:WidgetsProvider`` works.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from simulators.kernel.provider import SimulatorProvider
+
+WireFunc = Callable[[str, str, Mapping[str, str]], dict[str, str]]
+ProviderFactory = Callable[..., SimulatorProvider]
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """One registered provider simulator."""
+
+    name: str
+    default_port: int
+    plugin: str
+    wire: str | None = None
+    description: str = ""
+
+
+PROVIDERS: Mapping[str, ProviderSpec] = MappingProxyType({})
+
+
+def import_object(path: str) -> Any:
+    """Import ``"package.module:Attr"`` (dots after the colon walk attributes)."""
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"expected 'module:Attr', got {path!r}")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def resolve_spec(name_or_path: str) -> ProviderSpec:
+    """The registered spec for a name, or a synthetic spec for a ``module:Attr`` plugin path."""
+    spec = PROVIDERS.get(name_or_path)
+    if spec is not None:
+        return spec
+    if ":" not in name_or_path:
+        known = ", ".join(sorted(PROVIDERS)) or "none registered yet"
+        raise LookupError(
+            f"unknown provider {name_or_path!r} (known: {known}; or give a 'module:Class' path)"
+        )
+    factory = import_object(name_or_path)
+    name = str(getattr(factory, "name", name_or_path.rpartition(":")[2].lower()))
+    port = int(getattr(factory, "default_port", 0) or 0)
+    return ProviderSpec(
+        name=name,
+        default_port=port,
+        plugin=name_or_path,
+        description=str(getattr(factory, "description", "")),
+    )
+
+
+def provider_factory(name_or_path: str) -> ProviderFactory:
+    """The class/factory behind a provider name or plugin path (imported, not called)."""
+    factory = import_object(resolve_spec(name_or_path).plugin)
+    if not callable(factory):
+        raise TypeError(f"{name_or_path!r} is not a provider class or factory")
+    return factory  # type: ignore[no-any-return]
+
+
+def load_provider(name_or_path: str, env: Mapping[str, str] | None = None) -> SimulatorProvider:
+    """A new provider instance for a registered name or a ``module:Class`` path, given ``env``."""
+    provider = provider_factory(name_or_path)(env=dict(env or {}))
+    if not isinstance(provider, SimulatorProvider):
+        raise TypeError(f"{name_or_path!r} did not build a SimulatorProvider")
+    return provider
+
+
+def load_wire(name: str) -> WireFunc | None:
+    """The ``wire`` function of a registered provider, or ``None`` if it has none."""
+    spec = PROVIDERS[name]
+    if spec.wire is None:
+        return None
+    func = import_object(spec.wire)
+    if not callable(func):
+        raise TypeError(f"wire of {name!r} is not callable")
+    return func  # type: ignore[no-any-return]

@@ -1,0 +1,77 @@
+"""Fixtures for kernel tests: the example provider in-process (WSGI client) or on a real socket."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+from werkzeug.test import Client
+
+from simulators.kernel import SimulatorApp, SimulatorConfig, ThreadedSimulator, build_simulator_app
+from tests.simulators.kernel.example_provider import WidgetsProvider
+from tests.simulators.kernel.receiver import Receiver
+
+ALICE = {"Authorization": "Bearer wk_alice"}
+BOB = {"Authorization": "Bearer wk_bob"}
+
+
+@pytest.fixture
+def app() -> Iterator[SimulatorApp]:
+    """The example simulator as a WSGI app (no sockets)."""
+    application = build_simulator_app(WidgetsProvider(), SimulatorConfig(seed=1))
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def client(app: SimulatorApp) -> Client:
+    return Client(app)
+
+
+@pytest.fixture
+def make_sim() -> Iterator[Callable[..., ThreadedSimulator]]:
+    """Start example simulators with a given config; all are stopped after the test."""
+    started: list[ThreadedSimulator] = []
+
+    def _make(**config: Any) -> ThreadedSimulator:
+        config.setdefault("seed", 1)
+        sim = ThreadedSimulator(WidgetsProvider(), config=SimulatorConfig(**config)).start()
+        started.append(sim)
+        return sim
+
+    yield _make
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
+def sim(make_sim: Callable[..., ThreadedSimulator]) -> ThreadedSimulator:
+    return make_sim(webhook_timeout_s=1.0)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as r:
+        yield r
+
+
+def poll(check: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01) -> Any:
+    """Call ``check`` until it returns something truthy (returned) or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
+        time.sleep(interval)
+
+
+def deliveries(sim: ThreadedSimulator, **params: str) -> list[dict[str, Any]]:
+    resp = requests.get(sim.control_url + "webhooks/deliveries", params=params, timeout=5)
+    resp.raise_for_status()
+    data: list[dict[str, Any]] = resp.json()["data"]
+    return data
