@@ -93,7 +93,14 @@ def service(host: str | None, port: int | None, threads: int) -> None:
     show_default=True,
     help="Seconds to wait for each part's health check.",
 )
-def up(port: int | None, var_dir: Path, ready_timeout: float) -> None:
+@click.option(
+    "--port-offset",
+    type=click.IntRange(0, 50000),
+    default=0,
+    show_default=True,
+    help="Add this to every default port (service and simulators), to run a second lab.",
+)
+def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int) -> None:
     """Start the service and every simulator, wire webhooks, print URLs and secrets; Ctrl-C stops all."""
     from reference_service.entrypoints.lab import Lab, LabError
     from simulators.registry import PROVIDERS
@@ -102,9 +109,10 @@ def up(port: int | None, var_dir: Path, ready_timeout: float) -> None:
     lab = Lab(
         settings,
         var_dir=var_dir,
-        service_port=port or settings.service_port,
+        service_port=port or settings.service_port + port_offset,
         providers=PROVIDERS,
         ready_timeout=ready_timeout,
+        port_offset=port_offset,
         echo=click.echo,
     )
     lab.install_signal_handlers()
@@ -146,6 +154,32 @@ def db_upgrade(revision: str) -> None:
 def config() -> None:
     """Print the effective settings as JSON (secrets masked)."""
     click.echo(json.dumps(_settings_or_exit().masked(), indent=2, default=str))
+
+
+@cli.group()
+def bench() -> None:
+    """Benchmarks that print their figures and their method (``make bench`` runs ``bench all``)."""
+
+
+@bench.command("kernel")
+@click.option("--seconds", type=float, default=5.0, show_default=True, help="Measured HTTP run per app.")
+@click.option("--connections", type=int, default=16, show_default=True, help="Keep-alive client connections.")
+@click.option("--no-http", is_flag=True, help="Only the in-process measurement.")
+def bench_kernel_cmd(seconds: float, connections: int, no_http: bool) -> None:
+    """The simulator kernel's per-request overhead (journal, faults), in-process and over HTTP."""
+    from simulators.kernel.bench import bench_kernel
+
+    bench_kernel(seconds=seconds, connections=connections, http=not no_http)
+
+
+@bench.command("all")
+@click.pass_context
+def bench_all(ctx: click.Context) -> None:
+    """Every benchmark, one after the other."""
+    for name, command in sorted(bench.commands.items()):
+        if name != "all":
+            click.echo(f"== bench {name} ==")
+            ctx.invoke(command)
 
 
 def _attach_optional_commands() -> None:

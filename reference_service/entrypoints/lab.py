@@ -88,6 +88,7 @@ class Lab:
         service_port: int,
         providers: Mapping[str, Any],
         ready_timeout: float = 60.0,
+        port_offset: int = 0,
         echo: Callable[[str], None] = print,
     ) -> None:
         self.settings = settings
@@ -95,6 +96,7 @@ class Lab:
         self.service_port = service_port
         self.providers = providers
         self.ready_timeout = ready_timeout
+        self.port_offset = port_offset
         self.echo = echo
         self.parts: list[Part] = []
         self.secrets: dict[str, str] = {}
@@ -109,8 +111,8 @@ class Lab:
         log_dir.mkdir(parents=True, exist_ok=True)
         base_env = dict(os.environ)
         base_env.update(self._credential_env())
-        wanted = [(name, spec) for name, spec in self.providers.items()]
-        ports = [self.service_port] + [spec.default_port for _, spec in wanted]
+        wanted = [(name, spec, spec.default_port + self.port_offset) for name, spec in self.providers.items()]
+        ports = [self.service_port] + [port for _, _, port in wanted]
         busy = [p for p in ports if not port_free(p)]
         if busy:
             raise LabError(
@@ -120,14 +122,14 @@ class Lab:
         sims = [
             Part(
                 name,
-                cli_argv("sim", name, "--port", str(spec.default_port)),
-                spec.default_port,
+                cli_argv("sim", name, "--port", str(port)),
+                port,
                 "/_sim/health",
                 log_dir / f"{name}.log",
                 dict(base_env),
                 "/_sim/",
             )
-            for name, spec in wanted
+            for name, _spec, port in wanted
         ]
         for part in sims:
             self._spawn(part)
@@ -137,7 +139,7 @@ class Lab:
         service_env = dict(base_env)
         service_env["SERVICE_PORT"] = str(self.service_port)
         service_env.setdefault("SERVICE_PUBLIC_URL", service_url)
-        for (name, spec), part in zip(wanted, sims, strict=True):
+        for (name, spec, _port), part in zip(wanted, sims, strict=True):
             if spec.wire:
                 extra = _resolve(spec.wire)(part.url, service_env["SERVICE_PUBLIC_URL"], service_env)
                 service_env.update(extra)

@@ -1,0 +1,145 @@
+"""The service and the lab as a user runs them: real processes, signals, logs and the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from reference_service.entrypoints import cli as cli_module
+from tests.support import REPO, free_port, genai_demo_argv, run_service, wait_http
+
+pytestmark = pytest.mark.e2e
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live descendant of ``pid`` (from ``ps``), so a test can prove none is left behind."""
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        p, pp = (int(x) for x in line.split())
+        children.setdefault(pp, []).append(p)
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+@pytest.mark.parametrize(
+    "args", [[], ["service"], ["up"], ["sim"], ["db"], ["db", "upgrade"], ["config"]], ids=" ".join
+)
+def test_help_works_at_every_level(args: list[str]) -> None:
+    cli_module._attach_optional_commands()
+    result = CliRunner().invoke(cli_module.cli, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "genai-demo"
+    out = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "up" in out.stdout and "service" in out.stdout and "sim" in out.stdout
+
+
+def test_bad_configuration_fails_fast_naming_the_variable(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": "mysql://root@localhost/shop", "SERVICE_PORT": str(free_port())}
+    out = subprocess.run(
+        genai_demo_argv("service"), env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert out.returncode != 0
+    assert "DATABASE_URL" in out.stderr and "unsupported database 'mysql'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_service_process_serves_logs_json_and_stops_cleanly(tmp_path: Path) -> None:
+    with run_service(tmp_path) as live:
+        created = requests.post(
+            live.url + "/api/v1/orders",
+            json={
+                "customer_ref": "cus_9",
+                "currency": "EUR",
+                "items": [{"sku": "A", "name": "a", "quantity": 1, "unit_amount": 100}],
+            },
+            headers={"X-Request-Id": "e2e-req-1"},
+            timeout=10,
+        )
+        assert created.status_code == 201 and created.headers["X-Request-Id"] == "e2e-req-1"
+        wait_http(live.url + "/health")
+        workers = descendants(live.proc.pid)
+        assert workers, "granian should run at least one worker process"
+        deadline = time.monotonic() + 5
+        while '"request_id": "e2e-req-1"' not in live.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [line] = [ln for ln in live.output().splitlines() if '"request_id": "e2e-req-1"' in ln]
+        record = json.loads(line)
+        assert record["logger"] == "genai_demo.access"
+        assert {k: record[k] for k in ("method", "route", "status")} == {
+            "method": "POST",
+            "route": "/api/v1/orders",
+            "status": 201,
+        }
+        assert "cus_9" not in live.output()
+        code = live.stop(signal.SIGTERM)
+    assert code == 0
+    assert not [p for p in workers if alive(p)]
+
+
+def test_up_starts_the_lab_prints_the_table_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    offset = free_port() % 1000 + 30000 - 8000  # service lands on 30000-30999, simulators above it
+    log = tmp_path / "up.log"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'lab.db'}"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            genai_demo_argv("up", "--port-offset", str(offset), "--var-dir", str(tmp_path / "var")),
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while "lab is up" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.1)
+        text = log.read_text()
+        assert "lab is up" in text, text
+        service_url = f"http://127.0.0.1:{8000 + offset}"
+        assert service_url in text and "STRIPE_SECRET_KEY" in text
+        assert requests.get(service_url + "/health", timeout=5).json()["status"] == "UP"
+        from simulators.registry import PROVIDERS
+
+        for name, spec in PROVIDERS.items():
+            url = f"http://127.0.0.1:{spec.default_port + offset}"
+            assert url in text, name
+            assert requests.get(url + "/_sim/health", timeout=5).status_code == 200, name
+        children = descendants(proc.pid)
+        assert len(children) >= 2 * (1 + len(PROVIDERS)) - 1  # each part: a server plus its worker
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 0
+        assert "stopped." in log.read_text()
+        time.sleep(0.2)
+        assert not [p for p in children if alive(p)], "a child process outlived the lab"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
