@@ -123,3 +123,58 @@ class IdempotencyRow(Base):
     status_code: Mapped[int] = mapped_column(sa.Integer)
     body: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PaymentRow(Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        sa.UniqueConstraint("order_id", "attempt", name="uq_payments_order_attempt"),
+        sa.UniqueConstraint("provider", "provider_ref", name="uq_payments_provider_ref"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    provider: Mapped[str] = mapped_column(sa.String(16))
+    attempt: Mapped[int] = mapped_column(sa.Integer)
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    status: Mapped[str] = mapped_column(sa.String(24), index=True)
+    provider_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    failure_code: Mapped[str | None] = mapped_column(sa.String(64))
+    failure_message: Mapped[str | None] = mapped_column(sa.String(255))
+    amount_refunded: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    dispute_id: Mapped[str | None] = mapped_column(sa.String(64))
+    dispute_reason: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class WebhookEventRow(Base):
+    """The webhook inbox: one row per provider event id, written in the same transaction as its effect."""
+
+    __tablename__ = "webhook_events"
+
+    provider: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    event_type: Mapped[str] = mapped_column(sa.String(100))
+    outcome: Mapped[str] = mapped_column(sa.String(32))
+    detail: Mapped[str | None] = mapped_column(sa.String(255))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class DisputeRow(Base):
+    __tablename__ = "disputes"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # the provider's dispute id
+    provider: Mapped[str] = mapped_column(sa.String(16))
+    payment_id: Mapped[str] = mapped_column(sa.ForeignKey("payments.id"), index=True)
+    order_id: Mapped[str] = mapped_column(sa.String(40), index=True)
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    reason: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
