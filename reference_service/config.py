@@ -65,12 +65,22 @@ class Settings(BaseSettings):
     health_check_timeout_seconds: float = Field(2.0, gt=0)
     ratelimit_storage_uri: str = "memory://"
 
+    # --- calls to providers (seed: retry_policy) ---------------------------------------------------
+    provider_retry_max_attempts: int = Field(3, ge=1, le=10)
+    provider_retry_initial_seconds: float = Field(1.0, ge=0)
+    provider_retry_max_seconds: float = Field(30.0, ge=0)
+    provider_timeout_seconds: float = Field(10.0, gt=0)
+    #: how long a provider health check result is reused, so /health does not hammer providers
+    provider_health_cache_seconds: float = Field(5.0, ge=0)
+
     # --- Stripe (seed: "Stripe Integration") ----------------------------------------------------
     stripe_api_base: str = "http://127.0.0.1:12111"
     stripe_api_version: str = "2023-10-16"
     stripe_secret_key: SecretStr = SecretStr("sk_test_genaidemo0000000000000000")
     stripe_publishable_key: str = "pk_test_genaidemo0000000000000000"
+    #: one ``whsec_`` secret, or several separated by commas while a secret rotates
     stripe_webhook_secret: SecretStr | None = None
+    stripe_webhook_tolerance_seconds: int = Field(300, ge=1)
 
     # --- PayPal (seed: "PayPal Integration") ----------------------------------------------------
     paypal_environment: PayPalEnvironment = PayPalEnvironment.SANDBOX
@@ -135,6 +145,13 @@ class Settings(BaseSettings):
         if not value.get_secret_value().startswith(("sk_test_", "sk_live_", "rk_test_", "rk_live_")):
             raise ValueError("must be a Stripe secret key (sk_test_… or sk_live_…)")
         return value
+
+    @property
+    def stripe_webhook_secrets(self) -> list[str]:
+        """The webhook signing secrets to accept (more than one during a rotation)."""
+        if self.stripe_webhook_secret is None:
+            return []
+        return [s.strip() for s in self.stripe_webhook_secret.get_secret_value().split(",") if s.strip()]
 
     @property
     def paypal_api_base(self) -> str:

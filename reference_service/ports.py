@@ -1,8 +1,6 @@
 """Ports: the Protocols the service layer depends on.
 
 Each port has a real adapter in ``adapters/`` and a fake in ``tests/fakes.py`` (house rule 3).
-Later issues add PaymentGateway, EmailSender, SmsProvider, LogisticsProvider, EventPublisher and
-FileStore here, next to what the orders domain needs today.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from typing import Any, Protocol, Self
 
 from reference_service.domain.events import Event
 from reference_service.domain.orders import Order, OrderStatus
+from reference_service.domain.payments import Payment, PaymentProvider, PaymentStatus
 
 
 class Clock(Protocol):
@@ -80,6 +79,12 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def payments(self) -> PaymentRepository: ...
+
+    @property
+    def webhook_inbox(self) -> WebhookInbox: ...
 
     def __enter__(self) -> Self: ...
 
@@ -156,4 +161,104 @@ class EventPublisher(Protocol):
 
     def publish(self, event: PublishedEvent) -> None:
         """Publish durably or raise; the outbox relay retries on error."""
+        ...
+
+
+# --- payments ------------------------------------------------------------------------------------
+
+
+class PaymentRepository(Protocol):
+    def add(self, payment: Payment) -> None: ...
+
+    def get(self, payment_id: str) -> Payment | None: ...
+
+    def get_by_provider_ref(self, provider: PaymentProvider, provider_ref: str) -> Payment | None: ...
+
+    def for_order(self, order_id: str) -> list[Payment]:
+        """Every payment of an order, oldest attempt first."""
+        ...
+
+    def record_dispute(self, dispute: DisputeRecord) -> bool:
+        """Store a dispute once; False when it was already recorded."""
+        ...
+
+
+@dataclass(frozen=True)
+class DisputeRecord:
+    id: str
+    provider: str
+    payment_id: str
+    order_id: str
+    amount: int
+    currency: str
+    reason: str
+    status: str
+    created_at: datetime
+
+
+class WebhookInbox(Protocol):
+    """Provider events already applied, so a redelivery is acknowledged without applying it twice."""
+
+    def seen(self, provider: str, event_id: str) -> bool: ...
+
+    def record(self, provider: str, event_id: str, event_type: str, outcome: str, detail: str | None) -> None:
+        """Written in the same transaction as the event's effect; a concurrent duplicate fails on commit."""
+        ...
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What the service asks a provider to charge. ``payment_method`` confirms server-side at once."""
+
+    payment_id: str
+    order_id: str
+    amount: int
+    currency: str
+    idempotency_key: str
+    description: str
+    payment_method: str | None = None
+    return_url: str | None = None
+    cancel_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderPayment:
+    """The provider's view of a payment, mapped to the service's payment status."""
+
+    provider_ref: str
+    status: PaymentStatus
+    client_secret: str | None = None
+    approve_url: str | None = None
+    next_action: dict[str, Any] | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    amount_received: int = 0
+    raw_status: str = ""
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_ref: str
+    amount: int
+    complete: bool
+    raw_status: str
+
+
+class PaymentGateway(Protocol):
+    """A payment provider. It raises ``ProviderError`` (a decline is ``PaymentDeclined``), never SDK types."""
+
+    provider: PaymentProvider
+
+    def create_payment(self, request: PaymentRequest) -> ProviderPayment: ...
+
+    def retrieve_payment(self, provider_ref: str) -> ProviderPayment: ...
+
+    def capture_payment(self, provider_ref: str, idempotency_key: str) -> ProviderPayment: ...
+
+    def cancel_payment(self, provider_ref: str, idempotency_key: str) -> ProviderPayment: ...
+
+    def refund_payment(self, provider_ref: str, amount: int | None, idempotency_key: str) -> RefundResult: ...
+
+    def check_health(self) -> dict[str, Any]:
+        """Raise when the provider is unreachable; return details (latency is measured by the caller)."""
         ...

@@ -23,7 +23,9 @@ from flask.testing import FlaskClient
 
 from reference_service.bootstrap import Container, bootstrap
 from reference_service.config import Settings, load_settings
+from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.app import create_app
+from tests.fakes import FakePaymentGateway
 from tests.support import LiveProcess, require, run_service
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -64,14 +66,29 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
+STRIPE_TEST_WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
+
+
 @pytest.fixture
 def settings(sqlite_url: str) -> Settings:
-    return load_settings(database_url=sqlite_url, outbox_relay_enabled=False)
+    return load_settings(
+        database_url=sqlite_url,
+        outbox_relay_enabled=False,
+        stripe_webhook_secret=STRIPE_TEST_WEBHOOK_SECRET,
+        provider_retry_initial_seconds=0.0,
+        provider_health_cache_seconds=0.0,
+    )
 
 
 @pytest.fixture
-def container(settings: Settings) -> Iterator[Container]:
-    c = bootstrap(settings)
+def fake_stripe() -> FakePaymentGateway:
+    return FakePaymentGateway(PaymentProvider.STRIPE)
+
+
+@pytest.fixture
+def container(settings: Settings, fake_stripe: FakePaymentGateway) -> Iterator[Container]:
+    """The service's container on SQLite with a scriptable fake Stripe gateway (no sockets)."""
+    c = bootstrap(settings, gateways={PaymentProvider.STRIPE: fake_stripe})
     yield c
     c.close()
 

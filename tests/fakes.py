@@ -6,12 +6,21 @@ import copy
 import itertools
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from reference_service.adapters.event_publisher import InProcessEventPublisher
 from reference_service.domain.events import Event
 from reference_service.domain.orders import Order, OrderStatus
-from reference_service.ports import OutboxRecord, Page, PublishedEvent, StoredResponse
+from reference_service.domain.payments import PaymentProvider, PaymentStatus
+from reference_service.ports import (
+    OutboxRecord,
+    Page,
+    PaymentRequest,
+    ProviderPayment,
+    PublishedEvent,
+    RefundResult,
+    StoredResponse,
+)
 
 FakeEventPublisher = InProcessEventPublisher  # already in-memory and bounded
 
@@ -215,3 +224,65 @@ class FailingPublisher:
             self.failures -= 1
             raise ConnectionError("broker unavailable")
         self.published.append(event)
+
+
+class FakePaymentGateway:
+    """A scriptable ``PaymentGateway``: queue results or errors per operation; records every call."""
+
+    def __init__(self, provider: PaymentProvider = PaymentProvider.STRIPE) -> None:
+        self.provider = provider
+        self.calls: list[tuple[str, object]] = []
+        self.script: dict[str, list[object]] = {}
+        self.healthy = True
+        self._n = itertools.count(1)
+
+    def will(self, operation: str, *outcomes: object) -> None:
+        """Queue outcomes (a ProviderPayment/RefundResult to return, or an exception to raise)."""
+        self.script.setdefault(operation, []).extend(outcomes)
+
+    def _next(self, operation: str, default: object) -> Any:
+        queue = self.script.get(operation)
+        outcome = queue.pop(0) if queue else default
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def create_payment(self, request: PaymentRequest) -> ProviderPayment:
+        self.calls.append(("create_payment", request))
+        status = PaymentStatus.SUCCEEDED if request.payment_method else PaymentStatus.REQUIRES_ACTION
+        default = ProviderPayment(f"pi_fake{next(self._n)}", status, client_secret="pi_fake_secret_x")
+        result: ProviderPayment = self._next("create_payment", default)
+        return result
+
+    def retrieve_payment(self, provider_ref: str) -> ProviderPayment:
+        self.calls.append(("retrieve_payment", provider_ref))
+        result: ProviderPayment = self._next(
+            "retrieve_payment", ProviderPayment(provider_ref, PaymentStatus.SUCCEEDED)
+        )
+        return result
+
+    def capture_payment(self, provider_ref: str, idempotency_key: str) -> ProviderPayment:
+        self.calls.append(("capture_payment", (provider_ref, idempotency_key)))
+        result: ProviderPayment = self._next(
+            "capture_payment", ProviderPayment(provider_ref, PaymentStatus.SUCCEEDED)
+        )
+        return result
+
+    def cancel_payment(self, provider_ref: str, idempotency_key: str) -> ProviderPayment:
+        self.calls.append(("cancel_payment", (provider_ref, idempotency_key)))
+        result: ProviderPayment = self._next(
+            "cancel_payment", ProviderPayment(provider_ref, PaymentStatus.CANCELED)
+        )
+        return result
+
+    def refund_payment(self, provider_ref: str, amount: int | None, idempotency_key: str) -> RefundResult:
+        self.calls.append(("refund_payment", (provider_ref, amount, idempotency_key)))
+        result: RefundResult = self._next(
+            "refund_payment", RefundResult(f"re_fake{next(self._n)}", amount or 0, False, "pending")
+        )
+        return result
+
+    def check_health(self) -> dict[str, Any]:
+        if not self.healthy:
+            raise ConnectionError("provider unreachable")
+        return {"fake": True}

@@ -6,14 +6,24 @@ unit of work can write its changes and collect its events on commit (``seen``).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from reference_service.adapters.orm import IdempotencyRow, OrderItemRow, OrderRow
+from reference_service.adapters.orm import (
+    DisputeRow,
+    IdempotencyRow,
+    OrderItemRow,
+    OrderRow,
+    PaymentRow,
+    WebhookEventRow,
+)
 from reference_service.domain.orders import LineItem, Order, OrderStatus
-from reference_service.ports import Page, StoredResponse
+from reference_service.domain.payments import Payment, PaymentProvider, PaymentStatus
+from reference_service.ports import DisputeRecord, Page, StoredResponse
 
 
 def _to_domain(row: OrderRow) -> Order:
@@ -87,6 +97,9 @@ class SqlAlchemyOrderRepository:
         rows = list(self.session.scalars(stmt))
         return Page(items=[_to_domain(r) for r in rows[:limit]], has_more=len(rows) > limit)
 
+    def aggregates(self) -> Sequence[Order]:
+        return [o for o, _ in self.seen.values()]
+
     def flush_changes(self) -> None:
         """Copy each tracked aggregate's mutable fields onto its row (the row's version then bumps)."""
         for order, row in self.seen.values():
@@ -127,5 +140,136 @@ class SqlAlchemyIdempotencyStore:
                 status_code=response.status_code,
                 body=response.body,
                 created_at=self._now,
+            )
+        )
+
+
+def _payment_to_domain(row: PaymentRow) -> Payment:
+    return Payment(
+        id=row.id,
+        order_id=row.order_id,
+        provider=PaymentProvider(row.provider),
+        attempt=row.attempt,
+        amount=row.amount,
+        currency=row.currency,
+        status=PaymentStatus(row.status),
+        provider_ref=row.provider_ref,
+        failure_code=row.failure_code,
+        failure_message=row.failure_message,
+        amount_refunded=row.amount_refunded,
+        dispute_id=row.dispute_id,
+        dispute_reason=row.dispute_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        completed_at=row.completed_at,
+        version=row.version,
+    )
+
+
+_PAYMENT_FIELDS = (
+    "status",
+    "provider_ref",
+    "failure_code",
+    "failure_message",
+    "amount_refunded",
+    "dispute_id",
+    "dispute_reason",
+    "updated_at",
+    "completed_at",
+)
+
+
+class SqlAlchemyPaymentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.seen: dict[str, tuple[Payment, PaymentRow]] = {}
+
+    def _track(self, row: PaymentRow) -> Payment:
+        if row.id in self.seen:
+            return self.seen[row.id][0]
+        payment = _payment_to_domain(row)
+        self.seen[row.id] = (payment, row)
+        return payment
+
+    def add(self, payment: Payment) -> None:
+        row = PaymentRow(
+            id=payment.id,
+            order_id=payment.order_id,
+            provider=payment.provider.value,
+            attempt=payment.attempt,
+            amount=payment.amount,
+            currency=payment.currency,
+            status=payment.status.value,
+            provider_ref=payment.provider_ref,
+            failure_code=payment.failure_code,
+            failure_message=payment.failure_message,
+            amount_refunded=payment.amount_refunded,
+            dispute_id=payment.dispute_id,
+            dispute_reason=payment.dispute_reason,
+            created_at=payment.created_at,
+            updated_at=payment.updated_at,
+            completed_at=payment.completed_at,
+        )
+        self.session.add(row)
+        self.seen[payment.id] = (payment, row)
+
+    def get(self, payment_id: str) -> Payment | None:
+        if payment_id in self.seen:
+            return self.seen[payment_id][0]
+        row = self.session.get(PaymentRow, payment_id)
+        return self._track(row) if row is not None else None
+
+    def get_by_provider_ref(self, provider: PaymentProvider, provider_ref: str) -> Payment | None:
+        for payment, _row in self.seen.values():
+            if payment.provider == provider and payment.provider_ref == provider_ref:
+                return payment
+        row = self.session.scalars(
+            sa.select(PaymentRow).where(
+                PaymentRow.provider == provider.value, PaymentRow.provider_ref == provider_ref
+            )
+        ).first()
+        return self._track(row) if row is not None else None
+
+    def for_order(self, order_id: str) -> list[Payment]:
+        rows = self.session.scalars(
+            sa.select(PaymentRow).where(PaymentRow.order_id == order_id).order_by(PaymentRow.attempt)
+        )
+        return [self._track(r) for r in rows]
+
+    def record_dispute(self, dispute: DisputeRecord) -> bool:
+        if self.session.get(DisputeRow, dispute.id) is not None:
+            return False
+        self.session.add(DisputeRow(**dataclasses.asdict(dispute)))
+        return True
+
+    def flush_changes(self) -> None:
+        for payment, row in self.seen.values():
+            for name in _PAYMENT_FIELDS:
+                value = getattr(payment, name)
+                value = value.value if isinstance(value, PaymentStatus) else value
+                if getattr(row, name) != value:
+                    setattr(row, name, value)
+
+    def aggregates(self) -> list[Payment]:
+        return [p for p, _ in self.seen.values()]
+
+
+class SqlAlchemyWebhookInbox:
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self._now = now
+
+    def seen(self, provider: str, event_id: str) -> bool:
+        return self.session.get(WebhookEventRow, (provider, event_id)) is not None
+
+    def record(self, provider: str, event_id: str, event_type: str, outcome: str, detail: str | None) -> None:
+        self.session.add(
+            WebhookEventRow(
+                provider=provider,
+                event_id=event_id,
+                event_type=event_type[:100],
+                outcome=outcome,
+                detail=(detail or "")[:255] or None,
+                received_at=self._now,
             )
         )

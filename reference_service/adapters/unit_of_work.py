@@ -8,21 +8,36 @@ nothing is written. Leaving the ``with`` block without committing rolls back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from reference_service.adapters.orm import IdempotencyRow, OutboxRow
-from reference_service.adapters.repository import SqlAlchemyIdempotencyStore, SqlAlchemyOrderRepository
+from reference_service.adapters.orm import IdempotencyRow, OutboxRow, WebhookEventRow
+from reference_service.adapters.repository import (
+    SqlAlchemyIdempotencyStore,
+    SqlAlchemyOrderRepository,
+    SqlAlchemyPaymentRepository,
+    SqlAlchemyWebhookInbox,
+)
 from reference_service.domain.events import Event
 from reference_service.ports import Clock
-from reference_service.service_layer.errors import ConcurrencyConflict
+from reference_service.service_layer.errors import ConcurrencyConflict, DuplicateWebhookEvent
 from reference_service.service_layer.handlers.orders import IdempotencyRace
+
+
+class _Aggregate(Protocol):
+    events: list[Event]
+
+
+class TrackingRepository(Protocol):
+    def flush_changes(self) -> None: ...
+
+    def aggregates(self) -> Sequence[_Aggregate]: ...
 
 
 class SqlAlchemyUnitOfWork:
@@ -43,7 +58,12 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         self.orders = SqlAlchemyOrderRepository(self.session)
-        self.idempotency = SqlAlchemyIdempotencyStore(self.session, self._clock.now(), self._idempotency_ttl)
+        now = self._clock.now()
+        self.idempotency = SqlAlchemyIdempotencyStore(self.session, now, self._idempotency_ttl)
+        self.payments = SqlAlchemyPaymentRepository(self.session)
+        self.webhook_inbox = SqlAlchemyWebhookInbox(self.session, now)
+        #: repositories whose aggregates record events and are written back on commit
+        self._tracking: list[TrackingRepository] = [self.orders, self.payments]
         self._committed_events = []
         return self
 
@@ -57,13 +77,11 @@ class SqlAlchemyUnitOfWork:
         self.session.close()
 
     def _pending_events(self) -> list[Event]:
-        events: list[Event] = []
-        for order, _row in self.orders.seen.values():
-            events.extend(order.events)
-        return events
+        return [ev for repo in self._tracking for aggregate in repo.aggregates() for ev in aggregate.events]
 
     def commit(self) -> None:
-        self.orders.flush_changes()
+        for repo in self._tracking:
+            repo.flush_changes()
         events = self._pending_events()
         now = self._clock.now()
         for ev in events:
@@ -89,11 +107,19 @@ class SqlAlchemyUnitOfWork:
             raise ConcurrencyConflict("the resource was changed by another request; retry") from exc
         except sa_exc.IntegrityError as exc:
             self.session.rollback()
-            if IdempotencyRow.__tablename__ in str(exc.orig) or "idempotency" in str(exc).lower():
-                raise IdempotencyRace(str(exc.orig)) from exc
+            message = str(exc.orig)
+            if IdempotencyRow.__tablename__ in message or "pk_idempotency_keys" in message:
+                raise IdempotencyRace(message) from exc
+            if WebhookEventRow.__tablename__ in message or "pk_webhook_events" in message:
+                raise DuplicateWebhookEvent(message) from exc
+            if "uq_payments_order_attempt" in message or "payments.order_id, payments.attempt" in message:
+                raise ConcurrencyConflict(
+                    "another payment attempt for this order started at the same time"
+                ) from exc
             raise
-        for order, _row in self.orders.seen.values():
-            order.events.clear()
+        for repo in self._tracking:
+            for aggregate in repo.aggregates():
+                aggregate.events.clear()
         self._committed_events.extend(events)
         if events and self._on_events_committed is not None:
             self._on_events_committed()

@@ -11,6 +11,7 @@ event subscribers; ``AREAS`` lists them in order. Adding an area is one module p
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from reference_service.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from reference_service.config import Settings
 from reference_service.domain import commands
 from reference_service.domain.events import Event
+from reference_service.domain.payments import PaymentProvider
 from reference_service.observability.health import (
     DOWN,
     UP,
@@ -35,7 +37,7 @@ from reference_service.observability.health import (
     HealthRegistry,
 )
 from reference_service.observability.metrics import ServiceMetrics
-from reference_service.ports import Clock, EventPublisher, IdGenerator
+from reference_service.ports import Clock, EventPublisher, IdGenerator, PaymentGateway
 from reference_service.service_layer.messagebus import CommandHandler, MessageBus, Subscriber
 from reference_service.service_layer.outbox import OutboxRelay
 
@@ -92,6 +94,7 @@ def bootstrap(
     clock: Clock | None = None,
     ids: IdGenerator | None = None,
     publisher: EventPublisher | None = None,
+    gateways: dict[PaymentProvider, PaymentGateway] | None = None,
     run_migrations: bool = True,
 ) -> Container:
     """Build a ``Container`` for ``settings``; pass fakes to replace any adapter."""
@@ -111,7 +114,7 @@ def bootstrap(
     )
     command_handlers: dict[type[commands.Command], CommandHandler] = {}
     subscribers: dict[type[Event], list[Subscriber]] = {}
-    for wire in areas():
+    for wire in areas(gateways):
         area = wire(container)
         duplicated = set(command_handlers) & set(area.command_handlers)
         if duplicated:
@@ -139,8 +142,10 @@ def bootstrap(
     return container
 
 
-def areas() -> list[Callable[[Container], AreaWiring]]:
+def areas(
+    gateways: dict[PaymentProvider, PaymentGateway] | None = None,
+) -> list[Callable[[Container], AreaWiring]]:
     """The areas in wiring order (imported here, at call time, to keep imports acyclic)."""
-    from reference_service.bootstrap import orders
+    from reference_service.bootstrap import orders, payments
 
-    return [orders.wire]
+    return [orders.wire, functools.partial(payments.wire, gateways=gateways)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reference_service.domain.payments import ProviderPaymentEvent
+
 
 @dataclass(frozen=True)
 class Command:
@@ -34,3 +36,27 @@ class CreateOrder(Command):
 class CancelOrder(Command):
     order_id: str
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class StartPayment(Command):
+    """Start (or resume) paying an order through ``provider``; ``payment_method`` confirms server-side."""
+
+    order_id: str
+    provider: str
+    payment_method: str | None = None
+    return_url: str | None = None
+    cancel_url: str | None = None
+
+
+@dataclass(frozen=True)
+class CapturePayment(Command):
+    order_id: str
+    payment_id: str
+
+
+@dataclass(frozen=True)
+class ApplyPaymentEvent(Command):
+    """Apply a provider event once (deduplicated by provider event id)."""
+
+    event: ProviderPaymentEvent

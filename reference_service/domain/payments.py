@@ -45,7 +45,8 @@ PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     P.PROCESSING: frozenset({P.AUTHORIZED, P.SUCCEEDED, P.FAILED, P.CANCELED}),
     P.AUTHORIZED: frozenset({P.SUCCEEDED, P.FAILED, P.CANCELED}),
     P.SUCCEEDED: frozenset({P.REFUND_PENDING, P.REFUNDED, P.DISPUTED}),
-    P.FAILED: frozenset(),
+    # a failed Stripe PaymentIntent can still be confirmed again and succeed; nothing else moves it
+    P.FAILED: frozenset({P.SUCCEEDED, P.CANCELED}),
     P.CANCELED: frozenset(),
     P.REFUND_PENDING: frozenset({P.REFUNDED, P.DISPUTED}),
     P.REFUNDED: frozenset({P.DISPUTED}),
@@ -305,3 +306,37 @@ class Payment:
             "updated_at": iso(self.updated_at),
             "completed_at": iso(self.completed_at),
         }
+
+
+class PaymentEventKind(StrEnum):
+    """What a provider event means for a payment, whatever the provider called it."""
+
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    AUTHORIZED = "authorized"  # Stripe requires_capture, PayPal CHECKOUT.ORDER.APPROVED
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    REFUNDED = "refunded"
+    DISPUTED = "disputed"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class ProviderPaymentEvent:
+    """A provider webhook (or reconciled event) translated into provider-neutral terms."""
+
+    provider: str
+    event_id: str
+    event_type: str
+    kind: PaymentEventKind
+    provider_ref: str | None = None
+    payment_id: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    amount_refunded: int = 0
+    refund_complete: bool = False
+    dispute_id: str | None = None
+    dispute_reason: str | None = None
+    dispute_amount: int = 0
+    dispute_status: str | None = None

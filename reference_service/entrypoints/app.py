@@ -25,10 +25,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reference_service.bootstrap import Container, bootstrap
 from reference_service.config import Settings
-from reference_service.entrypoints.api import admin, orders
+from reference_service.entrypoints.api import admin, orders, payments
 from reference_service.entrypoints.api.schemas import ProblemOut
 from reference_service.entrypoints.api.spec import ApiSpec
 from reference_service.entrypoints.errors import install_error_handlers
+from reference_service.entrypoints.webhooks import stripe as stripe_webhooks
 from reference_service.observability.health import UP
 from reference_service.observability.logging import access_logger
 
@@ -55,7 +56,9 @@ def create_app(
     install_request_hooks(app, container)
     install_error_handlers(app)
     app.register_blueprint(orders.build_blueprint(container, spec))
+    app.register_blueprint(payments.build_blueprint(container, spec))
     app.register_blueprint(admin.build_blueprint(container, spec))
+    app.register_blueprint(stripe_webhooks.build_blueprint(container))
     install_platform_routes(app, container, spec)
 
     if start_relay if start_relay is not None else settings.outbox_relay_enabled:

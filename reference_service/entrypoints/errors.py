@@ -86,6 +86,32 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         ),
         ProblemType("invalid-order", 422, "Invalid order", "The order breaks a business rule."),
         ProblemType(
+            "payment-declined",
+            402,
+            "Payment declined",
+            "The provider declined the payment. `code` is the service's code (CARD_DECLINED, "
+            "INSUFFICIENT_FUNDS, EXPIRED_CARD, PAYMENT_ERROR, ...) and `detail` what the customer sees.",
+        ),
+        ProblemType(
+            "payment-conflict",
+            409,
+            "Payment conflict",
+            "The order cannot take a payment now: it is paid, or `payment_id` is still in progress.",
+        ),
+        ProblemType(
+            "provider-unavailable",
+            503,
+            "Provider unavailable",
+            "A provider kept failing after the retry policy; nothing was charged twice. Retry later "
+            "(see `Retry-After`): the same request resumes the same payment attempt.",
+        ),
+        ProblemType(
+            "webhook-signature-invalid",
+            400,
+            "Webhook signature invalid",
+            "The webhook's signature is missing, malformed, stale or does not match; nothing was applied.",
+        ),
+        ProblemType(
             "provider-error",
             502,
             "Provider error",
@@ -186,13 +212,30 @@ def to_problem(exc: BaseException) -> Problem:
         )
     if isinstance(exc, svc.ConcurrencyConflict):
         return Problem("concurrent-modification", str(exc))
-    if isinstance(exc, svc.ProviderError):
+    if isinstance(exc, svc.PaymentConflict):
+        return Problem("payment-conflict", str(exc), extra={"payment_id": exc.payment_id})
+    if isinstance(exc, svc.PaymentDeclined):
         return Problem(
-            "provider-error",
+            "payment-declined",
             exc.message,
-            status=exc.status,
-            extra={"code": exc.code, "provider": exc.provider, "retryable": exc.retryable},
+            extra={
+                "code": exc.code,
+                "provider": exc.provider,
+                "decline_code": exc.decline_code,
+                "payment_id": exc.payment_id,
+                "retryable": False,
+            },
         )
+    if isinstance(exc, svc.ProviderError):
+        extra = {
+            "code": exc.code,
+            "provider": exc.provider,
+            "retryable": exc.retryable,
+            "payment_id": exc.payment_id,
+        }
+        if exc.retryable:
+            return Problem("provider-unavailable", exc.message, headers={"Retry-After": "5"}, extra=extra)
+        return Problem("provider-error", exc.message, status=exc.status, extra=extra)
     if isinstance(exc, RequestEntityTooLarge):
         return Problem("payload-too-large", "The request body exceeds the size limit.")
     if isinstance(exc, MethodNotAllowed):

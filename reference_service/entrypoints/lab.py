@@ -29,6 +29,15 @@ import requests
 
 from reference_service.config import Settings
 
+#: the service setting that points at each simulator (and the path suffix its client expects)
+SIMULATOR_URL_SETTINGS = {
+    "stripe": ("STRIPE_API_BASE", ""),
+    "paypal": ("PAYPAL_BASE_URL", ""),
+    "twilio": ("TWILIO_BASE_URL", ""),
+    "logistics": ("LOGISTICS_API_BASE", "/v2"),
+    "aws": ("AWS_ENDPOINT_URL", ""),
+}
+
 
 class LabError(RuntimeError):
     """The lab could not start; the message says which part and why."""
@@ -139,6 +148,10 @@ class Lab:
         service_env = dict(base_env)
         service_env["SERVICE_PORT"] = str(self.service_port)
         service_env.setdefault("SERVICE_PUBLIC_URL", service_url)
+        for (name, _spec, _port), part in zip(wanted, sims, strict=True):
+            if name in SIMULATOR_URL_SETTINGS:  # the service talks to the simulators this lab started
+                variable, suffix = SIMULATOR_URL_SETTINGS[name]
+                service_env[variable] = part.url + suffix
         for (name, spec, _port), part in zip(wanted, sims, strict=True):
             if spec.wire:
                 extra = _resolve(spec.wire)(part.url, service_env["SERVICE_PUBLIC_URL"], service_env)

@@ -8,6 +8,8 @@ Series (scrape ``GET /metrics``):
 - ``outbox_pending_events`` / ``outbox_dead_events``: read from the outbox at scrape time.
 - ``external_api_requests_total{provider,operation,outcome}`` and
   ``external_api_request_duration_seconds{provider,operation}``: every call to a provider (adapters).
+- ``payment_processing_duration_seconds{provider,outcome}``: creation to final state of each payment.
+- ``webhook_events_total{provider,event_type,outcome}``: what each received webhook did.
 """
 
 from __future__ import annotations
@@ -69,6 +71,20 @@ class ServiceMetrics:
             "Latency of calls to external providers",
             ["provider", "operation"],
             buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+        self.payment_duration = Histogram(
+            "payment_processing_duration_seconds",
+            "Time from a payment's creation to its final state (succeeded or failed)",
+            ["provider", "outcome"],
+            buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0),
+            registry=self.registry,
+        )
+        self.webhook_events = Counter(
+            "webhook_events_total",
+            "Provider webhooks received, by outcome (applied, duplicate, stale, ignored, rejected, …)",
+            ["provider", "event_type", "outcome"],
             registry=self.registry,
         )
 

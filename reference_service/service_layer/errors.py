@@ -31,6 +31,10 @@ class ConcurrencyConflict(ServiceError):
     retryable = True
 
 
+class DuplicateWebhookEvent(ServiceError):
+    """A concurrent delivery of the same provider event committed first; acknowledge, don't apply twice."""
+
+
 class ProviderError(ServiceError):
     """A call to an external provider failed. ``retryable`` says whether trying again may help.
 
@@ -55,3 +59,33 @@ class ProviderError(ServiceError):
         self.retryable = retryable
         self.status = status
         self.provider_code = provider_code
+        #: the service's payment this error belongs to, when there is one
+        self.payment_id: str | None = None
+
+
+class PaymentDeclined(ProviderError):
+    """The provider declined the payment (a card decline, an instrument declined). Never retried.
+
+    ``code`` is the service's code (CARD_DECLINED, INSUFFICIENT_FUNDS, EXPIRED_CARD, …) and ``message``
+    what the customer sees; ``decline_code`` keeps the provider's finer reason for support.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        code: str,
+        message: str,
+        *,
+        provider_code: str | None = None,
+        decline_code: str | None = None,
+    ) -> None:
+        super().__init__(provider, code, message, retryable=False, status=402, provider_code=provider_code)
+        self.decline_code = decline_code
+
+
+class PaymentConflict(ServiceError):
+    """The order cannot take a new payment now (already paid, or a payment is in progress)."""
+
+    def __init__(self, message: str, payment_id: str | None = None) -> None:
+        super().__init__(message)
+        self.payment_id = payment_id

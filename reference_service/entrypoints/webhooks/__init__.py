@@ -1,0 +1,1 @@
+"""Provider webhook receivers: verify, deduplicate, apply in one transaction, then acknowledge."""
