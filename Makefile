@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fmt load bench install clean
+.PHONY: run test lint fmt load bench install tools clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -21,7 +21,16 @@ install: $(STAMP)
 run: install  ## start the service and every simulator on embedded defaults
 	$(BIN)/genai-demo up
 
-test: install lint  ## lint, type-check and run the whole suite
+# promtool (Debian's prometheus package) checks the alert rules; installed when missing and root
+tools:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing promtool (apt-get install prometheus)"; \
+	    apt-get install -y -q prometheus >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null && apt-get install -y -q prometheus >/dev/null; }; \
+	  else echo "promtool is missing: install Debian's prometheus package to run the alert-rule tests"; fi; }
+
+test: install tools lint  ## lint, type-check and run the whole suite
 	$(BIN)/pytest
 
 lint: install  ## ruff and mypy --strict over the three packages
