@@ -347,3 +347,33 @@ def test_metrics_and_health_cover_payments(
     fake_stripe.healthy = False
     down = client.get("/health")
     assert down.status_code == 503 and "unreachable" in down.json["checks"]["stripe"]["details"]["error"]
+
+
+class UndeliveredSource:
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.events = events
+        self.asked: list[str] = []
+
+    def undelivered_events(self, types: list[str], limit: int = 100) -> list[dict[str, Any]]:
+        self.asked = types
+        return self.events[:limit]
+
+
+def test_reconcile_applies_missed_events_once(
+    client: FlaskClient, container: Container, pending: tuple[str, str]
+) -> None:
+    import json
+
+    from reference_service.entrypoints.reconcile import reconcile_stripe
+
+    order_id, payment_id = pending
+    missed = json.loads(
+        stripe_event("payment_intent.succeeded", intent("pi_fake1", "succeeded", payment_id), "evt_m1")
+    )
+    source = UndeliveredSource([missed, json.loads(stripe_event("customer.created", {"id": "c"}, "evt_m2"))])
+    lines: list[str] = []
+    assert reconcile_stripe(container, source, echo=lines.append) == {"applied": 1, "ignored": 1}
+    assert "payment_intent.succeeded" in source.asked and "charge.dispute.created" in source.asked
+    assert order_status(client, order_id) == "PAID"
+    assert reconcile_stripe(container, source, echo=lines.append) == {"duplicate": 2}
+    assert any("evt_m1" in line for line in lines)
