@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,6 +89,17 @@ class Settings(BaseSettings):
     paypal_client_id: str = "genai-demo-client"
     paypal_client_secret: SecretStr = SecretStr("genai-demo-secret")
     paypal_webhook_id: str | None = None
+    #: ``self``: verify the RSA signature locally with the certificate from PAYPAL-CERT-URL;
+    #: ``postback``: ask PayPal's POST /v1/notifications/verify-webhook-signature
+    paypal_webhook_verification: Literal["self", "postback"] = "self"
+    #: hosts PAYPAL-CERT-URL may point at (the lab's simulator runs on 127.0.0.1)
+    paypal_cert_hosts: str = (
+        "api.paypal.com,api.sandbox.paypal.com,api-m.paypal.com,api-m.sandbox.paypal.com,127.0.0.1,localhost"
+    )
+    #: reject a delivery whose PAYPAL-TRANSMISSION-TIME is older than this (replays)
+    paypal_webhook_tolerance_seconds: int = Field(600, ge=1)
+    #: capture automatically when CHECKOUT.ORDER.APPROVED arrives
+    paypal_capture_on_approval: bool = False
 
     # --- Twilio (seed: "SMS Service Integration") -----------------------------------------------
     twilio_base_url: str = "http://127.0.0.1:12113"

@@ -1,5 +1,6 @@
-"""Wiring of the payments area: provider gateways, payment commands, and the reactions the outbox
-relay runs (refund or cancel on order cancellation, refund of a late success, the duration metric).
+"""Wiring of the payments area: provider gateways, payment commands, webhook verification, and the
+reactions the outbox relay runs (refund or cancel on order cancellation, refund of a late success,
+capture on approval when configured, the duration metric).
 
 ``payment_gateways(container)`` returns the gateways by provider; tests replace them by passing
 ``gateways=`` to ``bootstrap``.
@@ -10,20 +11,31 @@ from __future__ import annotations
 import functools
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
+from reference_service.adapters.paypal_gateway import PayPalGateway
+from reference_service.adapters.paypal_webhooks import CertificateStore, PayPalWebhookVerifier
 from reference_service.adapters.retry import RetryPolicy
 from reference_service.adapters.stripe_gateway import StripeGateway
 from reference_service.bootstrap import AreaWiring, Container
 from reference_service.domain import commands
-from reference_service.domain.events import OrderCancelled
-from reference_service.domain.payments import PaymentFailed, PaymentProvider, PaymentSucceeded
+from reference_service.domain.events import Event, OrderCancelled
+from reference_service.domain.payments import (
+    PaymentFailed,
+    PaymentProvider,
+    PaymentStatus,
+    PaymentStatusChanged,
+    PaymentSucceeded,
+)
 from reference_service.observability.health import DOWN, UP, CheckResult
 from reference_service.ports import PaymentGateway
+from reference_service.service_layer.errors import PaymentDeclined
 from reference_service.service_layer.handlers import payments
 from reference_service.service_layer.messagebus import Subscriber
 
 AREA = "payments"
+VERIFIER = "paypal_verifier"
 Gateways = dict[PaymentProvider, PaymentGateway]
 
 
@@ -35,8 +47,10 @@ def retry_policy(container: Container) -> RetryPolicy:
 
 
 def default_gateways(container: Container) -> Gateways:
+    retry = retry_policy(container)
     return {
-        PaymentProvider.STRIPE: StripeGateway(container.settings, container.metrics, retry_policy(container))
+        PaymentProvider.STRIPE: StripeGateway(container.settings, container.metrics, retry),
+        PaymentProvider.PAYPAL: PayPalGateway(container.settings, container.metrics, retry),
     }
 
 
@@ -44,6 +58,27 @@ def payment_gateways(container: Container) -> Gateways:
     gateways = container.areas[AREA]
     assert isinstance(gateways, dict)
     return gateways
+
+
+def paypal_verifier(container: Container) -> PayPalWebhookVerifier:
+    """The PayPal webhook verifier (self-verification, or the postback API when configured)."""
+    verifier = container.areas[VERIFIER]
+    assert isinstance(verifier, PayPalWebhookVerifier)
+    return verifier
+
+
+def _build_verifier(container: Container, gateways: Gateways) -> PayPalWebhookVerifier:
+    s = container.settings
+    gateway = gateways.get(PaymentProvider.PAYPAL)
+    postback = None
+    if s.paypal_webhook_verification == "postback" and isinstance(gateway, PayPalGateway):
+        postback = gateway.verify_webhook_signature
+    return PayPalWebhookVerifier(
+        s.paypal_webhook_id,
+        CertificateStore(s.paypal_cert_hosts.split(","), timeout=s.provider_timeout_seconds),
+        s.paypal_webhook_tolerance_seconds,
+        postback=postback,
+    )
 
 
 class CachedProviderCheck:
@@ -74,47 +109,56 @@ class CachedProviderCheck:
 def wire(container: Container, gateways: Gateways | None = None) -> AreaWiring:
     gateways = gateways if gateways is not None else default_gateways(container)
     container.areas[AREA] = gateways
+    container.areas[VERIFIER] = _build_verifier(container, gateways)
     for provider, gateway in gateways.items():
-        container.health.register(
-            CachedProviderCheck(provider.value, gateway, container.settings.provider_health_cache_seconds)
-        )
+        ttl = container.settings.provider_health_cache_seconds
+        container.health.register(CachedProviderCheck(provider.value, gateway, ttl))
     uow, clock = container.uow, container.clock
     duration = container.metrics.payment_duration
+
+    def bind(fn: Callable[..., Any], **extra: Any) -> Callable[..., Any]:
+        return functools.partial(fn, uow_factory=uow, gateways=gateways, clock=clock, **extra)
 
     def observe_duration(event: Any) -> None:
         outcome = "succeeded" if isinstance(event, PaymentSucceeded) else "failed"
         duration.labels(event.provider, outcome).observe(event.duration_seconds)
 
+    def capture_on_approval(event: PaymentStatusChanged) -> None:
+        """PAYPAL_CAPTURE_ON_APPROVAL: capture as soon as the buyer approves (CHECKOUT.ORDER.APPROVED)."""
+        if event.provider != PaymentProvider.PAYPAL.value or event.status != PaymentStatus.AUTHORIZED.value:
+            return
+        try:
+            container.bus.handle(
+                commands.CapturePayment(order_id=event.order_id, payment_id=event.payment_id)
+            )
+        except PaymentDeclined:
+            pass  # the decline is recorded on the payment and the order; retrying would not change it
+
+    subscribers: dict[type[Event], list[Subscriber]] = {
+        OrderCancelled: [
+            Subscriber(
+                "payments.settle_cancelled_order",
+                bind(payments.settle_cancelled_order),
+            )
+        ],
+        PaymentSucceeded: [
+            Subscriber(
+                "payments.refund_late_success",
+                bind(payments.refund_late_success),
+            ),
+            Subscriber("metrics.payment_duration", observe_duration),
+        ],
+        PaymentFailed: [Subscriber("metrics.payment_duration", observe_duration)],
+    }
+    if container.settings.paypal_capture_on_approval:
+        subscribers[PaymentStatusChanged] = [Subscriber("payments.capture_on_approval", capture_on_approval)]
     return AreaWiring(
         command_handlers={
-            commands.StartPayment: functools.partial(
-                payments.start_payment, uow_factory=uow, gateways=gateways, clock=clock, ids=container.ids
-            ),
-            commands.CapturePayment: functools.partial(
-                payments.capture_payment, uow_factory=uow, gateways=gateways, clock=clock
-            ),
+            commands.StartPayment: bind(payments.start_payment, ids=container.ids),
+            commands.CapturePayment: bind(payments.capture_payment),
             commands.ApplyPaymentEvent: functools.partial(
                 payments.apply_payment_event, uow_factory=uow, clock=clock
             ),
         },
-        subscribers={
-            OrderCancelled: [
-                Subscriber(
-                    "payments.settle_cancelled_order",
-                    functools.partial(
-                        payments.settle_cancelled_order, uow_factory=uow, gateways=gateways, clock=clock
-                    ),
-                )
-            ],
-            PaymentSucceeded: [
-                Subscriber(
-                    "payments.refund_late_success",
-                    functools.partial(
-                        payments.refund_late_success, uow_factory=uow, gateways=gateways, clock=clock
-                    ),
-                ),
-                Subscriber("metrics.payment_duration", observe_duration),
-            ],
-            PaymentFailed: [Subscriber("metrics.payment_duration", observe_duration)],
-        },
+        subscribers=subscribers,
     )

@@ -309,11 +309,13 @@ def _apply(uow: UnitOfWork, ev: ProviderPaymentEvent, now: datetime) -> tuple[st
         )
         return outcome, payment.id
     if ev.kind == PaymentEventKind.REFUNDED:
-        target = PaymentStatus.REFUNDED if ev.refund_complete else PaymentStatus.REFUND_PENDING
+        # Stripe says whether the charge is fully refunded; PayPal only gives the amount
+        complete = ev.refund_complete or ev.amount_refunded >= payment.amount
+        target = PaymentStatus.REFUNDED if complete else PaymentStatus.REFUND_PENDING
         if not payment.can_transition_to(target) or payment.status == target:
             return "stale", payment.id
-        payment.refund(ev.amount_refunded, complete=ev.refund_complete, now=now)
-        if ev.refund_complete and order.can_transition_to(OrderStatus.REFUNDED):
+        payment.refund(ev.amount_refunded, complete=complete, now=now)
+        if complete and order.can_transition_to(OrderStatus.REFUNDED):
             order.transition_to(OrderStatus.REFUNDED, f"payment {payment.id} refunded", now)
         return "applied", payment.id
     if ev.kind == PaymentEventKind.DISPUTED:
