@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(10, ge=1)
     health_check_timeout_seconds: float = Field(2.0, gt=0)
     ratelimit_storage_uri: str = "memory://"
+    #: Fernet key (urlsafe base64, 32 bytes) encrypting PII at rest; the default is a lab-only key
+    pii_encryption_key: SecretStr = SecretStr("Z2VuYWktZGVtby1sYWItb25seS1waWkta2V5LTMyYnk=")
 
     # --- calls to providers (seed: retry_policy) ---------------------------------------------------
     provider_retry_max_attempts: int = Field(3, ge=1, le=10)
@@ -149,6 +151,18 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("pii_encryption_key")
+    @classmethod
+    def _check_fernet_key(cls, value: SecretStr) -> SecretStr:
+        from cryptography.fernet import Fernet
+
+        try:
+            for key in value.get_secret_value().split(","):  # several while a key rotates
+                Fernet(key.strip())
+        except ValueError:
+            raise ValueError("must be Fernet keys (32 url-safe base64 bytes each)") from None
+        return value
 
     @field_validator("stripe_secret_key")
     @classmethod

@@ -22,6 +22,14 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+class PiiCipher(Protocol):
+    """Encrypts personal data before it is stored (and decrypts it when it is read back)."""
+
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
+
+
 class IdGenerator(Protocol):
     """Makes sortable, prefixed ids such as ``ord_01JD…``."""
 

@@ -62,6 +62,8 @@ class OrderRow(Base):
     status_reason: Mapped[str | None] = mapped_column(sa.String(255))
     cancellation_reason: Mapped[str | None] = mapped_column(sa.String(255))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    #: the customer's contact (name, email, phone) as a Fernet token: PII is never stored in clear
+    customer_contact: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)

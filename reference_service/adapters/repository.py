@@ -7,6 +7,7 @@ unit of work can write its changes and collect its events on commit (``seen``).
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -21,12 +22,25 @@ from reference_service.adapters.orm import (
     PaymentRow,
     WebhookEventRow,
 )
-from reference_service.domain.orders import LineItem, Order, OrderStatus
+from reference_service.domain.orders import CustomerContact, LineItem, Order, OrderStatus
 from reference_service.domain.payments import Payment, PaymentProvider, PaymentStatus
-from reference_service.ports import DisputeRecord, Page, StoredResponse
+from reference_service.ports import DisputeRecord, Page, PiiCipher, StoredResponse
 
 
-def _to_domain(row: OrderRow) -> Order:
+def _contact(token: str | None, cipher: PiiCipher) -> CustomerContact | None:
+    if token is None:
+        return None
+    data = json.loads(cipher.decrypt(token))
+    return CustomerContact(data["name"], data["email"], data.get("phone"))
+
+
+def _seal(contact: CustomerContact | None, cipher: PiiCipher) -> str | None:
+    if contact is None:
+        return None
+    return cipher.encrypt(json.dumps({"name": contact.name, "email": contact.email, "phone": contact.phone}))
+
+
+def _to_domain(row: OrderRow, cipher: PiiCipher) -> Order:
     return Order(
         id=row.id,
         customer_ref=row.customer_ref,
@@ -39,12 +53,16 @@ def _to_domain(row: OrderRow) -> Order:
         cancellation_reason=row.cancellation_reason,
         status_reason=row.status_reason,
         version=row.version,
+        customer=_contact(row.customer_contact, cipher),
     )
 
 
 class SqlAlchemyOrderRepository:
-    def __init__(self, session: Session) -> None:
+    """Orders; the customer's contact is encrypted with ``cipher`` on the way in and out (PII at rest)."""
+
+    def __init__(self, session: Session, cipher: PiiCipher) -> None:
         self.session = session
+        self.cipher = cipher
         self.seen: dict[str, tuple[Order, OrderRow]] = {}
 
     def add(self, order: Order) -> None:
@@ -57,6 +75,7 @@ class SqlAlchemyOrderRepository:
             status_reason=order.status_reason,
             cancellation_reason=order.cancellation_reason,
             metadata_=dict(order.metadata),
+            customer_contact=_seal(order.customer, self.cipher),
             created_at=order.created_at,
             updated_at=order.updated_at,
             items=[
@@ -75,7 +94,7 @@ class SqlAlchemyOrderRepository:
         row = self.session.get(OrderRow, order_id)
         if row is None:
             return None
-        order = _to_domain(row)
+        order = _to_domain(row, self.cipher)
         self.seen[order_id] = (order, row)
         return order
 
@@ -95,7 +114,7 @@ class SqlAlchemyOrderRepository:
         if customer_ref is not None:
             stmt = stmt.where(OrderRow.customer_ref == customer_ref)
         rows = list(self.session.scalars(stmt))
-        return Page(items=[_to_domain(r) for r in rows[:limit]], has_more=len(rows) > limit)
+        return Page(items=[_to_domain(r, self.cipher) for r in rows[:limit]], has_more=len(rows) > limit)
 
     def aggregates(self) -> Sequence[Order]:
         return [o for o, _ in self.seen.values()]

@@ -25,7 +25,7 @@ from reference_service.adapters.repository import (
     SqlAlchemyWebhookInbox,
 )
 from reference_service.domain.events import Event
-from reference_service.ports import Clock
+from reference_service.ports import Clock, PiiCipher
 from reference_service.service_layer.errors import ConcurrencyConflict, DuplicateWebhookEvent
 from reference_service.service_layer.handlers.orders import IdempotencyRace
 
@@ -45,19 +45,21 @@ class SqlAlchemyUnitOfWork:
         self,
         session_factory: sessionmaker[Session],
         clock: Clock,
+        cipher: PiiCipher,
         *,
         on_events_committed: Callable[[], None] | None = None,
         idempotency_ttl: timedelta = timedelta(hours=24),
     ) -> None:
         self._session_factory = session_factory
         self._clock = clock
+        self._cipher = cipher
         self._on_events_committed = on_events_committed
         self._idempotency_ttl = idempotency_ttl
         self._committed_events: list[Event] = []
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
-        self.orders = SqlAlchemyOrderRepository(self.session)
+        self.orders = SqlAlchemyOrderRepository(self.session, self._cipher)
         now = self._clock.now()
         self.idempotency = SqlAlchemyIdempotencyStore(self.session, now, self._idempotency_ttl)
         self.payments = SqlAlchemyPaymentRepository(self.session)

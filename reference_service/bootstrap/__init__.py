@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reference_service.adapters.database import Engines, create_engines, migrate
 from reference_service.adapters.event_publisher import InProcessEventPublisher
 from reference_service.adapters.outbox_store import SqlAlchemyOutboxStore
+from reference_service.adapters.pii import FernetCipher
 from reference_service.adapters.system import SystemClock, UlidIdGenerator
 from reference_service.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from reference_service.config import Settings
@@ -37,7 +38,7 @@ from reference_service.observability.health import (
     HealthRegistry,
 )
 from reference_service.observability.metrics import ServiceMetrics
-from reference_service.ports import Clock, EventPublisher, IdGenerator, PaymentGateway
+from reference_service.ports import Clock, EventPublisher, IdGenerator, PaymentGateway, PiiCipher
 from reference_service.service_layer.messagebus import CommandHandler, MessageBus, Subscriber
 from reference_service.service_layer.outbox import OutboxRelay
 
@@ -63,6 +64,7 @@ class Container:
     clock: Clock
     ids: IdGenerator
     publisher: EventPublisher
+    cipher: PiiCipher
     metrics: ServiceMetrics
     health: HealthRegistry
     bus: MessageBus = field(init=False)
@@ -75,13 +77,14 @@ class Container:
         return SqlAlchemyUnitOfWork(
             self.write_sessions,
             self.clock,
+            self.cipher,
             on_events_committed=self.relay.notify,
             idempotency_ttl=timedelta(hours=self.settings.idempotency_ttl_hours),
         )
 
     def read_uow(self) -> SqlAlchemyUnitOfWork:
         """A unit of work for reads only; never commit through it."""
-        return SqlAlchemyUnitOfWork(self.read_sessions, self.clock)
+        return SqlAlchemyUnitOfWork(self.read_sessions, self.clock, self.cipher)
 
     def close(self) -> None:
         self.relay.stop()
@@ -109,6 +112,7 @@ def bootstrap(
         clock=clock or SystemClock(),
         ids=ids or UlidIdGenerator(),
         publisher=publisher or InProcessEventPublisher(),
+        cipher=FernetCipher(settings.pii_encryption_key.get_secret_value()),
         metrics=ServiceMetrics(),
         health=HealthRegistry(settings.health_check_timeout_seconds),
     )

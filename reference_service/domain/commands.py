@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reference_service.domain.orders import CustomerContact
 from reference_service.domain.payments import ProviderPaymentEvent
 
 
@@ -30,6 +31,7 @@ class CreateOrder(Command):
     metadata: dict[str, str] = field(default_factory=dict)
     idempotency_key: str | None = None
     request_fingerprint: str | None = None
+    customer: CustomerContact | None = None
 
 
 @dataclass(frozen=True)

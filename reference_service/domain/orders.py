@@ -97,6 +97,21 @@ class LineItem:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerContact:
+    """Who to notify about an order. PII: stored encrypted, never put in events or logs."""
+
+    name: str
+    email: str
+    phone: str | None = None
+
+    def masked(self) -> dict[str, str | None]:
+        """The contact as the API shows it: enough to recognise, not enough to harvest."""
+        local, _, domain = self.email.partition("@")
+        phone = f"{'*' * max(0, len(self.phone) - 4)}{self.phone[-4:]}" if self.phone else None
+        return {"name": self.name, "email": f"{local[:1]}***@{domain}", "phone": phone}
+
+
 @dataclass(eq=False)
 class Order:
     """An order: who buys, what, for how much, and where it is in its lifecycle.
@@ -114,6 +129,7 @@ class Order:
     created_at: datetime = field(default_factory=_now)
     updated_at: datetime = field(default_factory=_now)
     cancellation_reason: str | None = None
+    customer: CustomerContact | None = None
     status_reason: str | None = None
     version: int = 0
     events: list[Event] = field(default_factory=list, repr=False)
@@ -127,6 +143,7 @@ class Order:
         items: list[LineItem],
         metadata: dict[str, str] | None = None,
         now: datetime | None = None,
+        customer: CustomerContact | None = None,
     ) -> Order:
         """Validate and build a new order in CREATED, recording ``OrderCreated``."""
         if not customer_ref.strip():
@@ -145,6 +162,7 @@ class Order:
             metadata=dict(metadata or {}),
             created_at=moment,
             updated_at=moment,
+            customer=customer,
         )
         order.events.append(
             OrderCreated(
@@ -215,6 +233,7 @@ class Order:
             "items": [item.to_dict() for item in self.items],
             "metadata": dict(self.metadata),
             "cancellation_reason": self.cancellation_reason,
+            "customer": self.customer.masked() if self.customer else None,
             "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
             "updated_at": self.updated_at.isoformat().replace("+00:00", "Z"),
         }

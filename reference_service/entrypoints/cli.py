@@ -202,6 +202,32 @@ def bench_kernel_cmd(seconds: float, connections: int, no_http: bool) -> None:
     bench_kernel(seconds=seconds, connections=connections, http=not no_http)
 
 
+@bench.command("paypal")
+@click.option(
+    "--seconds", type=float, default=10.0, show_default=True, help="Measured run after a 1 s warm-up."
+)
+@click.option("--connections", type=int, default=16, show_default=True, help="Keep-alive client connections.")
+def bench_paypal_cmd(seconds: float, connections: int) -> None:
+    """The PayPal simulator's create-order throughput and latency under `genai-demo sim paypal`."""
+    from simulators.paypal.bench import bench_paypal
+
+    bench_paypal(seconds=seconds, connections=connections)
+
+
+@bench.command("stripe")
+@click.option(
+    "--seconds", type=float, default=10.0, show_default=True, help="Measured run after the warm-up."
+)
+@click.option("--warmup", type=float, default=2.0, show_default=True, help="Warm-up seconds (not measured).")
+@click.option("--connections", type=int, default=16, show_default=True, help="Keep-alive client connections.")
+@click.option("--no-confirm", is_flag=True, help="Skip the create + confirm(pm_card_visa) run.")
+def bench_stripe_cmd(seconds: float, warmup: float, connections: int, no_confirm: bool) -> None:
+    """The Stripe simulator's create-PaymentIntent throughput and latency under `genai-demo sim stripe`."""
+    from simulators.stripe.bench import bench_stripe
+
+    bench_stripe(seconds=seconds, connections=connections, warmup=warmup, confirm=not no_confirm)
+
+
 @bench.command("all")
 @click.pass_context
 def bench_all(ctx: click.Context) -> None:
@@ -213,9 +239,10 @@ def bench_all(ctx: click.Context) -> None:
 
 
 def _attach_optional_commands() -> None:
-    from simulators.cli import sim
+    from simulators.cli import sim, trigger
 
     cli.add_command(sim)
+    cli.add_command(trigger)
 
 
 def main() -> None:

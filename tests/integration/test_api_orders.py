@@ -243,3 +243,45 @@ def test_admin_events_show_what_the_relay_published(client: FlaskClient, contain
     container.relay.drain()
     events = client.get("/api/v1/admin/events", query_string={"type": "order.created"}).json["data"]
     assert [(e["topic"], e["key"]) for e in events] == [("order-events", order_id)]
+
+
+def test_customer_contact_is_encrypted_at_rest_masked_in_the_api_and_absent_from_events(
+    client: FlaskClient, container: Container
+) -> None:
+    import sqlalchemy as sa
+
+    from reference_service.adapters.orm import OrderRow
+
+    body = dict(
+        ORDER, customer={"name": "Jane Doe", "email": "jane.doe@example.com", "phone": "+14155550123"}
+    )
+    created = create(client, body)
+    assert created.status_code == 201
+    assert created.json["customer"] == {
+        "name": "Jane Doe",
+        "email": "j***@example.com",
+        "phone": "********0123",
+    }
+    with container.read_sessions() as s:
+        stored = s.scalars(sa.select(OrderRow.customer_contact)).one()
+    assert stored is not None and "jane" not in stored and "example.com" not in stored
+    with container.read_uow() as uow:
+        order = uow.orders.get(created.json["id"])
+    assert order is not None and order.customer is not None and order.customer.email == "jane.doe@example.com"
+    container.relay.drain()
+    events = json.dumps(client.get("/api/v1/admin/events").json)
+    assert "jane" not in events and "0123" not in events
+    bad = create(client, dict(ORDER, customer={"name": "X", "email": "not-an-email"}))
+    assert bad.status_code == 422 and "customer.email" in problem_fields(bad)
+
+
+def test_a_rotated_pii_key_still_reads_old_data() -> None:
+    from cryptography.fernet import Fernet
+
+    from reference_service.adapters.pii import FernetCipher
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    token = FernetCipher(old).encrypt("jane@example.com")
+    rotated = FernetCipher(f"{new},{old}")
+    assert rotated.decrypt(token) == "jane@example.com"
+    assert FernetCipher(new).decrypt(rotated.encrypt("x")) == "x"

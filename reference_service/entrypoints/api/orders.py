@@ -18,6 +18,7 @@ from flask import Blueprint, Response, request
 
 from reference_service.bootstrap import Container
 from reference_service.domain import commands
+from reference_service.domain.orders import CustomerContact
 from reference_service.entrypoints.api.schemas import (
     CancelOrderRequest,
     CreateOrderRequest,
@@ -101,6 +102,9 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
                     commands.LineItemSpec(i.sku, i.name, i.quantity, i.unit_amount) for i in body.items
                 ),
                 metadata=dict(body.metadata),
+                customer=CustomerContact(body.customer.name, body.customer.email, body.customer.phone)
+                if body.customer
+                else None,
                 idempotency_key=key,
                 request_fingerprint=fingerprint(body) if key else None,
             )

@@ -55,6 +55,28 @@ MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 MetadataValue = Annotated[str, StringConstraints(max_length=500)]
 
 
+class CustomerIn(StrictModel):
+    """Who to notify about the order. Personal data: stored encrypted, shown masked, never logged."""
+
+    name: Annotated[Text, StringConstraints(max_length=200)]
+    email: Annotated[
+        str,
+        StringConstraints(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+        Field(description="Where the order confirmation goes"),
+    ]
+    phone: Annotated[
+        str | None, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$"), Field(description="E.164, for SMS")
+    ] = None
+
+
+class CustomerOut(BaseModel):
+    """The contact, masked: ``j***@example.com``, ``********4567``."""
+
+    name: str
+    email: str
+    phone: str | None
+
+
 class CreateOrderRequest(StrictModel):
     """Body of ``POST /api/v1/orders``."""
 
@@ -66,6 +88,7 @@ class CreateOrderRequest(StrictModel):
     currency: Currency
     items: Annotated[list[LineItemIn], Field(min_length=1, max_length=MAX_ITEMS)]
     metadata: Annotated[dict[MetadataKey, MetadataValue], Field(max_length=20)] = Field(default_factory=dict)
+    customer: CustomerIn | None = None
 
 
 class CancelOrderRequest(StrictModel):
@@ -105,6 +128,7 @@ class OrderOut(BaseModel):
     items: list[LineItemOut]
     metadata: dict[str, str]
     cancellation_reason: str | None
+    customer: CustomerOut | None
     created_at: str
     updated_at: str
 

@@ -69,6 +69,7 @@ def _create_once(
             items=[LineItem(i.sku, i.name, i.quantity, i.unit_amount) for i in cmd.items],
             metadata=cmd.metadata,
             now=clock.now(),
+            customer=cmd.customer,
         )
         uow.orders.add(order)
         body = order.to_dict()
