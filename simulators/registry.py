@@ -34,7 +34,36 @@ class ProviderSpec:
     description: str = ""
 
 
-PROVIDERS: Mapping[str, ProviderSpec] = MappingProxyType({})
+PROVIDERS: Mapping[str, ProviderSpec] = MappingProxyType(
+    {
+        "stripe": ProviderSpec(
+            "stripe",
+            12111,
+            "simulators.stripe.provider:StripeProvider",
+            wire="simulators.stripe.wiring:wire",
+            description="Stripe API 2023-10-16: PaymentIntents, refunds, disputes, events, signed webhooks",
+        ),
+        "paypal": ProviderSpec(
+            "paypal",
+            12112,
+            "simulators.paypal.provider:PayPalProvider",
+            wire="simulators.paypal.wiring:wire",
+            description="PayPal REST: OAuth, Orders v2, Payments v2, Webhooks v1",
+        ),
+        "twilio": ProviderSpec(
+            "twilio",
+            12113,
+            "simulators.twilio.provider:TwilioProvider",
+            description="Twilio Messages API 2010-04-01: magic numbers, delivery lifecycle, signed callbacks",
+        ),
+        "aws": ProviderSpec(
+            "aws",
+            12115,
+            "simulators.aws.provider:AwsProvider",
+            description="AWS SES, SNS, S3 on moto: signed SNS deliveries, SES mailbox-simulator feedback",
+        ),
+    }
+)
 
 
 def import_object(path: str) -> Any:

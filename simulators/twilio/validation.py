@@ -1,0 +1,100 @@
+"""Validation of ``POST …/Messages.json``, in Twilio's order, raising Twilio's errors (nothing is stored).
+
+Required: ``To`` (21604), ``From`` or ``MessagingServiceSid`` (21603), ``Body``, ``MediaUrl`` or
+``ContentSid`` (21602); ``Body`` at most 1,600 characters (21617). ``To`` must be E.164 or a channel
+address (21211); ``From`` E.164, a short code, an alphanumeric sender ID or a channel address (21212).
+Then the magic numbers of :mod:`simulators.twilio.magic` (twilio.com/docs/iam/test-credentials).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from simulators.twilio import exceptions as exc
+from simulators.twilio.accounts import Account
+from simulators.twilio.magic import MAGIC_FROM_ERRORS, MAGIC_TO_ERRORS, VALID_TEST_FROM
+
+MAX_BODY_CHARS = 1600
+MAX_MEDIA = 10
+
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+SHORT_CODE = re.compile(r"^\d{3,8}$")
+ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+CHANNEL_ADDRESS = re.compile(r"^(whatsapp|messenger|rcs):(.+)$")
+MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+HTTP_URL = re.compile(r"^https?://[^\s/?#_]+(:\d+)?([/?#]\S*)?$")
+
+
+def first(params: Mapping[str, Sequence[str]], name: str) -> str | None:
+    """The first value of a form parameter (``None`` when absent)."""
+    values = params.get(name)
+    return values[0] if values else None
+
+
+def is_valid_to(value: str) -> bool:
+    """E.164, or a channel address such as ``whatsapp:+15552229999``."""
+    match = CHANNEL_ADDRESS.match(value)
+    return bool(E164.match(match.group(2) if match else value))
+
+
+def is_valid_from(value: str) -> bool:
+    """E.164, a short code, an alphanumeric sender ID (1-11 chars, one letter) or a channel address."""
+    match = CHANNEL_ADDRESS.match(value)
+    if match:
+        return bool(E164.match(match.group(2)))
+    return bool(E164.match(value) or SHORT_CODE.match(value) or ALPHANUMERIC_SENDER.match(value))
+
+
+def validate_create(account: Account, params: Mapping[str, Sequence[str]]) -> None:
+    """Raise Twilio's error for an invalid create request (nothing is stored)."""
+    to = first(params, "To")
+    from_ = first(params, "From")
+    service = first(params, "MessagingServiceSid")
+    body = first(params, "Body")
+    media = [u for u in params.get("MediaUrl", []) if u]
+    content_sid = first(params, "ContentSid")
+    callback = first(params, "StatusCallback")
+    if not to:
+        raise exc.missing_to()
+    if not from_ and not service:
+        raise exc.missing_from()
+    if not body and not media and not content_sid:
+        raise exc.missing_body()
+    if body is not None and len(body) > MAX_BODY_CHARS:
+        raise exc.body_too_long()
+    if service and not MESSAGING_SERVICE_SID.match(service):
+        raise exc.invalid_messaging_service(service)
+    if len(media) > MAX_MEDIA:
+        raise exc.too_many_media()
+    for url in media:
+        if not HTTP_URL.match(url):
+            raise exc.invalid_media_url(url)
+    if callback and not HTTP_URL.match(callback):
+        raise exc.invalid_status_callback(callback)
+    if not is_valid_to(to):
+        raise exc.invalid_to(to)
+    if from_:
+        if not is_valid_from(from_):
+            raise exc.invalid_from(from_)
+        code = MAGIC_FROM_ERRORS.get(from_)
+        if code == 21212:
+            raise exc.invalid_from(from_)
+        if code == 21606:
+            raise exc.from_not_owned(from_)
+        if code == 21611:
+            raise exc.from_queue_full()
+        # Test credentials accept only the magic From numbers ("All others: 21606").
+        if account.test and from_ != VALID_TEST_FROM:
+            raise exc.from_not_owned(from_)
+    code = MAGIC_TO_ERRORS.get(to)
+    if code == 21211:
+        raise exc.invalid_to(to)
+    if code == 21612:
+        raise exc.cannot_route(to, from_)
+    if code == 21408:
+        raise exc.region_not_enabled(to)
+    if code == 21610:
+        raise exc.unsubscribed()
+    if code == 21614:
+        raise exc.not_mobile()
