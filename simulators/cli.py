@@ -72,5 +72,19 @@ def sim(
     serve(provider, host=host, port=port, threads=threads, env=env, log_level=log_level)
 
 
+@click.group("trigger")
+def trigger() -> None:
+    """Make a running simulator emit an event through real API calls (like `stripe trigger`)."""
+
+
+def _add_trigger_commands() -> None:
+    from simulators.stripe.trigger import stripe_trigger
+
+    trigger.add_command(stripe_trigger)
+
+
+_add_trigger_commands()
+
+
 if __name__ == "__main__":
     sim()

@@ -26,7 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from simulators.kernel.app import build_simulator_app
@@ -151,13 +151,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _client(port: int, connections: int, seconds: float, warmup: float, out: Any) -> None:
+def post_kernel_request(conn: http.client.HTTPConnection) -> None:
+    """One measured unit of the kernel benchmark: the prebuilt JSON POST (a ``drive_http`` step)."""
+    conn.request("POST", "/v1/payment_intents", body=_BODY, headers=_CLIENT_HEADERS)
+    conn.getresponse().read()
+
+
+_CLIENT_HEADERS = {k[5:].replace("_", "-").title(): v for k, v in _HEADERS.items()}
+_CLIENT_HEADERS["Content-Type"] = "application/json"
+Step = Callable[[http.client.HTTPConnection], None]
+
+
+def _client(
+    port: int, connections: int, seconds: float, warmup: float, out: Any, step: Step = post_kernel_request
+) -> None:
     import threading
 
     latencies: list[float] = []
     lock = threading.Lock()
-    headers = {k[5:].replace("_", "-").title(): v for k, v in _HEADERS.items()}
-    headers["Content-Type"] = "application/json"
 
     def worker() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -168,8 +179,7 @@ def _client(port: int, connections: int, seconds: float, warmup: float, out: Any
             t0 = time.perf_counter()
             if t0 >= stop_at:
                 break
-            conn.request("POST", "/v1/payment_intents", body=_BODY, headers=headers)
-            conn.getresponse().read()
+            step(conn)
             if t0 - begin >= warmup:
                 local.append(time.perf_counter() - t0)
         conn.close()
@@ -196,6 +206,47 @@ def _wait_port(port: int, timeout: float = 15.0) -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
+def drive_http(
+    port: int,
+    *,
+    seconds: float = 5.0,
+    connections: int = 16,
+    clients: int = 2,
+    warmup: float = 1.0,
+    step: Step = post_kernel_request,
+) -> list[float]:
+    """Run ``step`` in a loop on ``connections`` keep-alive connections spread over ``clients`` spawned
+    processes for ``warmup`` + ``seconds``; returns the latencies (s) measured after the warm-up.
+    ``step`` must be a module-level function (it is pickled into the client processes)."""
+    ctx = multiprocessing.get_context("spawn")
+    pipes, procs = [], []
+    per = max(1, connections // clients)
+    for _ in range(clients):
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_client, args=(port, per, seconds, warmup, send, step))
+        proc.start()
+        pipes.append(recv)
+        procs.append(proc)
+    latencies: list[float] = []
+    for recv in pipes:
+        latencies.extend(recv.recv())
+    for proc in procs:
+        proc.join()
+    return latencies
+
+
+def summarize(latencies: list[float], seconds: float) -> dict[str, float]:
+    """Requests/s and p50/p99 latency (ms) of a ``drive_http`` run."""
+    latencies = sorted(latencies)
+    q = statistics.quantiles(latencies, n=100)
+    return {
+        "rps": len(latencies) / seconds,
+        "p50_ms": q[49] * 1000,
+        "p99_ms": q[98] * 1000,
+        "requests": len(latencies),
+    }
+
+
 def bench_http(
     target: str, seconds: float = 5.0, connections: int = 16, clients: int = 2
 ) -> dict[str, float]:
@@ -209,31 +260,11 @@ def bench_http(
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
     try:
         _wait_port(port)
-        ctx = multiprocessing.get_context("spawn")
-        pipes, procs = [], []
-        per = max(1, connections // clients)
-        for _ in range(clients):
-            recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_client, args=(port, per, seconds, 1.0, send))
-            proc.start()
-            pipes.append(recv)
-            procs.append(proc)
-        latencies: list[float] = []
-        for recv in pipes:
-            latencies.extend(recv.recv())
-        for proc in procs:
-            proc.join()
+        latencies = drive_http(port, seconds=seconds, connections=connections, clients=clients)
     finally:
         server.terminate()
         server.wait(10)
-    latencies.sort()
-    q = statistics.quantiles(latencies, n=100)
-    return {
-        "rps": len(latencies) / seconds,
-        "p50_ms": q[49] * 1000,
-        "p99_ms": q[98] * 1000,
-        "requests": len(latencies),
-    }
+    return summarize(latencies, seconds)
 
 
 def bench_kernel(seconds: float = 5.0, connections: int = 16, http: bool = True) -> dict[str, Any]:

@@ -1,0 +1,174 @@
+"""Per-account state of the Stripe simulator: bounded object maps, events and idempotency records.
+
+One :class:`AccountState` per account (``runtime.backends``, emptied by ``POST /_sim/reset``). Objects are
+kept as the Stripe JSON they render to (API 2023-10-16 shape), wrapped in small records that hold what the
+simulator needs besides: a card's :class:`~simulators.stripe.magic.CardProfile` (never its number), a 3DS
+return URL. Every map is a :class:`BoundedMap`: past its cap (``STRIPE_SIM_MAX_OBJECTS``,
+``STRIPE_SIM_MAX_EVENTS``, ``STRIPE_SIM_MAX_IDEMPOTENCY_KEYS``) the oldest entries are evicted, so memory
+stays flat under load; an evicted object answers ``resource_missing`` like any unknown id. All access goes
+through ``AccountState.lock``. Inspect counts at ``GET /_sim/stripe/accounts``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from simulators.stripe.magic import CardProfile
+
+V = TypeVar("V")
+API_VERSION = "2023-10-16"
+
+
+@dataclass
+class Limits:
+    """Caps per account (shared by every map of every account; changed at ``/_sim/stripe/config``)."""
+
+    max_objects: int = 10_000
+    max_events: int = 10_000
+    max_idempotency_keys: int = 10_000
+
+
+class BoundedMap(OrderedDict[str, V], Generic[V]):
+    """An insertion-ordered map that evicts its oldest entries beyond ``getattr(limits, attr)``."""
+
+    def __init__(self, limits: Limits, attr: str) -> None:
+        super().__init__()
+        self._limits = limits
+        self._attr = attr
+        self.evicted = 0
+
+    def add(self, key: str, value: V) -> V:
+        """Insert (newest) and evict the oldest entries past the cap."""
+        self[key] = value
+        cap: int = getattr(self._limits, self._attr)
+        while len(self) > cap:
+            self.popitem(last=False)
+            self.evicted += 1
+        return value
+
+
+@dataclass(slots=True)
+class IntentRecord:
+    """A PaymentIntent: its Stripe JSON plus the attached card's profile and the 3DS redirect data."""
+
+    data: dict[str, Any]
+    card: CardProfile | None = None
+    payment_method: dict[str, Any] | None = None
+    return_url: str | None = None
+    sim_url: str = ""
+    charge_ids: list[str] = field(default_factory=list)
+    fresh_json: str | None = None  # snapshot of the last payment_intent.* event of the current operation
+
+
+@dataclass(slots=True)
+class PaymentMethodRecord:
+    """A PaymentMethod: its Stripe JSON and the card profile that decides what charging it does."""
+
+    data: dict[str, Any]
+    card: CardProfile
+
+
+@dataclass(slots=True)
+class ChargeRecord:
+    """A Charge: its Stripe JSON, the card profile, and its refunds (newest last)."""
+
+    data: dict[str, Any]
+    card: CardProfile
+    refund_ids: list[str] = field(default_factory=list)
+    dispute_id: str | None = None
+
+
+@dataclass(slots=True)
+class Event:
+    """An Event. ``object_json`` is the snapshot of ``data.object`` taken when it happened."""
+
+    id: str
+    type: str
+    created: int
+    object_json: str
+    previous_attributes: dict[str, Any] | None = None
+    request_id: str | None = None
+    idempotency_key: str | None = None
+    pending_webhooks: int = 0
+    delivered_to: set[str] = field(default_factory=set)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The Stripe ``event`` object (field order as Stripe sends webhooks)."""
+        data: dict[str, Any] = {"object": json.loads(self.object_json)}
+        if self.previous_attributes is not None:
+            data["previous_attributes"] = self.previous_attributes
+        return {
+            "id": self.id,
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": self.created,
+            "data": data,
+            "livemode": False,
+            "pending_webhooks": self.pending_webhooks,
+            "request": {"id": self.request_id, "idempotency_key": self.idempotency_key},
+            "type": self.type,
+        }
+
+    def payload(self) -> bytes:
+        """The webhook body: the event pretty-printed with two spaces, as Stripe delivers it."""
+        return json.dumps(self.to_dict(), indent=2).encode()
+
+
+@dataclass(slots=True)
+class IdempotencyRecord:
+    """The first request made with an ``Idempotency-Key`` and, once done, its saved response."""
+
+    key: str
+    endpoint: str
+    fingerprint: str
+    created: float
+    request_id: str | None
+    in_flight: bool = True
+    status: int = 0
+    body: bytes = b""
+
+    def to_json(self) -> dict[str, Any]:
+        """The control view (``GET /_sim/stripe/idempotency``)."""
+        return {
+            "key": self.key,
+            "endpoint": self.endpoint,
+            "created": self.created,
+            "original_request": self.request_id,
+            "in_flight": self.in_flight,
+            "status": self.status or None,
+        }
+
+
+class AccountState:
+    """Everything one account owns, guarded by one re-entrant ``lock``."""
+
+    def __init__(self, account: str | None, limits: Limits) -> None:
+        self.account = account
+        self.lock = threading.RLock()
+        self.intents: BoundedMap[IntentRecord] = BoundedMap(limits, "max_objects")
+        self.charges: BoundedMap[ChargeRecord] = BoundedMap(limits, "max_objects")
+        self.payment_methods: BoundedMap[PaymentMethodRecord] = BoundedMap(limits, "max_objects")
+        self.refunds: BoundedMap[dict[str, Any]] = BoundedMap(limits, "max_objects")
+        self.disputes: BoundedMap[dict[str, Any]] = BoundedMap(limits, "max_objects")
+        self.events: BoundedMap[Event] = BoundedMap(limits, "max_events")
+        self.idempotency: BoundedMap[IdempotencyRecord] = BoundedMap(limits, "max_idempotency_keys")
+
+    def counts(self) -> dict[str, int]:
+        """Object counts (and evictions) for the control API."""
+        with self.lock:
+            maps: dict[str, BoundedMap[Any]] = {
+                "payment_intents": self.intents,
+                "charges": self.charges,
+                "payment_methods": self.payment_methods,
+                "refunds": self.refunds,
+                "disputes": self.disputes,
+                "events": self.events,
+                "idempotency_keys": self.idempotency,
+            }
+            out = {name: len(m) for name, m in maps.items()}
+            out["evicted"] = sum(m.evicted for m in maps.values())
+            return out
