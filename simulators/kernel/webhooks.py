@@ -215,16 +215,25 @@ class EndpointSpec(BaseModel):
 
 
 class EndpointRegistry:
-    """Thread-safe endpoints by id, filtered by account."""
+    """Thread-safe endpoints by id, filtered by account.
+
+    Copy-on-write: writers replace an immutable snapshot under the lock; readers (``for_event`` runs on
+    every published event) use the current snapshot without locking and never see a dict mid-change.
+    """
 
     def __init__(self) -> None:
         self._items: dict[str, WebhookEndpoint] = {}
+        self._snapshot: tuple[WebhookEndpoint, ...] = ()
         self._lock = threading.Lock()
+
+    def _publish(self) -> None:
+        self._snapshot = tuple(self._items.values())
 
     def add(self, endpoint: WebhookEndpoint) -> WebhookEndpoint:
         """Register (or replace by id) an endpoint."""
         with self._lock:
             self._items[endpoint.id] = endpoint
+            self._publish()
         return endpoint
 
     def get(
@@ -239,21 +248,24 @@ class EndpointRegistry:
     def remove(self, endpoint_id: str) -> WebhookEndpoint | None:
         """Unregister; returns the removed endpoint."""
         with self._lock:
-            return self._items.pop(endpoint_id, None)
+            removed = self._items.pop(endpoint_id, None)
+            self._publish()
+            return removed
 
     def find(self, account: str | None = None, *, any_account: bool = False) -> list[WebhookEndpoint]:
         """Endpoints of ``account`` (or all with ``any_account``), oldest first."""
-        items = list(self._items.values())
+        items = list(self._snapshot)
         return items if any_account else [e for e in items if e.account == account]
 
     def for_event(self, account: str | None, event_type: str) -> Sequence[WebhookEndpoint]:
         """Enabled endpoints of ``account`` that subscribe to ``event_type``."""
-        return [e for e in self._items.values() if e.account == account and e.accepts(event_type)]
+        return [e for e in self._snapshot if e.account == account and e.accepts(event_type)]
 
     def clear(self) -> None:
         """Forget every endpoint."""
         with self._lock:
             self._items.clear()
+            self._publish()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._snapshot)
