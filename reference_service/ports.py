@@ -5,13 +5,14 @@ Each port has a real adapter in ``adapters/`` and a fake in ``tests/fakes.py`` (
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
 from reference_service.domain.events import Event
+from reference_service.domain.notifications import Notification
 from reference_service.domain.orders import Order, OrderStatus
 from reference_service.domain.payments import Payment, PaymentProvider, PaymentStatus
 
@@ -93,6 +94,12 @@ class UnitOfWork(Protocol):
 
     @property
     def webhook_inbox(self) -> WebhookInbox: ...
+
+    @property
+    def notifications(self) -> NotificationRepository: ...
+
+    @property
+    def suppressions(self) -> SuppressionList: ...
 
     def __enter__(self) -> Self: ...
 
@@ -242,6 +249,8 @@ class ProviderPayment:
     failure_message: str | None = None
     amount_received: int = 0
     raw_status: str = ""
+    #: the service's payment id the provider object carries (Stripe metadata.payment_id, PayPal custom_id)
+    payment_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -270,3 +279,131 @@ class PaymentGateway(Protocol):
     def check_health(self) -> dict[str, Any]:
         """Raise when the provider is unreachable; return details (latency is measured by the caller)."""
         ...
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """A templated email ready to send: its subject, an autoescaped HTML part and a plain-text part."""
+
+    template: str
+    subject: str
+    html: str
+    text: str
+
+
+class EmailTemplates(Protocol):
+    """Renders the named templates (ORDER_CONFIRMATION, PASSWORD_RESET).
+
+    Raises ``UnknownEmailTemplate`` or ``EmailVariablesInvalid`` (naming every missing variable).
+    """
+
+    def names(self) -> list[str]: ...
+
+    def render(self, template: str, variables: Mapping[str, Any]) -> RenderedEmail: ...
+
+
+class EmailSender(Protocol):
+    """Sends one email from the configured sender. Raises ``ProviderError`` (never SDK types)."""
+
+    name: str
+
+    def send(self, to: str, email: RenderedEmail) -> str:
+        """The provider's message id (SES ``MessageId``)."""
+        ...
+
+    def check_health(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class SmsResult:
+    """What a provider said when it took an SMS: its message id and its own status word."""
+
+    provider: str
+    message_id: str
+    status: str
+
+
+class SmsProvider(Protocol):
+    """One SMS provider (the seed's ``SmsProvider``).
+
+    ``send`` raises ``SmsRecipientRejected`` when the recipient can never be reached (no failover) and
+    ``ProviderError`` for anything else (the router tries the next provider).
+    """
+
+    name: str
+
+    def is_available(self) -> bool:
+        """False while the provider's circuit is open."""
+        ...
+
+    def supports_region(self, region: str) -> bool:
+        """Whether it may send to numbers of this ISO 3166 region (``US``, ``GB``...)."""
+        ...
+
+    def send(self, phone: str, message: str) -> SmsResult: ...
+
+
+@dataclass(frozen=True)
+class SmsDispatch:
+    """Where an SMS went: the provider that took it, its message id, and every provider tried in order."""
+
+    provider: str
+    message_id: str
+    status: str
+    tried: tuple[str, ...]
+    region: str
+
+
+class SmsRouter(Protocol):
+    """Sends an SMS through the first provider that takes it (``adapters/sms_router.py``)."""
+
+    def normalize(self, phone: str) -> tuple[str, str]:
+        """``(E.164 number, region)`` or ``InvalidPhoneNumber``."""
+        ...
+
+    def send(self, phone: str, message: str, *, exclude: Collection[str] = ()) -> SmsDispatch:
+        """Raises ``InvalidPhoneNumber``, ``SmsRegionUnsupported``, ``SmsRecipientRejected`` or
+        ``AllSmsProvidersFailedException``."""
+        ...
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Each provider in order, with its regions and circuit state."""
+        ...
+
+    def reset_circuits(self) -> None:
+        """Close every provider's circuit (an operator's override)."""
+        ...
+
+
+class NotificationRepository(Protocol):
+    def add(self, notification: Notification) -> None: ...
+
+    def get(self, notification_id: str) -> Notification | None: ...
+
+    def get_by_dedupe_key(self, key: str) -> Notification | None: ...
+
+    def get_by_provider_ref(self, provider: str, message_id: str) -> Notification | None: ...
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Why an address is never emailed again (no address in here: it is stored encrypted)."""
+
+    reason: str  # "bounce" or "complaint"
+    detail: str | None
+    created_at: datetime
+
+
+class SuppressionList(Protocol):
+    """Addresses that hard-bounced or complained; looked up by a keyed hash of the normalised address."""
+
+    def get(self, address: str) -> Suppression | None: ...
+
+    def add(self, address: str, reason: str, detail: str | None) -> bool:
+        """Suppress ``address``; False when it already was."""
+        ...
+
+    def remove(self, address: str) -> bool: ...

@@ -78,31 +78,51 @@ class LiveProcess:
         return self.proc.returncode
 
 
+class PortTaken(RuntimeError):
+    """The service could not bind its port: another process took it after ``free_port`` chose it."""
+
+
 @contextlib.contextmanager
 def run_service(
     tmp: Path, env: Mapping[str, str] | None = None, port: int | None = None, health: str = "/health/live"
 ) -> Iterator[LiveProcess]:
-    """Run ``genai-demo service`` on a free port with a private SQLite database under ``tmp``."""
-    port = port or free_port()
-    log = tmp / f"service-{port}.log"
-    full_env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp / 'service.db'}",
-        "SERVICE_PORT": str(port),
-        **(env or {}),
-    }
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            genai_demo_argv("service", "--port", str(port)),
-            env=full_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-            start_new_session=True,
-        )
-    live = LiveProcess(f"http://127.0.0.1:{port}", proc, log)
-    try:
-        wait_http(live.url + health, proc=proc, log=log)
-        yield live
-    finally:
-        live.stop()
+    """Run ``genai-demo service`` on a free port with a private SQLite database under ``tmp``.
+
+    ``free_port`` cannot reserve the port, so a parallel test may take it first; without a fixed ``port``
+    the start is retried on a new one, with a fixed one ``PortTaken`` tells the caller to choose again.
+    """
+    for attempt in range(3):
+        chosen = port or free_port()
+        log = tmp / f"service-{chosen}.log"
+        full_env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp / 'service.db'}",
+            "SERVICE_PORT": str(chosen),
+            **(env or {}),
+        }
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                genai_demo_argv("service", "--port", str(chosen)),
+                env=full_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+                start_new_session=True,
+            )
+        live = LiveProcess(f"http://127.0.0.1:{chosen}", proc, log)
+        try:
+            wait_http(live.url + health, proc=proc, log=log)
+        except RuntimeError:
+            live.stop()
+            if "already in use" not in live.output():
+                raise
+            if port is not None:
+                raise PortTaken(f"port {chosen} was taken") from None
+            if attempt == 2:
+                raise
+            continue
+        try:
+            yield live
+        finally:
+            live.stop()
+        return

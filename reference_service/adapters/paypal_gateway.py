@@ -176,10 +176,12 @@ def map_order(order: dict[str, Any]) -> ProviderPayment:
         (link["href"] for link in order.get("links") or [] if link.get("rel") in ("approve", "payer-action")),
         None,
     )
+    units = order.get("purchase_units") or [{}]
     return ProviderPayment(
         provider_ref=str(order["id"]),
         status=status,
         approve_url=approve,
+        payment_id=units[0].get("custom_id"),
         failure_code=failure_code,
         failure_message=failure_message,
         raw_status=raw,

@@ -131,6 +131,8 @@ _STATUS = {
 
 def map_intent(intent: Any) -> ProviderPayment:
     """A PaymentIntent (SDK object or webhook dict) as the service's ``ProviderPayment``."""
+    if hasattr(intent, "to_dict"):  # stripe-python 16 objects are not dicts
+        intent = intent.to_dict()
     raw = str(intent["status"])
     status = _STATUS.get(raw, PaymentStatus.PROCESSING)
     error = intent.get("last_payment_error") if hasattr(intent, "get") else None
@@ -149,6 +151,7 @@ def map_intent(intent: Any) -> ProviderPayment:
         failure_message=failure_message,
         amount_received=int(intent.get("amount_received") or 0),
         raw_status=raw,
+        payment_id=(intent.get("metadata") or {}).get("payment_id"),
     )
 
 

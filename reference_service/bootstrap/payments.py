@@ -156,9 +156,7 @@ def wire(container: Container, gateways: Gateways | None = None) -> AreaWiring:
         command_handlers={
             commands.StartPayment: bind(payments.start_payment, ids=container.ids),
             commands.CapturePayment: bind(payments.capture_payment),
-            commands.ApplyPaymentEvent: functools.partial(
-                payments.apply_payment_event, uow_factory=uow, clock=clock
-            ),
+            commands.ApplyPaymentEvent: bind(payments.apply_payment_event),
         },
         subscribers=subscribers,
     )

@@ -53,6 +53,13 @@ def service(host: str | None, port: int | None, threads: int) -> None:
     if port:
         os.environ["SERVICE_PORT"] = str(port)
     settings = _settings_or_exit()
+    from reference_service.entrypoints.lab import port_free
+
+    if not port_free(settings.service_port, settings.service_host):
+        raise click.ClickException(
+            f"port {settings.service_port} on {settings.service_host} is already in use "
+            "(another service or lab?); choose one with --port or SERVICE_PORT"
+        )
     configure_logging(settings.log_level.value)
     engines = create_engines(settings.database_url)
     try:

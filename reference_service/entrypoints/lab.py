@@ -39,6 +39,19 @@ SIMULATOR_URL_SETTINGS = {
 }
 
 
+def credential_env(settings: Settings) -> dict[str, str]:
+    """The credentials the service will use, given to the simulators so that they accept exactly these."""
+    return {
+        "STRIPE_SECRET_KEY": settings.stripe_secret_key.get_secret_value(),
+        "STRIPE_PUBLISHABLE_KEY": settings.stripe_publishable_key,
+        "PAYPAL_CLIENT_ID": settings.paypal_client_id,
+        "PAYPAL_CLIENT_SECRET": settings.paypal_client_secret.get_secret_value(),
+        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token.get_secret_value(),
+        "LOGISTICS_API_KEY": settings.logistics_api_key.get_secret_value(),
+    }
+
+
 class LabError(RuntimeError):
     """The lab could not start; the message says which part and why."""
 
@@ -173,17 +186,7 @@ class Lab:
         return time.perf_counter() - started
 
     def _credential_env(self) -> dict[str, str]:
-        """The credentials the service will use, given to the simulators so they accept them."""
-        s = self.settings
-        env = {
-            "STRIPE_SECRET_KEY": s.stripe_secret_key.get_secret_value(),
-            "STRIPE_PUBLISHABLE_KEY": s.stripe_publishable_key,
-            "PAYPAL_CLIENT_ID": s.paypal_client_id,
-            "PAYPAL_CLIENT_SECRET": s.paypal_client_secret.get_secret_value(),
-            "TWILIO_ACCOUNT_SID": s.twilio_account_sid,
-            "TWILIO_AUTH_TOKEN": s.twilio_auth_token.get_secret_value(),
-            "LOGISTICS_API_KEY": s.logistics_api_key.get_secret_value(),
-        }
+        env = credential_env(self.settings)
         self.secrets.update(env)
         return env
 

@@ -377,3 +377,39 @@ def test_reconcile_applies_missed_events_once(
     assert order_status(client, order_id) == "PAID"
     assert reconcile_stripe(container, source, echo=lines.append) == {"duplicate": 2}
     assert any("evt_m1" in line for line in lines)
+
+
+def test_an_event_that_beats_the_recorded_intent_id_is_resolved_through_the_provider(
+    client: FlaskClient, container: Container, fake_stripe: FakePaymentGateway
+) -> None:
+    """charge.dispute.created can arrive before the service stored the PaymentIntent id (the dispute
+    carries no payment metadata): the service reads the intent's metadata from Stripe instead of
+    acknowledging the event as unmatched and losing it."""
+    from reference_service.adapters.unit_of_work import SqlAlchemyUnitOfWork
+
+    order_id = new_order(client)
+    payment_id = pay(client, order_id, payment_method="pm_card_visa").json["id"]
+    with container.uow() as uow:  # as if the event won the race against step 3 of start_payment
+        assert isinstance(uow, SqlAlchemyUnitOfWork)
+        payment = uow.payments.get(payment_id)
+        assert payment is not None
+        payment.provider_ref = None
+        uow.commit()
+    fake_stripe.will(
+        "retrieve_payment", ProviderPayment("pi_early", PaymentStatus.SUCCEEDED, payment_id=payment_id)
+    )
+    dispute = {
+        "id": "dp_early",
+        "object": "dispute",
+        "charge": "ch_1",
+        "payment_intent": "pi_early",
+        "reason": "fraudulent",
+        "amount": 3998,
+        "status": "needs_response",
+    }
+    assert (
+        webhook(client, stripe_event("charge.dispute.created", dispute, "evt_early")).json["outcome"]
+        == "applied"
+    )
+    assert order_status(client, order_id) == "DISPUTED"
+    assert ("retrieve_payment", "pi_early") in fake_stripe.calls

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -342,14 +342,34 @@ def _apply(uow: UnitOfWork, ev: ProviderPaymentEvent, now: datetime) -> tuple[st
     raise ValueError(f"unhandled payment event kind {ev.kind}")  # pragma: no cover - the enum is exhaustive
 
 
+def _resolve(
+    ev: ProviderPaymentEvent, uow_factory: UnitOfWorkFactory, gateways: Gateways
+) -> ProviderPaymentEvent:
+    """Find the service's payment id for an event that does not carry it and whose provider object the
+    service has not recorded yet (e.g. Stripe's ``charge.dispute.created`` can arrive before the service
+    stored the PaymentIntent id). The provider object's own metadata names the payment. Done before the
+    transaction opens; if the provider is unreachable the error propagates and the webhook is retried.
+    """
+    if ev.kind == PaymentEventKind.IGNORED or not ev.provider_ref:
+        return ev
+    with uow_factory() as uow:
+        if uow.webhook_inbox.seen(ev.provider, ev.event_id) or _find_payment(uow, ev) is not None:
+            return ev
+    gateway = gateways.get(PaymentProvider(ev.provider))
+    if gateway is None:
+        return ev
+    found = gateway.retrieve_payment(ev.provider_ref)
+    return replace(ev, payment_id=found.payment_id) if found.payment_id else ev
+
+
 def apply_payment_event(
-    cmd: commands.ApplyPaymentEvent, *, uow_factory: UnitOfWorkFactory, clock: Clock
+    cmd: commands.ApplyPaymentEvent, *, uow_factory: UnitOfWorkFactory, clock: Clock, gateways: Gateways
 ) -> HandlerResult:
     """Apply a provider event at most once.
 
     The outcome is ``applied``, ``duplicate``, ``duplicate-state``, ``stale``, ``unmatched`` or ``ignored``.
     """
-    ev = cmd.event
+    ev = _resolve(cmd.event, uow_factory, gateways)
     for retry in _retry_conflicts():
         with retry, uow_factory() as uow:
             if uow.webhook_inbox.seen(ev.provider, ev.event_id):

@@ -1,0 +1,97 @@
+"""A lab for tests: simulators in-process (``ThreadedSimulator``) plus the service as a real process,
+wired exactly as ``genai-demo up`` wires them (credentials, base URLs, the providers' ``wire`` hooks).
+
+``run_lab(tmp, ["stripe"])`` yields a ``LabHandle``: ``lab.url`` is the service, ``lab.sim("stripe")`` the
+simulator (``.url``, ``.control_url``, ``.runtime``), ``lab.env`` what the service was started with.
+Provider retries are shortened (``PROVIDER_RETRY_INITIAL_SECONDS``) so retry scenarios run in
+milliseconds; the policy itself (3 attempts) is the seed's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from reference_service.config import load_settings
+from reference_service.entrypoints.lab import SIMULATOR_URL_SETTINGS, credential_env
+from simulators.kernel.server import ThreadedSimulator
+from simulators.registry import load_wire
+from tests.support import LiveProcess, PortTaken, free_port, run_service
+
+FAST_RETRIES = {
+    "PROVIDER_RETRY_INITIAL_SECONDS": "0.02",
+    "PROVIDER_RETRY_MAX_SECONDS": "0.1",
+    "PROVIDER_HEALTH_CACHE_SECONDS": "0.5",
+}
+
+
+@dataclass
+class LabHandle:
+    service: LiveProcess
+    sims: dict[str, ThreadedSimulator]
+    env: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.service.url
+
+    def sim(self, name: str) -> ThreadedSimulator:
+        return self.sims[name]
+
+    def control(self, name: str, method: str, path: str, **kw: Any) -> requests.Response:
+        """Call a simulator's control API (``path`` relative to ``/_sim/``)."""
+        return requests.request(
+            method, self.sims[name].control_url.rstrip("/") + "/" + path.lstrip("/"), timeout=10, **kw
+        )
+
+    def clear_faults(self) -> None:
+        for name in self.sims:
+            self.control(name, "DELETE", "faults")
+            self.control(name, "DELETE", "webhooks/chaos")
+
+
+@contextlib.contextmanager
+def run_lab(
+    tmp: Path, providers: Sequence[str], service_env: Mapping[str, str] | None = None
+) -> Iterator[LabHandle]:
+    """Start the simulators and the service; retried (up to 3 times) when the chosen port was taken."""
+    for attempt in range(3):
+        try:
+            with _lab(tmp / f"try{attempt}", providers, service_env) as lab:
+                yield lab
+            return
+        except PortTaken:
+            if attempt == 2:
+                raise
+
+
+@contextlib.contextmanager
+def _lab(tmp: Path, providers: Sequence[str], service_env: Mapping[str, str] | None) -> Iterator[LabHandle]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(env={})
+    creds = credential_env(settings)
+    port = free_port()
+    service_url = f"http://127.0.0.1:{port}"
+    sims: dict[str, ThreadedSimulator] = {}
+    try:
+        env: dict[str, str] = {**creds, **FAST_RETRIES, "SERVICE_PUBLIC_URL": service_url}
+        for name in providers:
+            sim = ThreadedSimulator(name, env=creds).start()
+            sims[name] = sim
+            if name in SIMULATOR_URL_SETTINGS:
+                variable, suffix = SIMULATOR_URL_SETTINGS[name]
+                env[variable] = sim.url + suffix
+            wire = load_wire(name)
+            if wire is not None:
+                env.update(wire(sim.url, service_url, env))
+        env.update(service_env or {})
+        with run_service(tmp, env=env, port=port) as live:
+            yield LabHandle(live, sims, env)
+    finally:
+        for sim in sims.values():
+            sim.stop()
