@@ -1,0 +1,163 @@
+"""Stripe checkout scenario: create an order → pay with Stripe → the customer confirms → webhook → PAID.
+
+Each simulated customer runs the whole checkout the way a web shop does: ``POST /api/v1/orders``, then
+``POST /api/v1/orders/{id}/payments {"provider": "stripe"}``, then confirms the PaymentIntent directly
+against the Stripe simulator with the publishable key and ``client_secret`` (what Stripe.js does), then
+polls the order until Stripe's signed ``payment_intent.succeeded`` webhook has made it PAID. A share of
+customers (``DECLINE_SHARE``) pays server-side with a declining card and must get the 402 with the
+seed's message. The whole flow is reported as its own entry, ``CHECKOUT order → PAID``, so its p50/p95
+is the end-to-end checkout latency through the service.
+
+Fault mixes come from the Stripe simulator's control API, set when the run starts and removed when it
+stops: ``STRIPE_FAULTS="rate_limit=0.05,503=0.02,latency=0.1"`` makes that share of
+``POST /v1/payment_intents`` calls (the service's creates) fail, seeded and reproducible. The service's
+retry policy (3 attempts) absorbs them: the error budget stays the same.
+
+Thresholds (enforced by a ``quitting`` listener, so plain ``locust`` fails on a breach too):
+- ``MAX_ERROR_RATE = 0.01``: at most 1 % of requests (and flows) may fail;
+- ``P95_MS = 1500``: the aggregated p95 over every request and flow, which the checkout flow (four
+  requests, a webhook and polling) dominates.
+
+Run it against a running lab (``make run``)::
+
+    python -m load.run stripe_checkout --users 10 --run-time 30s
+    STRIPE_FAULTS=rate_limit=0.05,503=0.02 python -m load.run stripe_checkout
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from typing import Any
+
+from locust import FastHttpUser, between, events, task
+
+from load.common.payloads import customer_ref, order_request
+from load.common.sim import SimControl
+from load.common.thresholds import Thresholds, enforce
+
+MAX_ERROR_RATE = 0.01
+P95_MS = 1500
+#: share of checkouts that pay server-side with a declining card (a 402 is then the expected answer)
+DECLINE_SHARE = 0.05
+#: how long a checkout may wait for the webhook to mark the order PAID
+PAID_TIMEOUT_S = 10.0
+STRIPE_URL = os.environ.get("STRIPE_SIM_URL", "http://127.0.0.1:12111")
+ORDERS = "/api/v1/orders"
+ACTIONS = {
+    "rate_limit": {"type": "rate_limit", "retry_after": 0},
+    "503": {"type": "status", "status": 503},
+    "500": {"type": "status", "status": 500},
+    "reset": {"type": "reset"},
+    "latency": {"type": "latency", "ms": 200},
+}
+
+enforce(events, Thresholds(max_error_rate=MAX_ERROR_RATE, p95_ms=P95_MS))
+
+
+def fault_mix(spec: str) -> list[tuple[str, float]]:
+    """``"rate_limit=0.05,503=0.02"`` → ``[("rate_limit", 0.05), ("503", 0.02)]``."""
+    mix = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, share = part.partition("=")
+        if name not in ACTIONS:
+            raise ValueError(f"unknown fault {name!r}; use {', '.join(ACTIONS)}")
+        mix.append((name, float(share)))
+    return mix
+
+
+@events.test_start.add_listener
+def _install_faults(environment: Any, **_kw: Any) -> None:
+    spec = os.environ.get("STRIPE_FAULTS", "")
+    if not spec:
+        return
+    with SimControl(STRIPE_URL) as sim:
+        for n, (name, share) in enumerate(fault_mix(spec)):
+            # the service's create only: the customer's own confirm (Stripe.js) is not the service's call
+            sim.add_fault(
+                {"method": "POST", "path": "/v1/payment_intents"},
+                ACTIONS[name],
+                probability=share,
+                seed=7 + n,
+                description=f"stripe_checkout load: {name} on {share:.0%}",
+            )
+
+
+@events.test_stop.add_listener
+def _remove_faults(environment: Any, **_kw: Any) -> None:
+    if os.environ.get("STRIPE_FAULTS"):
+        with SimControl(STRIPE_URL) as sim:
+            fired = {f["description"]: f["fired"] for f in sim.faults()}
+            sim.clear_faults()
+        print(f"stripe faults fired: {fired}")
+
+
+class CheckoutCustomer(FastHttpUser):
+    host = "http://127.0.0.1:8000"
+    wait_time = between(0.05, 0.2)
+
+    def on_start(self) -> None:
+        self.rng = random.Random()
+        self.customer = customer_ref(self.rng, "cus_checkout")
+
+    def _flow(self, started: float, exc: str | None) -> None:
+        events.request.fire(
+            request_type="CHECKOUT",
+            name="order → PAID",
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=0,
+            exception=RuntimeError(exc) if exc else None,
+            context={},
+        )
+
+    @task
+    def checkout(self) -> None:
+        started = time.perf_counter()
+        with self.client.post(
+            ORDERS, json=order_request(self.rng, self.customer), name=ORDERS, catch_response=True
+        ) as resp:
+            if resp.status_code != 201:
+                resp.failure(f"create order: {resp.status_code}")
+                return self._flow(started, "order not created")
+            order_id = resp.json()["id"]
+        decline = self.rng.random() < DECLINE_SHARE
+        body: dict[str, Any] = {"provider": "stripe"}
+        if decline:
+            body["payment_method"] = "pm_card_chargeDeclined"
+        with self.client.post(
+            f"{ORDERS}/{order_id}/payments", json=body, name=f"{ORDERS}/{{id}}/payments", catch_response=True
+        ) as resp:
+            expected = 402 if decline else 201
+            if resp.status_code != expected:
+                resp.failure(f"pay: expected {expected}, got {resp.status_code}: {str(resp.text)[:200]}")
+                return self._flow(started, "payment not started")
+            if decline:
+                if resp.json().get("code") != "CARD_DECLINED":
+                    resp.failure(f"decline without CARD_DECLINED: {resp.text[:200]}")
+                else:
+                    resp.success()  # the 402 with the seed's message is the right answer
+                return None  # a decline is not a checkout
+            payment = resp.json()
+        with self.client.post(
+            f"{STRIPE_URL}/v1/payment_intents/{payment['provider_ref']}/confirm",
+            data={"client_secret": payment["client_secret"], "payment_method": "pm_card_visa"},
+            headers={"Authorization": f"Bearer {payment['publishable_key']}"},
+            name="stripe: confirm (Stripe.js)",
+            catch_response=True,
+        ) as resp:
+            if resp.status_code != 200:
+                resp.failure(f"confirm: {resp.status_code}")
+                return self._flow(started, "confirm failed")
+        deadline = time.monotonic() + PAID_TIMEOUT_S
+        while time.monotonic() < deadline:
+            with self.client.get(
+                f"{ORDERS}/{order_id}", name=f"{ORDERS}/{{id}} (until PAID)", catch_response=True
+            ) as resp:
+                if resp.status_code != 200:
+                    resp.failure(f"poll: {resp.status_code}")
+                    return self._flow(started, "poll failed")
+                if resp.json()["status"] == "PAID":
+                    return self._flow(started, None)
+            time.sleep(0.02)
+        return self._flow(started, f"not PAID within {PAID_TIMEOUT_S}s")
