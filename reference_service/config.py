@@ -117,6 +117,36 @@ class Settings(BaseSettings):
     ses_sender: str = "no-reply@genai-demo.example"
     s3_bucket: str = "genai-demo-files"
 
+    # --- notifications: email through SES, SMS through SNS then Twilio (docs/notifications.md) -------
+    #: on the first request it serves, the service verifies SES_SENDER, creates SES_FEEDBACK_TOPIC, points
+    #: the sender's Bounce/Complaint/Delivery notifications at it and subscribes its own
+    #: /api/v1/webhooks/ses to it (the lab's stand-in for infrastructure code). Unset: only when
+    #: AWS_ENDPOINT_URL is set (a simulated AWS); never by default against real AWS
+    aws_provision_on_start: bool | None = None
+    ses_feedback_topic: str = Field("genai-demo-ses-feedback", pattern=r"^[A-Za-z0-9_-]{1,256}$")
+    #: hosts SNS SigningCertURL/SubscribeURL may use besides AWS's own sns.<region>.amazonaws.com
+    #: (loopback hosts may use http: the lab's AWS simulator)
+    sns_cert_hosts: str = "127.0.0.1,localhost"
+    #: send ORDER_CONFIRMATION when an order becomes PAID (from the outbox relay)
+    email_order_confirmation: bool = True
+    #: SMS providers in the order the router tries them
+    sms_providers: str = Field("sns,twilio", pattern=r"^\s*(sns|twilio)\s*(,\s*(sns|twilio)\s*)?$")
+    #: ISO 3166 regions each provider may send to (``*`` = any), e.g. ``US,CA,GB``
+    sms_sns_regions: str = "*"
+    sms_twilio_regions: str = "*"
+    sms_provider_timeout_seconds: float = Field(5.0, gt=0)
+    #: attempts per provider before the router fails over (1: failing over is the retry)
+    sms_retry_max_attempts: int = Field(1, ge=1, le=10)
+    #: consecutive failures that open a provider's circuit, and how long it stays open
+    sms_circuit_failure_threshold: int = Field(5, ge=1)
+    sms_circuit_reset_seconds: float = Field(30.0, gt=0)
+    #: resend an SMS through another provider when Twilio reports it undelivered/failed with one of
+    #: SMS_TRANSIENT_DELIVERY_CODES
+    sms_retry_undelivered_on_other_provider: bool = False
+    sms_transient_delivery_codes: str = Field("30001,30002,30003,30008", pattern=r"^[0-9, ]*$")
+    #: SNS ``AWS.SNS.SMS.SenderID`` (3-11 alphanumeric; unset: none)
+    sms_sender_id: str | None = Field(None, pattern=r"^[A-Za-z0-9]{3,11}$")
+
     # --- logistics carrier ----------------------------------------------------------------------
     logistics_api_base: str = "http://127.0.0.1:12114/v2"
     logistics_api_key: SecretStr = SecretStr("EZTK_genaidemo")
@@ -177,6 +207,23 @@ class Settings(BaseSettings):
         if self.stripe_webhook_secret is None:
             return []
         return [s.strip() for s in self.stripe_webhook_secret.get_secret_value().split(",") if s.strip()]
+
+    @property
+    def provision_aws(self) -> bool:
+        """Whether to provision SES feedback at start-up (``AWS_PROVISION_ON_START``, see above)."""
+        if self.aws_provision_on_start is None:
+            return bool(self.aws_endpoint_url)
+        return self.aws_provision_on_start
+
+    @property
+    def sms_provider_order(self) -> list[str]:
+        """``SMS_PROVIDERS`` as a list of provider names, first choice first (each once)."""
+        return list(dict.fromkeys(p.strip() for p in self.sms_providers.split(",") if p.strip()))
+
+    @property
+    def sms_transient_codes(self) -> frozenset[int]:
+        """``SMS_TRANSIENT_DELIVERY_CODES`` as integers."""
+        return frozenset(int(c) for c in self.sms_transient_delivery_codes.replace(" ", "").split(",") if c)
 
     @property
     def paypal_api_base(self) -> str:

@@ -27,6 +27,7 @@ from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.app import create_app
 from tests.fakes import FakePaymentGateway
 from tests.support import LiveProcess, require, run_service
+from tests.support_notifications import NotificationsLab, run_notifications_lab
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -106,5 +107,17 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture(scope="session")
 def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProcess]:
     """The reference service as a real process (granian) on a free port, for e2e, BDD and contracts."""
-    with run_service(tmp_path_factory.mktemp("live-service")) as live:
+    # no AWS simulator here: don't let the service subscribe to whatever listens on the default AWS port
+    with run_service(
+        tmp_path_factory.mktemp("live-service"), env={"AWS_PROVISION_ON_START": "false"}
+    ) as live:
         yield live
+
+
+@pytest.fixture(scope="session")
+def notifications_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotificationsLab]:
+    """The service as a process wired to the AWS and Twilio simulators as processes (session-wide; each
+    scenario calls ``reset()``); see ``tests/support_notifications.py``."""
+    extra = {"SMS_RETRY_UNDELIVERED_ON_OTHER_PROVIDER": "true"}
+    with run_notifications_lab(tmp_path_factory.mktemp("notifications-lab"), extra) as lab:
+        yield lab

@@ -286,3 +286,278 @@ class FakePaymentGateway:
         if not self.healthy:
             raise ConnectionError("provider unreachable")
         return {"fake": True}
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+from collections.abc import Collection, Mapping  # noqa: E402
+
+from reference_service.adapters.circuit_breaker import CircuitBreaker  # noqa: E402
+from reference_service.domain.notifications import Notification  # noqa: E402
+from reference_service.ports import (  # noqa: E402
+    RenderedEmail,
+    SmsDispatch,
+    SmsResult,
+    Suppression,
+)
+from reference_service.service_layer.errors import ConcurrencyConflict, ProviderError  # noqa: E402
+from reference_service.service_layer.notification_errors import (  # noqa: E402
+    AllSmsProvidersFailedException,
+    EmailVariablesInvalid,
+    InvalidPhoneNumber,
+    ProviderFailure,
+    SmsRecipientRejected,
+    UnknownEmailTemplate,
+)
+
+
+class FakeEmailTemplates:
+    """``EmailTemplates`` with one template per name in ``required`` (subject ``<name>: <variables>``)."""
+
+    def __init__(self, required: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        default = {"ORDER_CONFIRMATION": ("customerName", "orderNumber", "orderItems")}
+        self.required = dict(required or default)
+
+    def names(self) -> list[str]:
+        return sorted(self.required)
+
+    def render(self, template: str, variables: Mapping[str, Any]) -> RenderedEmail:
+        if template not in self.required:
+            raise UnknownEmailTemplate(template, self.names())
+        missing = [n for n in self.required[template] if variables.get(n) is None]
+        if missing:
+            raise EmailVariablesInvalid(template, missing)
+        text = ", ".join(f"{k}={variables[k]}" for k in sorted(variables))
+        return RenderedEmail(template, f"{template}: {text}", f"<p>{text}</p>", text)
+
+
+class FakeEmailSender:
+    """A scriptable ``EmailSender``: queue message ids or errors with ``will``; ``sent`` records emails."""
+
+    name = "ses"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, RenderedEmail]] = []
+        self.script: list[object] = []
+        self.healthy = True
+        self._n = itertools.count(1)
+
+    def will(self, *outcomes: object) -> None:
+        self.script.extend(outcomes)
+
+    def send(self, to: str, email: RenderedEmail) -> str:
+        outcome = self.script.pop(0) if self.script else f"ses-msg-{next(self._n):04d}"
+        if isinstance(outcome, BaseException):
+            raise outcome
+        self.sent.append((to, email))
+        return str(outcome)
+
+    def check_health(self) -> dict[str, Any]:
+        if not self.healthy:
+            raise ConnectionError("SES unreachable")
+        return {"fake": True}
+
+
+class FakeSmsProvider:
+    """A scriptable ``SmsProvider`` with a real circuit breaker; ``sent`` records (phone, message)."""
+
+    def __init__(
+        self,
+        name: str,
+        regions: Collection[str] = ("*",),
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
+        self.name = name
+        self.regions = set(regions)
+        self.breaker = breaker or CircuitBreaker(name, 3, 30.0)
+        self.sent: list[tuple[str, str]] = []
+        self.script: list[object] = []
+        self._n = itertools.count(1)
+
+    def will(self, *outcomes: object) -> None:
+        """Queue outcomes: a message id to return, or a ``ProviderError`` to raise."""
+        self.script.extend(outcomes)
+
+    def is_available(self) -> bool:
+        return self.breaker.allow()
+
+    def supports_region(self, region: str) -> bool:
+        return "*" in self.regions or region in self.regions
+
+    def send(self, phone: str, message: str) -> SmsResult:
+        n = next(self._n)
+        default = f"SM{n:032x}" if self.name == "twilio" else f"{n:08x}-0000-4000-8000-{self.name:0>12}"
+        outcome = self.script.pop(0) if self.script else default
+        if isinstance(outcome, ProviderError):
+            if isinstance(outcome, SmsRecipientRejected):
+                self.breaker.record_success()
+            else:
+                self.breaker.record_failure()
+            raise outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        self.breaker.record_success()
+        self.sent.append((phone, message))
+        return SmsResult(self.name, str(outcome), "queued" if self.name == "twilio" else "accepted")
+
+
+class FakeSmsRouter:
+    """An ``SmsRouter`` that hands every SMS to the first provider in ``order`` not excluded; numbers
+    must start with ``+`` and hold only digits."""
+
+    def __init__(self, providers: list[FakeSmsProvider]) -> None:
+        self.providers = providers
+
+    def normalize(self, phone: str) -> tuple[str, str]:
+        if not phone.startswith("+") or not phone[1:].isdigit():
+            raise InvalidPhoneNumber("not E.164")
+        return phone, "US"
+
+    def send(self, phone: str, message: str, *, exclude: Collection[str] = ()) -> SmsDispatch:
+        number, region = self.normalize(phone)
+        tried: list[str] = []
+        failures: list[ProviderFailure] = []
+        for provider in self.providers:
+            if provider.name in exclude:
+                continue
+            tried.append(provider.name)
+            try:
+                result = provider.send(number, message)
+            except ProviderError as error:
+                if isinstance(error, SmsRecipientRejected):
+                    error.tried = list(tried)
+                    raise
+                failures.append(ProviderFailure(provider.name, error.code, error.retryable))
+                continue
+            return SmsDispatch(provider.name, result.message_id, result.status, tuple(tried), region)
+        raise AllSmsProvidersFailedException(tried, failures)
+
+    def reset_circuits(self) -> None:
+        for provider in self.providers:
+            provider.breaker.reset()
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [
+            {"name": p.name, "position": n + 1, "regions": sorted(p.regions), "circuit": None}
+            for n, p in enumerate(self.providers)
+        ]
+
+
+class FakeNotificationRepository:
+    def __init__(self, store: dict[str, Notification]) -> None:
+        self._store = store
+        self.seen: dict[str, Notification] = {}
+
+    def add(self, notification: Notification) -> None:
+        self.seen[notification.id] = notification
+
+    def get(self, notification_id: str) -> Notification | None:
+        if notification_id in self.seen:
+            return self.seen[notification_id]
+        stored = self._store.get(notification_id)
+        if stored is None:
+            return None
+        self.seen[notification_id] = copy.deepcopy(stored)
+        return self.seen[notification_id]
+
+    def _find(self, match: Any) -> Notification | None:
+        for n in list(self.seen.values()) + list(self._store.values()):
+            if match(n):
+                return self.get(n.id)
+        return None
+
+    def get_by_dedupe_key(self, key: str) -> Notification | None:
+        return self._find(lambda n: n.dedupe_key == key)
+
+    def get_by_provider_ref(self, provider: str, message_id: str) -> Notification | None:
+        return self._find(lambda n: n.provider == provider and n.provider_message_id == message_id)
+
+
+class FakeSuppressionList:
+    def __init__(self, store: dict[str, Suppression], now: datetime) -> None:
+        self._store = store
+        self._now = now
+        self.pending: dict[str, Suppression | None] = {}
+
+    def get(self, address: str) -> Suppression | None:
+        key = address.strip().lower()
+        return self.pending[key] if key in self.pending else self._store.get(key)
+
+    def add(self, address: str, reason: str, detail: str | None) -> bool:
+        if self.get(address) is not None:
+            return False
+        self.pending[address.strip().lower()] = Suppression(reason, detail, self._now)
+        return True
+
+    def remove(self, address: str) -> bool:
+        if self.get(address) is None:
+            return False
+        self.pending[address.strip().lower()] = None
+        return True
+
+
+class FakeWebhookInbox:
+    def __init__(self, store: dict[tuple[str, str], str]) -> None:
+        self._store = store
+        self.pending: dict[tuple[str, str], str] = {}
+
+    def seen(self, provider: str, event_id: str) -> bool:
+        return (provider, event_id) in self._store or (provider, event_id) in self.pending
+
+    def record(self, provider: str, event_id: str, event_type: str, outcome: str, detail: str | None) -> None:
+        self.pending[(provider, event_id)] = outcome
+
+
+class FakeNotificationUnitOfWork(FakeUnitOfWork):
+    """``FakeUnitOfWork`` plus notifications, the suppression list and the webhook inbox."""
+
+    db: FakeNotificationDatabase
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self.notifications = FakeNotificationRepository(self.db.notifications)
+        self.suppressions = FakeSuppressionList(self.db.suppressions, self.db.now)
+        self.webhook_inbox = FakeWebhookInbox(self.db.inbox)
+        return self
+
+    def commit(self) -> None:
+        for n in self.notifications.seen.values():
+            if n.dedupe_key is not None and any(
+                o.dedupe_key == n.dedupe_key and o.id != n.id for o in self.db.notifications.values()
+            ):
+                raise ConcurrencyConflict("duplicate dedupe_key")
+        super().commit()
+        for n in self.notifications.seen.values():
+            self._events.extend(n.events)
+            self.db.outbox.extend(n.events)
+            n.events = []
+            self.db.notifications[n.id] = copy.deepcopy(n)
+        for key, value in self.suppressions.pending.items():
+            if value is None:
+                self.db.suppressions.pop(key, None)
+            else:
+                self.db.suppressions[key] = value
+        self.db.inbox.update(self.webhook_inbox.pending)
+        self.suppressions.pending = {}
+        self.webhook_inbox.pending = {}
+
+    def rollback(self) -> None:
+        super().rollback()
+        if hasattr(self, "notifications"):
+            self.notifications.seen = {}
+            self.suppressions.pending = {}
+            self.webhook_inbox.pending = {}
+
+
+class FakeNotificationDatabase(FakeDatabase):
+    """``FakeDatabase`` with the notifications area's tables; call it for a ``FakeNotificationUnitOfWork``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notifications: dict[str, Notification] = {}
+        self.suppressions: dict[str, Suppression] = {}
+        self.inbox: dict[tuple[str, str], str] = {}
+        self.now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> FakeNotificationUnitOfWork:
+        return FakeNotificationUnitOfWork(self)

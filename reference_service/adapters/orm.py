@@ -180,3 +180,71 @@ class DisputeRow(Base):
     reason: Mapped[str] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NotificationRow(Base):
+    """An email or SMS; ``recipient`` and ``body`` are Fernet tokens (PII is never stored in clear)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "provider_message_id", name="uq_notifications_provider_message"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(8))
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    recipient: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    order_id: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    #: e.g. ``order-confirmation:<order id>``: at most one notification per key (relay retries are safe)
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(128), unique=True)
+    provider: Mapped[str | None] = mapped_column(sa.String(16))
+    provider_message_id: Mapped[str | None] = mapped_column(sa.String(128))
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+    provider_status: Mapped[str | None] = mapped_column(sa.String(32))
+    error_code: Mapped[str | None] = mapped_column(sa.String(32))
+    tried: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    retry_of: Mapped[str | None] = mapped_column(sa.String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    history: Mapped[list[NotificationEventRow]] = relationship(
+        back_populates="notification",
+        cascade="all, delete-orphan",
+        order_by="NotificationEventRow.id",
+        lazy="selectin",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class NotificationEventRow(Base):
+    """One delivery report about a notification (``applied`` false: stale, it changed nothing)."""
+
+    __tablename__ = "notification_events"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    notification_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(16))
+    provider_status: Mapped[str] = mapped_column(sa.String(32))
+    error_code: Mapped[str | None] = mapped_column(sa.String(32))
+    source: Mapped[str] = mapped_column(sa.String(16))
+    applied: Mapped[bool] = mapped_column(sa.Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    notification: Mapped[NotificationRow] = relationship(back_populates="history")
+
+
+class EmailSuppressionRow(Base):
+    """An address never to email again, keyed by the SHA-256 of the normalised address (stored encrypted)."""
+
+    __tablename__ = "email_suppressions"
+
+    address_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str] = mapped_column(sa.String(16))
+    detail: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

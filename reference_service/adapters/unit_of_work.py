@@ -17,6 +17,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from reference_service.adapters.notification_repository import (
+    SqlAlchemyNotificationRepository,
+    SqlAlchemySuppressionList,
+)
 from reference_service.adapters.orm import IdempotencyRow, OutboxRow, WebhookEventRow
 from reference_service.adapters.repository import (
     SqlAlchemyIdempotencyStore,
@@ -64,8 +68,10 @@ class SqlAlchemyUnitOfWork:
         self.idempotency = SqlAlchemyIdempotencyStore(self.session, now, self._idempotency_ttl)
         self.payments = SqlAlchemyPaymentRepository(self.session)
         self.webhook_inbox = SqlAlchemyWebhookInbox(self.session, now)
+        self.notifications = SqlAlchemyNotificationRepository(self.session, self._cipher)
+        self.suppressions = SqlAlchemySuppressionList(self.session, self._cipher, now)
         #: repositories whose aggregates record events and are written back on commit
-        self._tracking: list[TrackingRepository] = [self.orders, self.payments]
+        self._tracking: list[TrackingRepository] = [self.orders, self.payments, self.notifications]
         self._committed_events = []
         return self
 
@@ -118,6 +124,8 @@ class SqlAlchemyUnitOfWork:
                 raise ConcurrencyConflict(
                     "another payment attempt for this order started at the same time"
                 ) from exc
+            if "uq_notifications_dedupe_key" in message or "notifications.dedupe_key" in message:
+                raise ConcurrencyConflict("this notification was recorded by another worker first") from exc
             raise
         for repo in self._tracking:
             for aggregate in repo.aggregates():

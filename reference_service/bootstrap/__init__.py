@@ -150,6 +150,6 @@ def areas(
     gateways: dict[PaymentProvider, PaymentGateway] | None = None,
 ) -> list[Callable[[Container], AreaWiring]]:
     """The areas in wiring order (imported here, at call time, to keep imports acyclic)."""
-    from reference_service.bootstrap import orders, payments
+    from reference_service.bootstrap import notifications, orders, payments
 
-    return [orders.wire, functools.partial(payments.wire, gateways=gateways)]
+    return [orders.wire, functools.partial(payments.wire, gateways=gateways), notifications.wire]

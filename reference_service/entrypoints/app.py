@@ -26,12 +26,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from reference_service.bootstrap import Container, bootstrap
 from reference_service.bootstrap.payments import paypal_verifier
 from reference_service.config import Settings
-from reference_service.entrypoints.api import admin, orders, payments
+from reference_service.entrypoints.api import admin, notifications, orders, payments
 from reference_service.entrypoints.api.schemas import ProblemOut
 from reference_service.entrypoints.api.spec import ApiSpec
 from reference_service.entrypoints.errors import install_error_handlers
 from reference_service.entrypoints.webhooks import paypal as paypal_webhooks
+from reference_service.entrypoints.webhooks import ses as ses_webhooks
 from reference_service.entrypoints.webhooks import stripe as stripe_webhooks
+from reference_service.entrypoints.webhooks import twilio as twilio_webhooks
 from reference_service.observability.health import UP
 from reference_service.observability.logging import access_logger
 
@@ -62,6 +64,10 @@ def create_app(
     app.register_blueprint(admin.build_blueprint(container, spec))
     app.register_blueprint(stripe_webhooks.build_blueprint(container))
     app.register_blueprint(paypal_webhooks.build_blueprint(container, paypal_verifier(container)))
+    app.register_blueprint(notifications.build_blueprint(container, spec))
+    app.register_blueprint(twilio_webhooks.build_blueprint(container))
+    serving = start_relay if start_relay is not None else settings.outbox_relay_enabled  # a real process
+    app.register_blueprint(ses_webhooks.build_blueprint(container, provision=serving))
     install_platform_routes(app, container, spec)
 
     if start_relay if start_relay is not None else settings.outbox_relay_enabled:

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 
 from reference_service.domain.errors import IllegalTransition, InvalidOrder
 from reference_service.service_layer import errors as svc
+from reference_service.service_layer import notification_errors as notif
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,67 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "whether trying again may help.",
         ),
         ProblemType("rate-limited", 429, "Too many requests", "Slow down; see the `Retry-After` header."),
+        ProblemType(
+            "webhook-forbidden",
+            403,
+            "Webhook signature rejected",
+            "The callback's X-Twilio-Signature does not verify against SERVICE_PUBLIC_URL and the form; "
+            "nothing was applied.",
+        ),
+        ProblemType(
+            "webhook-not-ready",
+            503,
+            "Webhook arrived early",
+            "The delivery is about something the service is still recording (an email whose SendEmail "
+            "answer is being saved); nothing was lost. The sender delivers it again (SNS retries 5xx).",
+        ),
+        ProblemType(
+            "unknown-email-template",
+            422,
+            "Unknown email template",
+            "No email template has this `type`; `known` lists the templates (ORDER_CONFIRMATION, ...).",
+        ),
+        ProblemType(
+            "email-variables-invalid",
+            422,
+            "Email template variables invalid",
+            "Required template variables are missing or malformed; `errors` names every one "
+            "(`variables.<name>`). Nothing was sent.",
+        ),
+        ProblemType(
+            "email-recipient-suppressed",
+            422,
+            "Recipient suppressed",
+            "The address hard-bounced or complained before (SES feedback), so it is never emailed again. "
+            "The refused attempt is recorded as `notification_id`.",
+        ),
+        ProblemType(
+            "invalid-phone-number",
+            422,
+            "Invalid phone number",
+            "The number is not a valid E.164 number (`+`, country code, subscriber number); no SMS "
+            "provider was called.",
+        ),
+        ProblemType(
+            "sms-region-unsupported",
+            422,
+            "SMS region unsupported",
+            "No configured SMS provider sends to the number's region (`region`).",
+        ),
+        ProblemType(
+            "sms-recipient-rejected",
+            422,
+            "SMS recipient rejected",
+            "A provider refused the recipient for good (INVALID_NUMBER, RECIPIENT_OPTED_OUT, "
+            "NOT_SMS_CAPABLE); no other provider was tried. `tried` lists the providers called.",
+        ),
+        ProblemType(
+            "all-sms-providers-failed",
+            503,
+            "All SMS providers failed",
+            "Every SMS provider that could take the message failed or had its circuit open "
+            "(`tried`, `failures`, `skipped`). Retry later (see `Retry-After`).",
+        ),
         ProblemType(
             "internal-error",
             500,
@@ -226,6 +288,8 @@ def to_problem(exc: BaseException) -> Problem:
                 "retryable": False,
             },
         )
+    if isinstance(exc, notif.NOTIFICATION_ERRORS):
+        return _notification_problem(exc)
     if isinstance(exc, svc.ProviderError):
         extra = {
             "code": exc.code,
@@ -252,6 +316,49 @@ def to_problem(exc: BaseException) -> Problem:
         if code == 429:
             return Problem("rate-limited", exc.description or "Too many requests.")
         return Problem("http-error", exc.description or exc.name, status=code)
+    return Problem("internal-error", "An unexpected error occurred.")
+
+
+def _notification_problem(exc: svc.ServiceError) -> Problem:
+    """The notifications area's errors (``service_layer/notification_errors.py``)."""
+    if isinstance(exc, notif.UnknownEmailTemplate):
+        return Problem(
+            "unknown-email-template",
+            str(exc),
+            [FieldError("type", f"one of {', '.join(exc.known)}", "unknown")],
+            extra={"known": exc.known},
+        )
+    if isinstance(exc, notif.EmailVariablesInvalid):
+        errors = [FieldError(f"variables.{n}", f"{n!r} is required", "missing") for n in exc.missing]
+        errors += [FieldError(f"variables.{n}", why, "invalid") for n, why in sorted(exc.invalid.items())]
+        return Problem("email-variables-invalid", str(exc), errors, extra={"missing": exc.missing})
+    if isinstance(exc, notif.RecipientSuppressed):
+        suppressed = {"reason": exc.reason, "notification_id": exc.notification_id}
+        return Problem("email-recipient-suppressed", str(exc), extra=suppressed)
+    if isinstance(exc, notif.InvalidPhoneNumber):
+        return Problem("invalid-phone-number", str(exc), [FieldError("phone", exc.reason, "invalid")])
+    if isinstance(exc, notif.SmsRegionUnsupported):
+        return Problem("sms-region-unsupported", str(exc), extra={"region": exc.region})
+    if isinstance(exc, notif.SmsRecipientRejected):
+        extra: dict[str, Any] = {
+            "code": exc.code,
+            "provider": exc.provider,
+            "provider_code": exc.provider_code,
+            "retryable": False,
+            "tried": exc.tried,
+            "notification_id": exc.notification_id,
+        }
+        return Problem("sms-recipient-rejected", exc.message, extra=extra)
+    if isinstance(exc, notif.AllSmsProvidersFailedException):
+        extra = {
+            "code": "ALL_PROVIDERS_FAILED",
+            "retryable": True,
+            "tried": exc.tried,
+            "failures": [f.to_dict() for f in exc.failures],
+            "skipped": exc.skipped,
+            "notification_id": exc.notification_id,
+        }
+        return Problem("all-sms-providers-failed", str(exc), headers={"Retry-After": "5"}, extra=extra)
     return Problem("internal-error", "An unexpected error occurred.")
 
 

@@ -1,0 +1,496 @@
+"""Notification use cases: send an email or an SMS, apply provider feedback, and the relay's reactions.
+
+No database transaction is held open during a provider call. Sends the outbox relay makes (the order
+confirmation, an SMS resend) first *reserve* their notification under a unique ``dedupe_key`` and
+commit, then call the provider, then record what it said. The relay delivers events at least once, so a
+second run finds the reservation: a notification past PENDING is not sent again, one still PENDING (the
+provider was down, or the process died mid-call) is sent on the next attempt. SES has no idempotency
+key, so a crash between SES accepting an email and the commit can, rarely, send it twice; that is the
+price of never losing one.
+
+Provider feedback (SES bounces/complaints/deliveries through SNS, Twilio status callbacks) is applied at
+most once: deduplicated in the webhook inbox by the provider's event id, in the same transaction as its
+effect, and only ever moving a notification forward. A hard bounce or a complaint puts the address on
+the suppression list, and a suppressed address is never emailed again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+
+from reference_service.domain.events import OrderStatusChanged
+from reference_service.domain.notification_commands import (
+    ApplyEmailFeedback,
+    ApplySmsStatus,
+    SendEmail,
+    SendSms,
+)
+from reference_service.domain.notifications import (
+    Channel,
+    Notification,
+    NotificationStatus,
+    SmsDeliveryFailed,
+)
+from reference_service.domain.orders import Order
+from reference_service.ports import (
+    Clock,
+    EmailSender,
+    EmailTemplates,
+    IdGenerator,
+    SmsDispatch,
+    SmsRouter,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from reference_service.service_layer.errors import ConcurrencyConflict, DuplicateWebhookEvent, ProviderError
+from reference_service.service_layer.handlers.orders import HandlerResult
+from reference_service.service_layer.notification_errors import (
+    AllSmsProvidersFailedException,
+    EmailVariablesInvalid,
+    RecipientSuppressed,
+    SmsRecipientRejected,
+    SmsRegionUnsupported,
+)
+
+logger = logging.getLogger(__name__)
+N = NotificationStatus
+MoneyFormat = Callable[[int, str], str]
+ORDER_CONFIRMATION = "ORDER_CONFIRMATION"
+
+#: Twilio ``MessageStatus`` → the service's status
+SMS_STATUSES: dict[str, NotificationStatus] = {
+    "accepted": N.ACCEPTED,
+    "scheduled": N.ACCEPTED,
+    "queued": N.ACCEPTED,
+    "sending": N.ACCEPTED,
+    "sent": N.SENT,
+    "delivered": N.DELIVERED,
+    "read": N.DELIVERED,
+    "partially_delivered": N.DELIVERED,
+    "undelivered": N.UNDELIVERED,
+    "failed": N.FAILED,
+    "canceled": N.FAILED,
+}
+
+
+def _retry_conflicts() -> Retrying:
+    return Retrying(
+        retry=retry_if_exception_type(ConcurrencyConflict), stop=stop_after_attempt(4), reraise=True
+    )
+
+
+def _record(
+    uow_factory: UnitOfWorkFactory, notification_id: str, update: Callable[[Notification], None]
+) -> Notification:
+    """Load a notification, apply ``update`` and commit (retrying an optimistic-lock conflict)."""
+    for attempt in _retry_conflicts():
+        with attempt, uow_factory() as uow:
+            notification = uow.notifications.get(notification_id)
+            if notification is None:  # pragma: no cover - callers reserved it first
+                raise LookupError(f"notification {notification_id} vanished")
+            update(notification)
+            uow.commit()
+            return notification
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# -- email ----------------------------------------------------------------------------------------------
+
+
+def send_email(
+    cmd: SendEmail,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    templates: EmailTemplates,
+    sender: EmailSender,
+) -> HandlerResult:
+    """Render and send one templated email; a suppressed address is recorded and refused, not sent."""
+    rendered = templates.render(cmd.template, cmd.variables)  # invalid variables: nothing happens
+    notification = Notification.create(ids.new_id("ntf"), Channel.EMAIL, cmd.template, cmd.to, clock.now())
+    with uow_factory() as uow:
+        suppression = uow.suppressions.get(cmd.to)
+        if suppression is not None:
+            notification.not_sent(N.SUPPRESSED, "SUPPRESSED", clock.now(), "api")
+            uow.notifications.add(notification)
+            uow.commit()
+            raise RecipientSuppressed(suppression.reason, notification.id)
+    try:
+        message_id = sender.send(cmd.to, rendered)
+    except ProviderError as error:
+        status = N.FAILED if error.retryable else N.REJECTED
+        notification.not_sent(
+            status, error.code, clock.now(), "api", provider=sender.name, tried=(sender.name,)
+        )
+        with uow_factory() as uow:
+            uow.notifications.add(notification)
+            uow.commit()
+        raise
+    notification.accepted(sender.name, message_id, "accepted", clock.now(), "api")
+    with uow_factory() as uow:
+        uow.notifications.add(notification)
+        uow.commit()
+    return HandlerResult(notification.to_dict(), 201)
+
+
+def order_confirmation_variables(order: Order, money: MoneyFormat) -> dict[str, Any]:
+    """The ORDER_CONFIRMATION variables for a paid order (its contact must be set)."""
+    assert order.customer is not None
+    return {
+        "customerName": order.customer.name,
+        "orderNumber": order.id,
+        "orderItems": [
+            {
+                "name": item.name,
+                "quantity": item.quantity,
+                "price": money(item.line_total, order.currency),
+                "sku": item.sku,
+            }
+            for item in order.items
+        ],
+        "orderTotal": money(order.total.amount, order.currency),
+    }
+
+
+@dataclass(frozen=True)
+class _Reserved:
+    notification_id: str
+    recipient: str
+    context: dict[str, Any]
+
+
+def _reserve(
+    uow_factory: UnitOfWorkFactory,
+    dedupe_key: str,
+    build: Callable[[UnitOfWork], tuple[Notification, dict[str, Any]] | str],
+) -> _Reserved | str:
+    """Find or create the notification of ``dedupe_key``; a string is why there is nothing (more) to do.
+
+    ``build`` makes the new notification (or says why not); an existing one past PENDING is ``duplicate``.
+    """
+    for attempt in _retry_conflicts():
+        with attempt, uow_factory() as uow:
+            existing = uow.notifications.get_by_dedupe_key(dedupe_key)
+            if existing is not None and existing.status != N.PENDING:
+                return "duplicate"
+            built = build(uow)
+            if isinstance(built, str):
+                return built
+            fresh, context = built
+            if existing is not None:  # a previous attempt reserved it and did not finish: resume it
+                return _Reserved(existing.id, existing.recipient, context)
+            uow.notifications.add(fresh)
+            if fresh.status != N.PENDING:  # decided without calling a provider (suppressed)
+                uow.commit()
+                return fresh.status.value.lower()
+            uow.commit()
+            return _Reserved(fresh.id, fresh.recipient, context)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def send_order_confirmation(
+    event: OrderStatusChanged,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    templates: EmailTemplates,
+    sender: EmailSender,
+    money: MoneyFormat,
+) -> str:
+    """When an order becomes PAID, email its ORDER_CONFIRMATION once (idempotent under relay retries).
+
+    Returns the outcome (``sent``, ``duplicate``, ``suppressed``, ``no_contact``, ``rejected``...). A
+    transient SES failure raises, so the relay retries with backoff; the reservation stays PENDING.
+    """
+    if event.status != "PAID":
+        return "ignored"
+    order_id = event.order_id
+
+    def build(uow: UnitOfWork) -> tuple[Notification, dict[str, Any]] | str:
+        order = uow.orders.get(order_id)
+        if order is None or order.customer is None:
+            return "no_contact"
+        variables = order_confirmation_variables(order, money)
+        notification = Notification.create(
+            ids.new_id("ntf"),
+            Channel.EMAIL,
+            ORDER_CONFIRMATION,
+            order.customer.email,
+            clock.now(),
+            order_id=order_id,
+            dedupe_key=f"order-confirmation:{order_id}",
+        )
+        suppression = uow.suppressions.get(order.customer.email)
+        if suppression is not None:
+            notification.not_sent(N.SUPPRESSED, "SUPPRESSED", clock.now(), "relay")
+        return notification, variables
+
+    reserved = _reserve(uow_factory, f"order-confirmation:{order_id}", build)
+    if isinstance(reserved, str):
+        logger.info("order confirmation for %s: %s", order_id, reserved)
+        return reserved
+    nid = reserved.notification_id
+    try:
+        rendered = templates.render(ORDER_CONFIRMATION, reserved.context)
+    except EmailVariablesInvalid as invalid:
+        logger.error("order confirmation for %s cannot be rendered: %s", order_id, invalid.missing)
+        _record(uow_factory, nid, lambda n: n.not_sent(N.FAILED, "INVALID_VARIABLES", clock.now(), "relay"))
+        return "invalid"
+    try:
+        message_id = sender.send(reserved.recipient, rendered)
+    except ProviderError as error:
+        if error.retryable:
+            raise  # the relay retries; the notification stays PENDING and is resumed
+        code = error.code
+        _record(
+            uow_factory,
+            nid,
+            lambda n: n.not_sent(N.REJECTED, code, clock.now(), "relay", provider=sender.name),
+        )
+        logger.warning("order confirmation for %s rejected by %s: %s", order_id, sender.name, code)
+        return "rejected"
+    _record(uow_factory, nid, lambda n: n.accepted(sender.name, message_id, "accepted", clock.now(), "relay"))
+    logger.info("order confirmation for %s sent as %s", order_id, nid)
+    return "sent"
+
+
+#: feedback about an email younger than this that no notification knows yet is asked for again
+FEEDBACK_MATCH_WINDOW = timedelta(minutes=5)
+
+
+def apply_email_feedback(
+    cmd: ApplyEmailFeedback, *, uow_factory: UnitOfWorkFactory, clock: Clock
+) -> HandlerResult:
+    """Apply one SES notification at most once: suppress hard-bounced/complaining addresses, move the
+    notification (matched by SES message id) to DELIVERED, BOUNCED or COMPLAINED.
+
+    The body holds ``outcome`` (``applied``, ``duplicate``, ``unmatched``, ``ignored``, ``retry``), ``kind``
+    and ``suppressed`` (how many addresses were added to the suppression list).
+
+    ``retry``: SES can report on an email before the service has recorded the message id ``SendEmail``
+    returned (the lab's simulator answers within milliseconds). Feedback about an unknown email sent less
+    than ``FEEDBACK_MATCH_WINDOW`` ago commits its suppressions but is not marked as seen, so the
+    entrypoint answers non-2xx and SNS delivers it again, by which time it matches. Older unknown
+    feedback (mail sent by something else) is acknowledged as ``unmatched``.
+    """
+    fb = cmd.feedback
+    targets = {"Bounce": N.BOUNCED, "Complaint": N.COMPLAINED, "Delivery": N.DELIVERED}
+    for attempt in _retry_conflicts():
+        with attempt, uow_factory() as uow:
+            if uow.webhook_inbox.seen("sns", cmd.event_id):
+                return HandlerResult(
+                    {"received": True, "outcome": "duplicate", "kind": fb.kind, "suppressed": 0}
+                )
+            suppressed = 0
+            if fb.suppresses:
+                reason = "complaint" if fb.kind == "Complaint" else "bounce"
+                detail = (
+                    fb.complaint_type if fb.kind == "Complaint" else f"{fb.bounce_type}/{fb.bounce_sub_type}"
+                )
+                for address in dict.fromkeys(a.strip().lower() for a in fb.recipients):
+                    suppressed += int(uow.suppressions.add(address, reason, detail))
+            notification = uow.notifications.get_by_provider_ref("ses", fb.message_id)
+            if fb.kind not in targets:
+                outcome = "ignored"
+            elif notification is None:
+                outcome = "unmatched"
+            else:
+                word = {"Bounce": f"bounce:{fb.bounce_type}", "Complaint": "complaint"}.get(
+                    fb.kind, "delivery"
+                )
+                code = fb.bounce_sub_type if fb.kind == "Bounce" else fb.complaint_type
+                moved = notification.record(targets[fb.kind], word.lower(), clock.now(), "ses", code)
+                outcome = "applied" if moved else "stale"
+            young = fb.sent_at is not None and clock.now() - fb.sent_at < FEEDBACK_MATCH_WINDOW
+            if outcome == "unmatched" and young:
+                uow.commit()  # the suppressions, without marking the event as seen
+                return HandlerResult(
+                    {"received": True, "outcome": "retry", "kind": fb.kind, "suppressed": suppressed}
+                )
+            if suppressed and outcome in ("unmatched", "ignored"):
+                outcome = "applied"
+            uow.webhook_inbox.record(
+                "sns", cmd.event_id, f"ses.{fb.kind}", outcome, notification.id if notification else None
+            )
+            try:
+                uow.commit()
+            except DuplicateWebhookEvent:
+                return HandlerResult(
+                    {"received": True, "outcome": "duplicate", "kind": fb.kind, "suppressed": 0}
+                )
+            return HandlerResult(
+                {"received": True, "outcome": outcome, "kind": fb.kind, "suppressed": suppressed}
+            )
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# -- SMS ------------------------------------------------------------------------------------------------
+
+
+def _sms_body(notification: Notification, dispatch: SmsDispatch | None = None) -> dict[str, Any]:
+    body = notification.to_dict()
+    if dispatch is not None:
+        body["region"] = dispatch.region
+    return body
+
+
+def send_sms(
+    cmd: SendSms, *, uow_factory: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, router: SmsRouter
+) -> HandlerResult:
+    """Send one SMS through the router and record where it went (or why it went nowhere)."""
+    number, _region = router.normalize(cmd.phone)  # InvalidPhoneNumber before anything is recorded
+    notification = Notification.create(
+        ids.new_id("ntf"), Channel.SMS, "SMS", number, clock.now(), body=cmd.message
+    )
+    try:
+        dispatch = router.send(number, cmd.message)
+    except SmsRecipientRejected as rejected:
+        notification.not_sent(
+            N.REJECTED,
+            rejected.code,
+            clock.now(),
+            "api",
+            provider=rejected.provider,
+            tried=tuple(rejected.tried),
+        )
+        rejected.notification_id = notification.id
+        _add(uow_factory, notification)
+        raise
+    except AllSmsProvidersFailedException as failed:
+        notification.not_sent(N.FAILED, "ALL_PROVIDERS_FAILED", clock.now(), "api", tried=tuple(failed.tried))
+        failed.notification_id = notification.id
+        _add(uow_factory, notification)
+        raise
+    except SmsRegionUnsupported:
+        raise
+    notification.accepted(
+        dispatch.provider, dispatch.message_id, dispatch.status, clock.now(), "api", tried=dispatch.tried
+    )
+    _add(uow_factory, notification)
+    return HandlerResult(_sms_body(notification, dispatch), 201)
+
+
+def _add(uow_factory: UnitOfWorkFactory, notification: Notification) -> None:
+    with uow_factory() as uow:
+        uow.notifications.add(notification)
+        uow.commit()
+
+
+def apply_sms_status(cmd: ApplySmsStatus, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> HandlerResult:
+    """Apply one delivery report at most once; ``outcome`` is ``applied``, ``stale``, ``duplicate``,
+    ``unmatched`` (no notification has that message id: not recorded, so a redelivery can still match) or
+    ``ignored`` (a status word the service does not know)."""
+    target = SMS_STATUSES.get(cmd.provider_status)
+    for attempt in _retry_conflicts():
+        with attempt, uow_factory() as uow:
+            if uow.webhook_inbox.seen(cmd.provider, cmd.event_id):
+                return HandlerResult({"received": True, "outcome": "duplicate"})
+            notification = uow.notifications.get_by_provider_ref(cmd.provider, cmd.message_id)
+            if notification is None:
+                return HandlerResult({"received": True, "outcome": "unmatched"})
+            if target is None:
+                outcome = "ignored"
+            else:
+                moved = notification.record(
+                    target, cmd.provider_status, clock.now(), cmd.provider, cmd.error_code
+                )
+                applied = notification.history[-1].applied
+                outcome = "applied" if moved or applied else "stale"
+            uow.webhook_inbox.record(
+                cmd.provider, cmd.event_id, f"sms.{cmd.provider_status}"[:100], outcome, notification.id
+            )
+            try:
+                uow.commit()
+            except DuplicateWebhookEvent:
+                return HandlerResult({"received": True, "outcome": "duplicate"})
+            return HandlerResult(
+                {
+                    "received": True,
+                    "outcome": outcome,
+                    "notification_id": notification.id,
+                    "status": notification.status.value,
+                }
+            )
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def resend_undelivered_sms(
+    event: SmsDeliveryFailed,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    router: SmsRouter,
+    enabled: bool,
+    transient_codes: Collection[int],
+) -> str:
+    """Resend an SMS a provider could not deliver through another provider, once, when the error code is
+    transient (``SMS_TRANSIENT_DELIVERY_CODES``) and ``SMS_RETRY_UNDELIVERED_ON_OTHER_PROVIDER`` is on.
+
+    The resend is a new notification (``retry_of`` = the original), reserved under
+    ``sms-resend:<original id>`` so a relay retry never sends it twice. If every other provider is down
+    the relay retries later.
+    """
+    if not enabled:
+        return "disabled"
+    code = event.error_code
+    if code is None or not code.isdigit() or int(code) not in transient_codes:
+        return "permanent"
+    dedupe_key = f"sms-resend:{event.notification_id}"
+
+    def build(uow: UnitOfWork) -> tuple[Notification, dict[str, Any]] | str:
+        original = uow.notifications.get(event.notification_id)
+        if original is None or original.body is None:
+            return "missing"
+        if original.retry_of is not None:
+            return "already_a_resend"  # one resend per message: no ping-pong between providers
+        resend = Notification.create(
+            ids.new_id("ntf"),
+            Channel.SMS,
+            original.kind,
+            original.recipient,
+            clock.now(),
+            body=original.body,
+            order_id=original.order_id,
+            dedupe_key=dedupe_key,
+            retry_of=original.id,
+        )
+        return resend, {"body": original.body}
+
+    reserved = _reserve(uow_factory, dedupe_key, build)
+    if isinstance(reserved, str):
+        return reserved
+    nid = reserved.notification_id
+    try:
+        dispatch = router.send(reserved.recipient, str(reserved.context["body"]), exclude={event.provider})
+    except (SmsRecipientRejected, SmsRegionUnsupported) as error:
+        code_ = getattr(error, "code", "UNSUPPORTED_REGION")
+        _record(uow_factory, nid, lambda n: n.not_sent(N.REJECTED, str(code_), clock.now(), "relay"))
+        return "rejected"
+    except AllSmsProvidersFailedException as failed:
+        if failed.tried or "circuit_open" in failed.skipped.values():
+            raise  # another provider exists but is failing now: the relay retries later
+        _record(uow_factory, nid, lambda n: n.not_sent(N.FAILED, "NO_OTHER_PROVIDER", clock.now(), "relay"))
+        return "no_other_provider"
+    _record(
+        uow_factory,
+        nid,
+        lambda n: n.accepted(
+            dispatch.provider,
+            dispatch.message_id,
+            dispatch.status,
+            clock.now(),
+            "relay",
+            tried=dispatch.tried,
+        ),
+    )
+    logger.info("sms %s resent as %s through %s", event.notification_id, nid, dispatch.provider)
+    return "resent"
