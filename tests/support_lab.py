@@ -80,6 +80,8 @@ def _lab(tmp: Path, providers: Sequence[str], service_env: Mapping[str, str] | N
     sims: dict[str, ThreadedSimulator] = {}
     try:
         env: dict[str, str] = {**creds, **FAST_RETRIES, "SERVICE_PUBLIC_URL": service_url}
+        if "aws" not in providers:  # no AWS simulator: the service must not provision SES feedback anywhere
+            env["AWS_PROVISION_ON_START"] = "false"
         for name in providers:
             sim = ThreadedSimulator(name, env=creds).start()
             sims[name] = sim

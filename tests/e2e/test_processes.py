@@ -107,7 +107,9 @@ def test_service_process_serves_logs_json_and_stops_cleanly(tmp_path: Path) -> N
 
 
 def test_up_starts_the_lab_prints_the_table_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    offset = free_port() % 1000 + 30000 - 8000  # service lands on 30000-30999, simulators above it
+    # service on 20000-20999, simulators on 24111-25115: below the ephemeral range (32768-60999), so an
+    # outgoing connection of another process cannot be holding one of these ports
+    offset = free_port() % 1000 + 20000 - 8000
     log = tmp_path / "up.log"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'lab.db'}"}
     with log.open("wb") as out:
