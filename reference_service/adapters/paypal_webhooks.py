@@ -20,20 +20,17 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlparse
 
-import requests
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from reference_service.adapters.paypal_gateway import DECLINES
+from reference_service.adapters.signing_certificates import HostPolicy, SigningCertificates, UrlRejected
 from reference_service.domain.payments import PaymentEventKind, ProviderPaymentEvent
 
 HEADERS = (
@@ -55,59 +52,20 @@ def signed_string(transmission_id: str, transmission_time: str, webhook_id: str,
     return f"{transmission_id}|{transmission_time}|{webhook_id}|{crc}".encode()
 
 
-class CertificateStore:
-    """Fetches signing certificates from allowed hosts only, checks them, and caches them per URL."""
-
-    def __init__(
-        self,
-        allowed_hosts: list[str],
-        ttl: float = 3600.0,
-        timeout: float = 5.0,
-        fetch: Callable[[str], bytes] | None = None,
-    ) -> None:
-        self.allowed_hosts = {h.strip().lower() for h in allowed_hosts if h.strip()}
-        self.ttl = ttl
-        self._timeout = timeout
-        self._fetch = fetch or self._http_get
-        self._cache: dict[str, tuple[float, x509.Certificate]] = {}
-        self._lock = threading.Lock()
-
-    def _http_get(self, url: str) -> bytes:
-        resp = requests.get(url, timeout=self._timeout)
-        resp.raise_for_status()
-        return resp.content
-
-    def certificate(self, url: str) -> x509.Certificate:
-        parsed = urlparse(url)
-        host = (parsed.hostname or "").lower()
-        if parsed.scheme not in ("https", "http") or host not in self.allowed_hosts:
-            raise SignatureRejected(f"certificate URL host {host or url!r} is not allowed")
-        if parsed.scheme == "http" and host not in ("127.0.0.1", "localhost"):
-            raise SignatureRejected("certificate URL must use https")
-        with self._lock:
-            cached = self._cache.get(url)
-            if cached is not None and time.monotonic() - cached[0] < self.ttl:
-                return cached[1]
-        try:
-            cert = x509.load_pem_x509_certificate(self._fetch(url))
-        except (requests.RequestException, ValueError) as exc:
-            raise SignatureRejected(f"cannot load the signing certificate: {type(exc).__name__}") from None
-        now = datetime.now(UTC)
-        if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-            raise SignatureRejected("the signing certificate is not valid now")
-        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        if not names or not str(names[0].value).endswith(".paypal.com"):
-            raise SignatureRejected("the signing certificate is not PayPal's (CN must end in .paypal.com)")
-        with self._lock:
-            self._cache[url] = (time.monotonic(), cert)
-        return cert
+def paypal_certificates(
+    hosts: Iterable[str], *, timeout: float = 5.0, fetch: Callable[[str], bytes] | None = None
+) -> SigningCertificates:
+    """PayPal signing certificates: only from ``hosts`` (``PAYPAL_CERT_HOSTS``), CN ``*.paypal.com``."""
+    return SigningCertificates(
+        HostPolicy(hosts), common_name_suffixes=(".paypal.com",), timeout=timeout, fetch=fetch
+    )
 
 
 class PayPalWebhookVerifier:
     def __init__(
         self,
         webhook_id: str | None,
-        certificates: CertificateStore,
+        certificates: SigningCertificates,
         tolerance_seconds: int,
         postback: Callable[[dict[str, Any]], bool] | None = None,
         now: Callable[[], float] = time.time,
@@ -157,10 +115,10 @@ class PayPalWebhookVerifier:
             if not ok:
                 raise SignatureRejected("PayPal's verify-webhook-signature answered FAILURE")
             return tid
-        cert = self.certificates.certificate(str(values["PAYPAL-CERT-URL"]))
-        key = cert.public_key()
-        if not isinstance(key, rsa.RSAPublicKey):
-            raise SignatureRejected("the signing certificate does not hold an RSA key")
+        try:
+            key = self.certificates.public_key(str(values["PAYPAL-CERT-URL"]), "PAYPAL-CERT-URL")
+        except UrlRejected as exc:
+            raise SignatureRejected(str(exc)) from None
         try:
             signature = base64.b64decode(str(values["PAYPAL-TRANSMISSION-SIG"]), validate=True)
             key.verify(

@@ -27,22 +27,16 @@ import base64
 import binascii
 import json
 import re
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
-import requests
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import padding
 
+from reference_service.adapters.signing_certificates import HostPolicy, SigningCertificates, UrlRejected
 from reference_service.domain.notifications import EmailFeedback
 
 NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
@@ -50,7 +44,6 @@ CONFIRMATION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Tok
 MESSAGE_TYPES = ("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation")
 HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
 AWS_SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:([A-Za-z0-9_-]{1,256})$")
 
 
@@ -64,77 +57,19 @@ def string_to_sign(message: Mapping[str, Any]) -> str:
     return "".join(f"{name}\n{message[name]}\n" for name in fields if message.get(name) is not None)
 
 
-class HostPolicy:
-    """Which URLs the service will fetch for SNS: AWS's SNS hosts over https, plus configured hosts."""
-
-    def __init__(self, extra_hosts: Iterable[str]) -> None:
-        self.extra = frozenset(h.strip().lower() for h in extra_hosts if h.strip())
-
-    def check(self, url: str, what: str) -> None:
-        parsed = urlparse(url)
-        host = (parsed.hostname or "").lower()
-        aws = bool(AWS_SNS_HOST.match(host))
-        if not (aws or host in self.extra):
-            raise MessageRejected(f"{what} host {host or url!r} is not allowed")
-        if parsed.scheme != "https" and not (parsed.scheme == "http" and host in LOOPBACK and not aws):
-            raise MessageRejected(f"{what} must use https")
-
-
-class CertificateStore:
-    """Fetches SNS signing certificates from allowed URLs only, checks them, caches them per URL."""
-
-    def __init__(
-        self,
-        policy: HostPolicy,
-        *,
-        ttl: float = 24 * 3600.0,
-        timeout: float = 5.0,
-        max_entries: int = 32,
-        fetch: Callable[[str], bytes] | None = None,
-    ) -> None:
-        self.policy = policy
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._timeout = timeout
-        self._fetch = fetch or self._http_get
-        self._cache: OrderedDict[str, tuple[float, rsa.RSAPublicKey]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.fetches = 0
-
-    def _http_get(self, url: str) -> bytes:
-        resp = requests.get(url, timeout=self._timeout, allow_redirects=False)
-        resp.raise_for_status()
-        return resp.content
-
-    def public_key(self, url: str) -> rsa.RSAPublicKey:
-        self.policy.check(url, "SigningCertURL")
-        if not urlparse(url).path.endswith(".pem"):
-            raise MessageRejected("SigningCertURL is not a .pem certificate")
-        with self._lock:
-            cached = self._cache.get(url)
-            if cached is not None and time.monotonic() - cached[0] < self.ttl:
-                return cached[1]
-        try:
-            self.fetches += 1
-            cert = x509.load_pem_x509_certificate(self._fetch(url))
-        except (requests.RequestException, ValueError) as exc:
-            raise MessageRejected(f"cannot load the signing certificate: {type(exc).__name__}") from None
-        now = datetime.now(UTC)
-        if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-            raise MessageRejected("the signing certificate is not valid now")
-        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        common_name = str(names[0].value) if names else ""
-        if not (common_name.endswith(".amazonaws.com") or common_name.endswith(".amazonaws.com.cn")):
-            raise MessageRejected("the signing certificate is not issued to an amazonaws.com name")
-        key = cert.public_key()
-        if not isinstance(key, rsa.RSAPublicKey):
-            raise MessageRejected("the signing certificate does not hold an RSA key")
-        with self._lock:
-            self._cache[url] = (time.monotonic(), key)
-            self._cache.move_to_end(url)
-            while len(self._cache) > self.max_entries:
-                self._cache.popitem(last=False)
-        return key
+def sns_certificates(
+    extra_hosts: Iterable[str], *, timeout: float = 5.0, fetch: Callable[[str], bytes] | None = None
+) -> SigningCertificates:
+    """SNS signing certificates: AWS's ``sns.<region>.amazonaws.com`` over https plus ``extra_hosts``."""
+    policy = HostPolicy(extra_hosts, trusted=lambda host: bool(AWS_SNS_HOST.match(host)))
+    return SigningCertificates(
+        policy,
+        common_name_suffixes=(".amazonaws.com", ".amazonaws.com.cn"),
+        path_suffix=".pem",
+        ttl=24 * 3600.0,
+        timeout=timeout,
+        fetch=fetch,
+    )
 
 
 @dataclass(frozen=True)
@@ -155,7 +90,7 @@ class SnsMessage:
 class SnsMessageVerifier:
     """Verifies SNS messages (see the module docstring) for the topics named in ``topic_names``."""
 
-    def __init__(self, certificates: CertificateStore, topic_names: Iterable[str]) -> None:
+    def __init__(self, certificates: SigningCertificates, topic_names: Iterable[str]) -> None:
         self.certificates = certificates
         self.topic_names = frozenset(topic_names)
 
@@ -176,7 +111,12 @@ class SnsMessageVerifier:
         topic = TOPIC_ARN.match(str(message["TopicArn"]))
         if topic is None or topic.group(1) not in self.topic_names:
             raise MessageRejected("the message is not from the SES feedback topic")
-        key = self.certificates.public_key(str(message["SigningCertURL"]))
+        try:
+            key = self.certificates.public_key(str(message["SigningCertURL"]), "SigningCertURL")
+            if kind != "Notification":
+                self.certificates.policy.check(str(message["SubscribeURL"]), "SubscribeURL")
+        except UrlRejected as exc:
+            raise MessageRejected(str(exc)) from None
         try:
             signature = base64.b64decode(str(message["Signature"]), validate=True)
             key.verify(
@@ -184,8 +124,6 @@ class SnsMessageVerifier:
             )
         except (InvalidSignature, binascii.Error, ValueError):
             raise MessageRejected("the signature does not match the message") from None
-        if kind != "Notification":
-            self.certificates.policy.check(str(message["SubscribeURL"]), "SubscribeURL")
         return SnsMessage(str(kind), str(message["MessageId"]), str(message["TopicArn"]), message)
 
 

@@ -32,7 +32,7 @@ from reference_service.adapters.ses_feedback import (
     SubscriptionConfirmer,
 )
 from reference_service.adapters.sms_router import SmsServiceRouter
-from reference_service.adapters.sns_messages import CertificateStore, HostPolicy, SnsMessageVerifier
+from reference_service.adapters.sns_messages import SnsMessageVerifier, sns_certificates
 from reference_service.adapters.sns_sms import AwsSnsProvider
 from reference_service.adapters.twilio_sms import TwilioProvider
 from reference_service.bootstrap import AreaWiring, Container
@@ -126,9 +126,7 @@ def _components(container: Container) -> NotificationComponents:
     metrics = NotificationMetrics(container.metrics.registry)
     providers, breakers = build_sms_providers(container, metrics)
     feedback = FeedbackState(state="pending" if s.provision_aws else "disabled")
-    certificates = CertificateStore(
-        HostPolicy(s.sns_cert_hosts.split(",")), timeout=s.provider_timeout_seconds
-    )
+    certificates = sns_certificates(s.sns_cert_hosts.split(","), timeout=s.provider_timeout_seconds)
     return NotificationComponents(
         templates=JinjaEmailTemplates(),
         sender=SesEmailSender(s, container.metrics, retry_policy(container)),

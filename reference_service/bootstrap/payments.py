@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reference_service.adapters.paypal_gateway import PayPalGateway
-from reference_service.adapters.paypal_webhooks import CertificateStore, PayPalWebhookVerifier
+from reference_service.adapters.paypal_webhooks import PayPalWebhookVerifier, paypal_certificates
 from reference_service.adapters.retry import RetryPolicy
 from reference_service.adapters.stripe_gateway import StripeGateway
 from reference_service.bootstrap import AreaWiring, Container
@@ -75,7 +75,7 @@ def _build_verifier(container: Container, gateways: Gateways) -> PayPalWebhookVe
         postback = gateway.verify_webhook_signature
     return PayPalWebhookVerifier(
         s.paypal_webhook_id,
-        CertificateStore(s.paypal_cert_hosts.split(","), timeout=s.provider_timeout_seconds),
+        paypal_certificates(s.paypal_cert_hosts.split(","), timeout=s.provider_timeout_seconds),
         s.paypal_webhook_tolerance_seconds,
         postback=postback,
     )

@@ -20,7 +20,7 @@ from reference_service.adapters.email_templates import JinjaEmailTemplates
 from reference_service.adapters.retry import RetryPolicy
 from reference_service.adapters.ses_email import SesEmailSender
 from reference_service.adapters.ses_feedback import FeedbackState, SesFeedbackProvisioner
-from reference_service.adapters.sns_messages import CertificateStore, HostPolicy, SnsMessageVerifier, feedback
+from reference_service.adapters.sns_messages import SnsMessageVerifier, feedback, sns_certificates
 from reference_service.adapters.sns_sms import AwsSnsProvider
 from reference_service.adapters.twilio_sms import TwilioProvider
 from reference_service.config import Settings, load_settings
@@ -224,7 +224,7 @@ def test_the_simulators_sns_signatures_verify(aws_sim: ThreadedSimulator, versio
     topic = sns.create_topic(Name="genai-demo-ses-feedback", Attributes={"SignatureVersion": version})[
         "TopicArn"
     ]
-    verifier = SnsMessageVerifier(CertificateStore(HostPolicy(["127.0.0.1"])), ["genai-demo-ses-feedback"])
+    verifier = SnsMessageVerifier(sns_certificates(["127.0.0.1"]), ["genai-demo-ses-feedback"])
     with Receiver() as receiver:
         sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=receiver.url)
         [confirmation] = receiver.wait_for(1)

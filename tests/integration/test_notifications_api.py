@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 import contracts
 from reference_service.adapters.sms_router import SmsServiceRouter
-from reference_service.adapters.sns_messages import CertificateStore, HostPolicy, SnsMessageVerifier
+from reference_service.adapters.sns_messages import SnsMessageVerifier, sns_certificates
 from reference_service.bootstrap import Container, bootstrap
 from reference_service.bootstrap.notifications import NotificationComponents, notification_components
 from reference_service.config import Settings
@@ -52,7 +52,7 @@ def lab(settings: Settings, fake_stripe: FakePaymentGateway, signer: SnsSigner) 
     comps = notification_components(container)
     comps.sender = FakeEmailSender()
     comps.router = SmsServiceRouter([FakeSmsProvider("sns"), FakeSmsProvider("twilio")], comps.metrics)
-    store = CertificateStore(HostPolicy(["127.0.0.1"]), fetch=lambda _url: signer.pem)
+    store = sns_certificates(["127.0.0.1"], fetch=lambda _url: signer.pem)
     comps.verifier = SnsMessageVerifier(store, ["genai-demo-ses-feedback"])
     comps.confirmer = FakeConfirmer()  # type: ignore[assignment]
     yield container

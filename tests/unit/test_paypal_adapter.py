@@ -17,9 +17,9 @@ from cryptography.x509.oid import NameOID
 
 from reference_service.adapters import paypal_gateway as pg
 from reference_service.adapters.paypal_webhooks import (
-    CertificateStore,
     PayPalWebhookVerifier,
     SignatureRejected,
+    paypal_certificates,
     signed_string,
     translate,
 )
@@ -65,7 +65,9 @@ def delivery(
 
 
 def verifier(pem: bytes | None = None, **kw: Any) -> PayPalWebhookVerifier:
-    store = CertificateStore(["api.sandbox.paypal.com", "127.0.0.1"], fetch=lambda url: pem or certificate())
+    store = paypal_certificates(
+        ["api.sandbox.paypal.com", "127.0.0.1"], fetch=lambda url: pem or certificate()
+    )
     return PayPalWebhookVerifier(WEBHOOK_ID, store, 600, **kw)
 
 
@@ -122,7 +124,7 @@ def test_a_certificate_that_is_not_paypals_is_rejected() -> None:
 
 def test_certificates_are_fetched_once_and_cached() -> None:
     fetched: list[str] = []
-    store = CertificateStore(
+    store = paypal_certificates(
         ["api.sandbox.paypal.com"], fetch=lambda url: fetched.append(url) or certificate()
     )
     v = PayPalWebhookVerifier(WEBHOOK_ID, store, 600)
@@ -149,7 +151,7 @@ def test_postback_mode_asks_paypal_with_every_field() -> None:
 
 
 def test_no_webhook_id_configured_rejects_everything() -> None:
-    v = PayPalWebhookVerifier(None, CertificateStore(["api.sandbox.paypal.com"]), 600)
+    v = PayPalWebhookVerifier(None, paypal_certificates(["api.sandbox.paypal.com"]), 600)
     with pytest.raises(SignatureRejected, match="PAYPAL_WEBHOOK_ID"):
         v.verify(delivery(BODY), BODY, {})
 

@@ -10,12 +10,11 @@ import pytest
 
 import contracts
 from reference_service.adapters.sns_messages import (
-    CertificateStore,
-    HostPolicy,
     MalformedFeedback,
     MessageRejected,
     SnsMessageVerifier,
     feedback,
+    sns_certificates,
     string_to_sign,
 )
 from tests.support_sns import CERT_URL, SnsSigner, ses_feedback
@@ -39,7 +38,7 @@ class Fetcher:
 def verifier(
     signer: SnsSigner, fetch: Fetcher | None = None, hosts: str = "127.0.0.1,localhost"
 ) -> SnsMessageVerifier:
-    store = CertificateStore(HostPolicy(hosts.split(",")), fetch=fetch or Fetcher(signer.pem))
+    store = sns_certificates(hosts.split(","), fetch=fetch or Fetcher(signer.pem))
     return SnsMessageVerifier(store, ["genai-demo-ses-feedback"])
 
 
