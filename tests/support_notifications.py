@@ -19,8 +19,6 @@ import base64
 import contextlib
 import hashlib
 import hmac
-import os
-import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +27,8 @@ from typing import Any
 
 import requests
 
-from tests.support import REPO, LiveProcess, free_port, genai_demo_argv, run_service, wait_http
+from tests import support
+from tests.support import LiveProcess, free_port, run_service
 
 TWILIO_ACCOUNT = "AC00000000000000000000000000000000"
 TWILIO_TOKEN = "genai-demo-twilio-token"
@@ -57,25 +56,18 @@ LAB_ENV = {
 
 @contextlib.contextmanager
 def run_simulator(name: str, tmp: Path, env: Mapping[str, str] | None = None) -> Iterator[LiveProcess]:
-    """``genai-demo sim <name>`` on a free port, until the context exits."""
-    port = free_port()
-    log = tmp / f"sim-{name}-{port}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            # time scale 20: SNS's 20 s redelivery delay becomes 1 s
-            genai_demo_argv("sim", name, "--port", str(port), "--seed", "11", "--time-scale", "20"),
-            env={**os.environ, "SIM_MAX_JOURNAL_BODY_BYTES": "65536", **(env or {})},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-            start_new_session=True,
-        )
-    live = LiveProcess(f"http://127.0.0.1:{port}", proc, log)
-    try:
-        wait_http(live.url + "/_sim/health", proc=proc, log=log)
+    """``genai-demo sim <name>`` on a free port: SNS's 20 s redelivery delay becomes 1 s (time scale 20),
+    and the journal keeps whole bodies so tests can read what the service sent."""
+    with support.run_simulator(
+        name,
+        tmp,
+        "--seed",
+        "11",
+        "--time-scale",
+        "20",
+        env={"SIM_MAX_JOURNAL_BODY_BYTES": "65536", **(env or {})},
+    ) as live:
         yield live
-    finally:
-        live.stop()
 
 
 class SimClient:

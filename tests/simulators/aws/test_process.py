@@ -3,74 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.simulators.kernel.conftest import poll
 from tests.simulators.kernel.receiver import Receiver
+from tests.support import run_simulator
 
 from .conftest import SENDER, make_clients, subscribe_confirmed, wait_for_type
 from .sns_verify import verify
 
-ROOT = Path(__file__).resolve().parents[3]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _command() -> list[str]:
-    script = Path(sys.executable).with_name("genai-demo")
-    if script.exists():
-        return [str(script), "sim"]
-    return [sys.executable, "-m", "simulators.cli"]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return bool(requests.get(url + "/_sim/health", timeout=1).json()["provider"] == "aws")
-    except (requests.RequestException, ValueError, KeyError):
-        return False
-
-
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [*_command(), "aws", "--port", str(port), "--seed", "1"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        poll(lambda: _healthy(base) or proc.poll() is not None, timeout=60, interval=0.2)
-        if proc.poll() is not None:
-            out = proc.stdout.read() if proc.stdout else ""
-            raise AssertionError(f"genai-demo sim aws exited: {out}")
-        yield base
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with run_simulator("aws", tmp_path_factory.mktemp("sim-aws"), "--seed", "1") as live:
+        yield live.url
 
 
 def test_ses_sns_and_faults_in_the_granian_process(url: str) -> None:

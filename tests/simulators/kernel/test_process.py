@@ -3,68 +3,31 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import requests
 
+from tests.support import LiveProcess, run_simulator
+
 from .conftest import ALICE, poll
 from .receiver import Receiver
 
-ROOT = Path(__file__).resolve().parents[3]
 PLUGIN = "tests.simulators.kernel.example_provider:WidgetsProvider"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _command() -> list[str]:
-    script = Path(sys.executable).with_name("genai-demo")
-    if script.exists():
-        probe = subprocess.run(
-            [str(script), "sim", "--help"], capture_output=True, text=True, timeout=30, cwd=ROOT
-        )
-        if probe.returncode == 0:
-            return [str(script), "sim"]
-    return [sys.executable, "-m", "simulators.cli"]
-
-
-@contextmanager
-def spawn() -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Run the example provider as a process; yields its URL and the process."""
-    port = _free_port()
-    cmd = [*_command(), PLUGIN, "--port", str(port), "--seed", "1", "--time-scale", "1000"]
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        poll(lambda: _healthy(url), timeout=30, interval=0.1)
-        yield url, proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-
-
 @pytest.fixture(scope="module")
-def process() -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    with spawn() as running:
-        yield running
+def process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProcess]:
+    """The example provider as a process (``genai-demo sim module:Class``), under granian."""
+    with run_simulator(
+        PLUGIN, tmp_path_factory.mktemp("sim-widgets"), "--seed", "1", "--time-scale", "1000"
+    ) as live:
+        yield live
 
 
 def _healthy(url: str) -> bool:
@@ -74,16 +37,16 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def test_serves_the_provider_and_the_control_api(process: tuple[str, subprocess.Popen[str]]) -> None:
-    url, _ = process
+def test_serves_the_provider_and_the_control_api(process: LiveProcess) -> None:
+    url = process.url
     health = requests.get(url + "/_sim/health", timeout=5).json()
     assert health["provider"] == "widgets" and health["seed"] == 1 and health["config"]["time_scale"] == 1000
     assert requests.post(url + "/v1/widgets", json={"name": "w"}, headers=ALICE, timeout=5).status_code == 201
     assert requests.get(url + "/_sim/journal?method=POST", timeout=5).json()["data"][0]["status"] == 201
 
 
-def test_every_fault_action_under_granian(process: tuple[str, subprocess.Popen[str]]) -> None:
-    url, _ = process
+def test_every_fault_action_under_granian(process: LiveProcess) -> None:
+    url = process.url
     ctl = url + "/_sim/faults"
     requests.post(ctl, json={"action": {"type": "status", "status": 503}, "times": 1}, timeout=5)
     assert requests.get(url + "/v1/widgets", headers=ALICE, timeout=5).status_code == 503
@@ -111,8 +74,8 @@ def test_every_fault_action_under_granian(process: tuple[str, subprocess.Popen[s
     assert fired == [1, 1, 1, 1, 1, 1]
 
 
-def test_signed_webhooks_with_retries_from_the_process(process: tuple[str, subprocess.Popen[str]]) -> None:
-    url, _ = process
+def test_signed_webhooks_with_retries_from_the_process(process: LiveProcess) -> None:
+    url = process.url
     with Receiver() as rx:
         rx.script.extend([500, 500])
         requests.post(url + "/_sim/webhooks/endpoints", json={"url": rx.url, "account": "bob"}, timeout=5)
@@ -124,9 +87,9 @@ def test_signed_webhooks_with_retries_from_the_process(process: tuple[str, subpr
 
 
 def test_sigterm_stops_promptly_even_with_a_hanging_request(
-    process: tuple[str, subprocess.Popen[str]],
+    process: LiveProcess,
 ) -> None:
-    url, proc = process
+    url, proc = process.url, process.proc
     requests.post(url + "/_sim/faults", json={"action": {"type": "hang"}}, timeout=5)
     errors: list[BaseException] = []
 
@@ -145,5 +108,5 @@ def test_sigterm_stops_promptly_even_with_a_hanging_request(
     caller.join(10)
     assert time.monotonic() - start < 4
     assert errors and isinstance(errors[0], requests.ConnectionError)
-    output = proc.stdout.read() if proc.stdout else ""
+    output = process.output()
     assert f"widgets simulator: {url}" in output and f"{url}/_sim/" in output

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -17,53 +14,20 @@ import stripe
 
 from simulators.stripe.wiring import wire
 from tests.simulators.kernel.receiver import Receiver
+from tests.support import run_simulator
 
-from .conftest import KEY, poll
+from .conftest import KEY
 
-ROOT = Path(__file__).resolve().parents[3]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _command() -> list[str]:
-    script = Path(sys.executable).with_name("genai-demo")
-    return [str(script), "sim"] if script.exists() else [sys.executable, "-m", "simulators.cli"]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return bool(requests.get(url + "/_sim/health", timeout=1).json()["provider"] == "stripe")
-    except requests.RequestException:
-        return False
-
-
 @pytest.fixture(scope="module")
-def process() -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [*_command(), "stripe", "--port", str(port), "--seed", "3"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        poll(lambda: _healthy(url), timeout=30, interval=0.1)
-        yield url, proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+def process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    with run_simulator("stripe", tmp_path_factory.mktemp("sim-stripe"), "--seed", "3") as live:
+        yield live.url, live.proc
 
 
-def test_sdk_against_the_real_process(process: tuple[str, subprocess.Popen[str]]) -> None:
+def test_sdk_against_the_real_process(process: tuple[str, subprocess.Popen[bytes]]) -> None:
     url, _ = process
     with Receiver() as receiver:
         out = wire(url, receiver.url.removesuffix("/hook"), {"STRIPE_SECRET_KEY": KEY})
@@ -110,7 +74,7 @@ def test_sdk_against_the_real_process(process: tuple[str, subprocess.Popen[str]]
     assert client.v1.payment_intents.retrieve(action.id).status == "succeeded"
 
 
-def test_stops_cleanly_on_sigterm(process: tuple[str, subprocess.Popen[str]]) -> None:
+def test_stops_cleanly_on_sigterm(process: tuple[str, subprocess.Popen[bytes]]) -> None:
     _, proc = process
     os.killpg(proc.pid, signal.SIGTERM)
     assert proc.wait(20) == 0 or proc.returncode in (-signal.SIGTERM, 143)

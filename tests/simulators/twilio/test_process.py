@@ -2,71 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from tests.simulators.kernel.conftest import poll
+from tests.support import run_simulator
 
 from .conftest import CallbackReceiver
 
-ROOT = Path(__file__).resolve().parents[3]
 SID = "AC" + "5" * 32
 TOKEN = "process-token"
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return bool(requests.get(url + "/_sim/health", timeout=1).json()["provider"] == "twilio")
-    except (requests.RequestException, ValueError, KeyError):
-        return False
-
-
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
-    port = _free_port()
-    script = Path(sys.executable).with_name("genai-demo")
-    command = [str(script), "sim"] if script.exists() else [sys.executable, "-m", "simulators.cli"]
-    env = {**os.environ, "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN}
-    proc = subprocess.Popen(
-        [*command, "twilio", "--port", str(port), "--seed", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        poll(lambda: _healthy(base) or proc.poll() is not None, timeout=60, interval=0.2)
-        if proc.poll() is not None:
-            raise AssertionError(f"genai-demo sim twilio exited: {proc.stdout.read() if proc.stdout else ''}")
-        yield base
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    env = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN}
+    with run_simulator("twilio", tmp_path_factory.mktemp("sim-twilio"), "--seed", "1", env=env) as live:
+        yield live.url
 
 
 def test_sdk_and_signed_callbacks_against_the_process(url: str) -> None:
