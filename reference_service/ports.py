@@ -143,15 +143,20 @@ class OutboxStore(Protocol):
         """Lease up to ``limit`` due, undispatched records to ``owner`` (oldest first)."""
         ...
 
-    def mark_handled(self, record_id: int, subscriber: str) -> None:
-        """Remember that ``subscriber`` succeeded, so a retry of the record skips it."""
-        ...
-
     def mark_dispatched(self, record_id: int, now: datetime) -> None: ...
 
     def mark_failed(
-        self, record_id: int, error: str, next_attempt_at: datetime, dead: bool, now: datetime
-    ) -> None: ...
+        self,
+        record_id: int,
+        error: str,
+        next_attempt_at: datetime,
+        dead: bool,
+        now: datetime,
+        handled_by: frozenset[str],
+    ) -> None:
+        """Schedule a retry (or dead-letter); ``handled_by`` are the subscribers that already succeeded,
+        which the retry skips."""
+        ...
 
     def stats(self) -> dict[str, int]:
         """Counts of ``pending`` and ``dead`` records, for metrics and health."""
@@ -270,7 +275,11 @@ class PaymentGateway(Protocol):
 
     def retrieve_payment(self, provider_ref: str) -> ProviderPayment: ...
 
-    def capture_payment(self, provider_ref: str, idempotency_key: str) -> ProviderPayment: ...
+    def capture_payment(
+        self, provider_ref: str, idempotency_key: str, *, mock_response: str | None = None
+    ) -> ProviderPayment:
+        """Capture; ``mock_response`` is PayPal sandbox negative testing (other providers ignore it)."""
+        ...
 
     def cancel_payment(self, provider_ref: str, idempotency_key: str) -> ProviderPayment: ...
 

@@ -187,17 +187,21 @@ class FakeOutboxStore:
                 break
         return out
 
-    def mark_handled(self, record_id: int, subscriber: str) -> None:
-        self.records[record_id]["handled_by"].add(subscriber)  # type: ignore[attr-defined]
-
     def mark_dispatched(self, record_id: int, now: datetime) -> None:
         self.records[record_id].update(dispatched_at=now, lease_until=None)
 
     def mark_failed(
-        self, record_id: int, error: str, next_attempt_at: datetime, dead: bool, now: datetime
+        self,
+        record_id: int,
+        error: str,
+        next_attempt_at: datetime,
+        dead: bool,
+        now: datetime,
+        handled_by: frozenset[str],
     ) -> None:
         r = self.records[record_id]
         r.update(
+            handled_by=set(handled_by),
             attempts=int(r["attempts"]) + 1,
             last_error=error,
             next_attempt_at=next_attempt_at,  # type: ignore[call-overload]
@@ -261,7 +265,9 @@ class FakePaymentGateway:
         )
         return result
 
-    def capture_payment(self, provider_ref: str, idempotency_key: str) -> ProviderPayment:
+    def capture_payment(
+        self, provider_ref: str, idempotency_key: str, *, mock_response: str | None = None
+    ) -> ProviderPayment:
         self.calls.append(("capture_payment", (provider_ref, idempotency_key)))
         result: ProviderPayment = self._next(
             "capture_payment", ProviderPayment(provider_ref, PaymentStatus.SUCCEEDED)

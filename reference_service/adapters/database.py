@@ -10,8 +10,11 @@ never queue behind writers. On PostgreSQL both roles share one pooled engine.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from dataclasses import dataclass
+import threading
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +31,17 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 @dataclass(frozen=True)
 class Engines:
-    """The write engine and the read engine (the same object on PostgreSQL)."""
+    """The write engine and the read engine (the same object on PostgreSQL), and the write gate.
+
+    ``write_gate`` serialises this process's write transactions on SQLite, which has one writer at a time:
+    threads queue on a lock that hands over at once, instead of SQLite's busy handler, which polls with
+    sleeps of up to 100 ms and made the p95 of writes under load several times the median. Other processes
+    on the same file still meet ``busy_timeout``. On PostgreSQL the gate is a no-op.
+    """
 
     write: sa.Engine
     read: sa.Engine
+    write_gate: AbstractContextManager[Any] = field(default_factory=contextlib.nullcontext)
 
     def dispose(self) -> None:
         self.write.dispose()
@@ -76,6 +86,7 @@ def create_engines(database_url: str, **engine_kwargs: Any) -> Engines:
         return Engines(
             write=_sqlite_engine(database_url, True, connect_args),
             read=_sqlite_engine(database_url, False, connect_args),
+            write_gate=threading.RLock(),
         )
     engine = sa.create_engine(
         database_url, pool_size=10, max_overflow=20, pool_pre_ping=True, **engine_kwargs

@@ -7,7 +7,10 @@ a record whose lease expired (its relay died) is claimed again, so nothing is lo
 
 from __future__ import annotations
 
+import contextlib
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,8 +20,15 @@ from reference_service.ports import OutboxRecord
 
 
 class SqlAlchemyOutboxStore:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        read_sessions: sessionmaker[Session] | None = None,
+        write_gate: AbstractContextManager[Any] | None = None,
+    ) -> None:
         self._sessions = session_factory
+        self._read_sessions = read_sessions or session_factory
+        self._gate = write_gate or contextlib.nullcontext()
 
     def claim(self, owner: str, limit: int, now: datetime, lease_seconds: float) -> list[OutboxRecord]:
         due = sa.and_(
@@ -27,7 +37,7 @@ class SqlAlchemyOutboxStore:
             OutboxRow.next_attempt_at <= now,
             sa.or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
         )
-        with self._sessions() as session, session.begin():
+        with self._gate, self._sessions() as session, session.begin():
             ids = list(
                 session.scalars(sa.select(OutboxRow.id).where(due).order_by(OutboxRow.id).limit(limit))
             )
@@ -48,14 +58,8 @@ class SqlAlchemyOutboxStore:
                 for r in rows
             ]
 
-    def mark_handled(self, record_id: int, subscriber: str) -> None:
-        with self._sessions() as session, session.begin():
-            row = session.get(OutboxRow, record_id)
-            if row is not None and subscriber not in (row.handled_by or []):
-                row.handled_by = [*(row.handled_by or []), subscriber]
-
     def mark_dispatched(self, record_id: int, now: datetime) -> None:
-        with self._sessions() as session, session.begin():
+        with self._gate, self._sessions() as session, session.begin():
             session.execute(
                 sa.update(OutboxRow)
                 .where(OutboxRow.id == record_id)
@@ -63,9 +67,15 @@ class SqlAlchemyOutboxStore:
             )
 
     def mark_failed(
-        self, record_id: int, error: str, next_attempt_at: datetime, dead: bool, now: datetime
+        self,
+        record_id: int,
+        error: str,
+        next_attempt_at: datetime,
+        dead: bool,
+        now: datetime,
+        handled_by: frozenset[str],
     ) -> None:
-        with self._sessions() as session, session.begin():
+        with self._gate, self._sessions() as session, session.begin():
             session.execute(
                 sa.update(OutboxRow)
                 .where(OutboxRow.id == record_id)
@@ -74,13 +84,14 @@ class SqlAlchemyOutboxStore:
                     last_error=error,
                     next_attempt_at=next_attempt_at,
                     dead=dead,
+                    handled_by=sorted(handled_by),
                     lease_owner=None,
                     lease_until=None,
                 )
             )
 
     def stats(self) -> dict[str, int]:
-        with self._sessions() as session:
+        with self._read_sessions() as session:
             pending = session.scalar(
                 sa.select(sa.func.count()).where(OutboxRow.dispatched_at.is_(None), OutboxRow.dead.is_(False))
             )

@@ -9,9 +9,10 @@ nothing is written. Leaving the ``with`` block without committing rolls back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,8 +54,10 @@ class SqlAlchemyUnitOfWork:
         *,
         on_events_committed: Callable[[], None] | None = None,
         idempotency_ttl: timedelta = timedelta(hours=24),
+        write_gate: AbstractContextManager[Any] | None = None,
     ) -> None:
         self._session_factory = session_factory
+        self._gate = write_gate
         self._clock = clock
         self._cipher = cipher
         self._on_events_committed = on_events_committed
@@ -62,7 +65,14 @@ class SqlAlchemyUnitOfWork:
         self._committed_events: list[Event] = []
 
     def __enter__(self) -> Self:
-        self.session = self._session_factory()
+        if self._gate is not None:
+            self._gate.__enter__()
+        try:
+            self.session = self._session_factory()
+        except BaseException:
+            if self._gate is not None:
+                self._gate.__exit__(None, None, None)
+            raise
         self.orders = SqlAlchemyOrderRepository(self.session, self._cipher)
         now = self._clock.now()
         self.idempotency = SqlAlchemyIdempotencyStore(self.session, now, self._idempotency_ttl)
@@ -81,8 +91,12 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.rollback()
-        self.session.close()
+        try:
+            self.rollback()
+            self.session.close()
+        finally:
+            if self._gate is not None:
+                self._gate.__exit__(None, None, None)
 
     def _pending_events(self) -> list[Event]:
         return [ev for repo in self._tracking for aggregate in repo.aggregates() for ev in aggregate.events]

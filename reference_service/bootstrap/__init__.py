@@ -73,13 +73,14 @@ class Container:
     areas: dict[str, object] = field(default_factory=dict)
 
     def uow(self) -> SqlAlchemyUnitOfWork:
-        """A unit of work for writes (on SQLite it takes the write lock at BEGIN)."""
+        """A unit of work for writes (on SQLite it holds the process's write gate, then BEGIN IMMEDIATE)."""
         return SqlAlchemyUnitOfWork(
             self.write_sessions,
             self.clock,
             self.cipher,
             on_events_committed=self.relay.notify,
             idempotency_ttl=timedelta(hours=self.settings.idempotency_ttl_hours),
+            write_gate=self.engines.write_gate,
         )
 
     def read_uow(self) -> SqlAlchemyUnitOfWork:
@@ -127,7 +128,9 @@ def bootstrap(
         for event_type, subs in area.subscribers.items():
             subscribers.setdefault(event_type, []).extend(subs)
     container.bus = MessageBus(command_handlers, subscribers)
-    outbox_store = SqlAlchemyOutboxStore(container.write_sessions)
+    outbox_store = SqlAlchemyOutboxStore(
+        container.write_sessions, container.read_sessions, engines.write_gate
+    )
     container.relay = OutboxRelay(
         outbox_store,
         container.bus,

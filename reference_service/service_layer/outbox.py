@@ -74,11 +74,13 @@ class OutboxRelay:
             event = event_class(record.event_type).from_payload(record.payload)
         except Exception as exc:  # an unknown or unreadable event can never succeed: dead-letter it
             logger.error("outbox record %s (%s) cannot be decoded: %s", record.id, record.event_type, exc)
-            self.store.mark_failed(record.id, f"undecodable: {exc}", self.clock.now(), True, self.clock.now())
+            now = self.clock.now()
+            self.store.mark_failed(record.id, f"undecodable: {exc}", now, True, now, record.handled_by)
             return
         errors: list[str] = []
+        handled = set(record.handled_by)
         for sub in self.bus.subscribers_for(event):
-            if sub.name in record.handled_by:
+            if sub.name in handled:
                 continue
             try:
                 sub.handler(event)
@@ -93,7 +95,7 @@ class OutboxRelay:
                 )
                 errors.append(f"{sub.name}: {type(exc).__name__}: {exc}")
             else:
-                self.store.mark_handled(record.id, sub.name)
+                handled.add(sub.name)
         now = self.clock.now()
         if not errors:
             self.store.mark_dispatched(record.id, now)
@@ -103,7 +105,9 @@ class OutboxRelay:
         dead = attempts >= self.max_attempts
         if dead:
             logger.error("outbox record %s dead after %d attempts", record.id, attempts)
-        self.store.mark_failed(record.id, "; ".join(errors)[:2000], now + timedelta(seconds=delay), dead, now)
+        self.store.mark_failed(
+            record.id, "; ".join(errors)[:2000], now + timedelta(seconds=delay), dead, now, frozenset(handled)
+        )
 
     def start(self) -> None:
         """Run the relay on a daemon thread until ``stop``."""
