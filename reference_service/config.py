@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     )
     #: reject a delivery whose PAYPAL-TRANSMISSION-TIME is older than this (replays)
     paypal_webhook_tolerance_seconds: int = Field(600, ge=1)
+    #: forward a caller's ``PayPal-Mock-Response`` on capture (negative testing); only ever in the sandbox
+    paypal_negative_testing: bool = True
     #: capture automatically when CHECKOUT.ORDER.APPROVED arrives
     paypal_capture_on_approval: bool = False
 
@@ -224,6 +226,11 @@ class Settings(BaseSettings):
     def sms_transient_codes(self) -> frozenset[int]:
         """``SMS_TRANSIENT_DELIVERY_CODES`` as integers."""
         return frozenset(int(c) for c in self.sms_transient_delivery_codes.replace(" ", "").split(",") if c)
+
+    @property
+    def paypal_negative_testing_enabled(self) -> bool:
+        """PayPal negative testing is allowed: requested and never against the live environment."""
+        return self.paypal_negative_testing and self.paypal_environment == PayPalEnvironment.SANDBOX
 
     @property
     def paypal_api_base(self) -> str:

@@ -204,6 +204,7 @@ class PayPalGateway:
         self._client_id = settings.paypal_client_id
         self._secret = settings.paypal_client_secret.get_secret_value()
         self._timeout = settings.provider_timeout_seconds
+        self._negative_testing = settings.paypal_negative_testing_enabled
         self._http = session or requests.Session()
         self._lock = threading.Lock()
         self._token: str | None = None
@@ -322,14 +323,21 @@ class PayPalGateway:
     def retrieve_payment(self, provider_ref: str) -> ProviderPayment:
         return map_order(self._api("get_order", "GET", f"/v2/checkout/orders/{provider_ref}"))
 
-    def capture_payment(self, provider_ref: str, idempotency_key: str) -> ProviderPayment:
+    def capture_payment(
+        self, provider_ref: str, idempotency_key: str, *, mock_response: str | None = None
+    ) -> ProviderPayment:
+        headers = {"PayPal-Request-Id": idempotency_key, "Prefer": "return=representation"}
+        if mock_response is not None:
+            if not self._negative_testing:
+                raise ValueError("PayPal negative testing is only allowed in the sandbox")
+            headers["PayPal-Mock-Response"] = mock_response  # sandbox negative testing
         try:
             order = self._api(
                 "capture_order",
                 "POST",
                 f"/v2/checkout/orders/{provider_ref}/capture",
                 json_body={},
-                headers={"PayPal-Request-Id": idempotency_key, "Prefer": "return=representation"},
+                headers=headers,
             )
         except ProviderError as exc:
             if exc.provider_code == "ORDER_ALREADY_CAPTURED":  # a lost answer to our own earlier capture

@@ -207,7 +207,9 @@ class StripeGateway:
             )
         )
 
-    def capture_payment(self, provider_ref: str, idempotency_key: str) -> ProviderPayment:
+    def capture_payment(
+        self, provider_ref: str, idempotency_key: str, *, mock_response: str | None = None
+    ) -> ProviderPayment:
         return map_intent(
             self._run(
                 "capture_payment_intent",

@@ -55,6 +55,8 @@ class StartPayment(Command):
 class CapturePayment(Command):
     order_id: str
     payment_id: str
+    #: PayPal sandbox negative testing, forwarded as ``PayPal-Mock-Response``
+    mock_response: str | None = None
 
 
 @dataclass(frozen=True)

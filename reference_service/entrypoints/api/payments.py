@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from pydantic import AnyHttpUrl, BaseModel, Field, StringConstraints
 
 from reference_service.bootstrap import Container
@@ -26,9 +26,17 @@ from reference_service.domain import commands
 from reference_service.domain.payments import PaymentProvider, PaymentStatus
 from reference_service.entrypoints.api.orders import json_response
 from reference_service.entrypoints.api.schemas import StrictModel
-from reference_service.entrypoints.api.spec import ApiSpec
+from reference_service.entrypoints.api.spec import ApiSpec, HeaderParam
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.service_layer.errors import NotFound
+
+MOCK_RESPONSE_HEADER = HeaderParam(
+    "PayPal-Mock-Response",
+    "PayPal sandbox negative testing, forwarded to PayPal on capture: "
+    '{"mock_application_codes": "INSTRUMENT_DECLINED"}. '
+    "Refused unless PAYPAL_ENVIRONMENT=sandbox and PAYPAL_NEGATIVE_TESTING is on.",
+    max_length=500,
+)
 
 
 class StartPaymentRequest(StrictModel):
@@ -162,9 +170,19 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         tags=tags,
         summary="Capture an approved payment (PayPal)",
         responses={200: (PaymentOut, "The payment after capture")},
+        headers=[MOCK_RESPONSE_HEADER],
     )
     def capture_payment(order_id: str, payment_id: str) -> Response:
-        result = container.bus.handle(commands.CapturePayment(order_id=order_id, payment_id=payment_id))
+        mock = request.headers.get(MOCK_RESPONSE_HEADER.name)
+        if mock is not None and not settings.paypal_negative_testing_enabled:
+            raise Problem(
+                "validation-error",
+                "PayPal negative testing is only available in the sandbox.",
+                [FieldError(MOCK_RESPONSE_HEADER.name, "not allowed here", "unsupported")],
+            )
+        result = container.bus.handle(
+            commands.CapturePayment(order_id=order_id, payment_id=payment_id, mock_response=mock)
+        )
         return json_response(result.body, result.status)
 
     return bp

@@ -257,11 +257,24 @@ def capture_payment(
         )
         provider_ref, provider = payment.provider_ref, payment.provider
     try:
-        result = gateways[provider].capture_payment(provider_ref, f"capture-{attempt.payment_id}")
+        result = gateways[provider].capture_payment(
+            provider_ref, f"capture-{attempt.payment_id}", mock_response=cmd.mock_response
+        )
     except PaymentDeclined as declined:
         _record_failure(attempt, declined.code, declined.message, uow_factory, clock)
+        declined.payment_id = attempt.payment_id
         raise
-    return HandlerResult(_record_result(attempt, result, uow_factory, clock))
+    body = _record_result(attempt, result, uow_factory, clock)
+    if result.status == PaymentStatus.FAILED:  # a declined capture (PayPal: 201 with the capture DECLINED)
+        refusal = PaymentDeclined(
+            provider.value,
+            result.failure_code or "PAYMENT_ERROR",
+            result.failure_message or "The payment was declined",
+            provider_code=result.raw_status,
+        )
+        refusal.payment_id = attempt.payment_id
+        raise refusal
+    return HandlerResult(body)
 
 
 # -- provider events ---------------------------------------------------------------------------------------

@@ -1,0 +1,144 @@
+"""PayPal checkout scenario: create an order → pay with PayPal → buyer approves → webhook → capture → PAID.
+
+Each simulated customer: ``POST /api/v1/orders``; ``POST /api/v1/orders/{id}/payments {"provider":
+"paypal"}`` (the service takes an OAuth token once and creates a PayPal order with its PayPal-Request-Id);
+follows ``approve_url`` on the PayPal simulator as the buyer's browser would; waits until PayPal's signed
+``CHECKOUT.ORDER.APPROVED`` webhook marks the payment AUTHORIZED; then
+``POST …/payments/{pid}/capture`` makes the order PAID. A share of buyers (``DECLINE_SHARE``) uses the
+simulator's ``buyer-declined@…`` profile, whose capture must be answered with the 402 decline. The whole
+flow is reported as ``CHECKOUT order → PAID (PayPal)``.
+
+``PAYPAL_FAULTS="rate_limit=0.05,503=0.03"`` makes that share of the service's create and capture calls fail
+through the simulator's control API (seeded); the service's retry policy must absorb them.
+
+Thresholds (a ``quitting`` listener enforces them, so plain ``locust`` fails on a breach too):
+``MAX_ERROR_RATE = 0.01`` and ``P95_MS = 1500`` over every request and flow.
+
+Run against a running lab (``make run``)::
+
+    python -m load.run paypal_checkout --users 10 --run-time 30s
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from typing import Any
+
+import requests
+from locust import FastHttpUser, between, events, task
+
+from load.common.payloads import customer_ref, order_request
+from load.common.sim import SimControl
+from load.common.thresholds import Thresholds, enforce
+
+MAX_ERROR_RATE = 0.01
+P95_MS = 1500
+DECLINE_SHARE = 0.05
+WAIT_S = 10.0
+PAYPAL_URL = os.environ.get("PAYPAL_SIM_URL", "http://127.0.0.1:12112")
+ORDERS = "/api/v1/orders"
+ACTIONS = {
+    "rate_limit": {"type": "rate_limit", "retry_after": 0},
+    "503": {"type": "status", "status": 503},
+    "latency": {"type": "latency", "ms": 200},
+}
+
+enforce(events, Thresholds(max_error_rate=MAX_ERROR_RATE, p95_ms=P95_MS))
+
+
+@events.test_start.add_listener
+def _install_faults(environment: Any, **_kw: Any) -> None:
+    spec = os.environ.get("PAYPAL_FAULTS", "")
+    with SimControl(PAYPAL_URL) as sim:
+        for n, part in enumerate(filter(None, (p.strip() for p in spec.split(",")))):
+            name, _, share = part.partition("=")
+            for operation in ("create_order", "capture_order"):  # the service's calls, not the buyer's
+                sim.add_fault(
+                    {"operation": operation},
+                    ACTIONS[name],
+                    probability=float(share),
+                    seed=11 + n,
+                    description=f"paypal_checkout load: {name} on {share} of {operation}",
+                )
+
+
+@events.test_stop.add_listener
+def _remove_faults(environment: Any, **_kw: Any) -> None:
+    if os.environ.get("PAYPAL_FAULTS"):
+        with SimControl(PAYPAL_URL) as sim:
+            print(f"paypal faults fired: { {f['description']: f['fired'] for f in sim.faults()} }")
+            sim.clear_faults()
+
+
+class PayPalCustomer(FastHttpUser):
+    host = "http://127.0.0.1:8000"
+    wait_time = between(0.05, 0.2)
+
+    def on_start(self) -> None:
+        self.rng = random.Random()
+        self.customer = customer_ref(self.rng, "cus_paypal")
+        self.browser = requests.Session()  # the buyer's browser on PayPal: not the service's traffic
+
+    def _flow(self, started: float, error: str | None) -> None:
+        events.request.fire(
+            request_type="CHECKOUT",
+            name="order → PAID (PayPal)",
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=0,
+            exception=RuntimeError(error) if error else None,
+            context={},
+        )
+
+    def _wait_payment(self, path: str, status: str) -> bool:
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            with self.client.get(
+                path, name=f"{ORDERS}/{{id}}/payments/{{pid}} (until {status})", catch_response=True
+            ) as resp:
+                if resp.status_code == 200 and resp.json()["status"] == status:
+                    return True
+            time.sleep(0.02)
+        return False
+
+    @task
+    def checkout(self) -> None:
+        started = time.perf_counter()
+        with self.client.post(
+            ORDERS, json=order_request(self.rng, self.customer), name=ORDERS, catch_response=True
+        ) as resp:
+            if resp.status_code != 201:
+                resp.failure(f"create order: {resp.status_code}")
+                return self._flow(started, "order not created")
+            order_id = resp.json()["id"]
+        with self.client.post(
+            f"{ORDERS}/{order_id}/payments",
+            json={"provider": "paypal"},
+            name=f"{ORDERS}/{{id}}/payments",
+            catch_response=True,
+        ) as resp:
+            if resp.status_code != 201:
+                resp.failure(f"pay: {resp.status_code}: {str(resp.text)[:200]}")
+                return self._flow(started, "payment not started")
+            payment = resp.json()
+        decline = self.rng.random() < DECLINE_SHARE
+        approve = payment["approve_url"] + ("&buyer=buyer-declined@example.com" if decline else "")
+        if self.browser.get(approve, allow_redirects=False, timeout=10).status_code not in (200, 302):
+            return self._flow(started, "approval failed")
+        path = f"{ORDERS}/{order_id}/payments/{payment['id']}"
+        if not self._wait_payment(path, "AUTHORIZED"):
+            return self._flow(started, "approval webhook did not arrive")
+        with self.client.post(
+            path + "/capture", name=f"{ORDERS}/{{id}}/payments/{{pid}}/capture", catch_response=True
+        ) as resp:
+            if decline:
+                if resp.status_code == 402:
+                    resp.success()  # the declined buyer is told so: the right answer
+                else:
+                    resp.failure(f"declined buyer: expected 402, got {resp.status_code}")
+                return None
+            if resp.status_code != 200 or resp.json()["status"] != "SUCCEEDED":
+                resp.failure(f"capture: {resp.status_code}: {str(resp.text)[:200]}")
+                return self._flow(started, "capture failed")
+        return self._flow(started, None)
