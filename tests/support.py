@@ -129,17 +129,23 @@ def run_service(
 
 
 @contextlib.contextmanager
-def run_simulator(provider: str, tmp: Path, *args: str, env: Mapping[str, str] | None = None,
-                  timeout: float = 60.0) -> Iterator[LiveProcess]:
+def run_simulator(
+    provider: str, tmp: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60.0
+) -> Iterator[LiveProcess]:
     """``genai-demo sim <provider> <args>`` as a real process (granian) on a free port, output in a log file
     (never a pipe that could fill up), stopped with SIGTERM (then SIGKILL) when the context exits."""
     for attempt in range(3):
         port = free_port()
         log = tmp / f"sim-{provider.rpartition(':')[2]}-{port}.log"
         with log.open("wb") as out:
-            proc = subprocess.Popen(genai_demo_argv("sim", provider, "--port", str(port), *args),
-                                    env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
-                                    cwd=REPO, start_new_session=True)
+            proc = subprocess.Popen(
+                genai_demo_argv("sim", provider, "--port", str(port), *args),
+                env={**os.environ, **(env or {})},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+                start_new_session=True,
+            )
         live = LiveProcess(f"http://127.0.0.1:{port}", proc, log)
         try:
             wait_http(live.url + "/_sim/health", timeout=timeout, proc=proc, log=log)
