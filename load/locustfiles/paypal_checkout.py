@@ -24,13 +24,12 @@ from __future__ import annotations
 import os
 import random
 import time
-from typing import Any
 
 import requests
 from locust import FastHttpUser, between, events, task
 
+from load.common.faults import install_fault_mix
 from load.common.payloads import customer_ref, order_request
-from load.common.sim import SimControl
 from load.common.thresholds import Thresholds, enforce
 
 MAX_ERROR_RATE = 0.01
@@ -39,37 +38,13 @@ DECLINE_SHARE = 0.05
 WAIT_S = 10.0
 PAYPAL_URL = os.environ.get("PAYPAL_SIM_URL", "http://127.0.0.1:12112")
 ORDERS = "/api/v1/orders"
-ACTIONS = {
-    "rate_limit": {"type": "rate_limit", "retry_after": 0},
-    "503": {"type": "status", "status": 503},
-    "latency": {"type": "latency", "ms": 200},
-}
-
 enforce(events, Thresholds(max_error_rate=MAX_ERROR_RATE, p95_ms=P95_MS))
 
 
-@events.test_start.add_listener
-def _install_faults(environment: Any, **_kw: Any) -> None:
-    spec = os.environ.get("PAYPAL_FAULTS", "")
-    with SimControl(PAYPAL_URL) as sim:
-        for n, part in enumerate(filter(None, (p.strip() for p in spec.split(",")))):
-            name, _, share = part.partition("=")
-            for operation in ("create_order", "capture_order"):  # the service's calls, not the buyer's
-                sim.add_fault(
-                    {"operation": operation},
-                    ACTIONS[name],
-                    probability=float(share),
-                    seed=11 + n,
-                    description=f"paypal_checkout load: {name} on {share} of {operation}",
-                )
-
-
-@events.test_stop.add_listener
-def _remove_faults(environment: Any, **_kw: Any) -> None:
-    if os.environ.get("PAYPAL_FAULTS"):
-        with SimControl(PAYPAL_URL) as sim:
-            print(f"paypal faults fired: { {f['description']: f['fired'] for f in sim.faults()} }")
-            sim.clear_faults()
+# the service's create and capture calls only, not the buyer's approval
+install_fault_mix(
+    events, PAYPAL_URL, "PAYPAL_FAULTS", [{"operation": "create_order"}, {"operation": "capture_order"}]
+)
 
 
 class PayPalCustomer(FastHttpUser):

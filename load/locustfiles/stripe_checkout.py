@@ -33,8 +33,8 @@ from typing import Any
 
 from locust import FastHttpUser, between, events, task
 
+from load.common.faults import install_fault_mix
 from load.common.payloads import customer_ref, order_request
-from load.common.sim import SimControl
 from load.common.thresholds import Thresholds, enforce
 
 MAX_ERROR_RATE = 0.01
@@ -45,52 +45,11 @@ DECLINE_SHARE = 0.05
 PAID_TIMEOUT_S = 10.0
 STRIPE_URL = os.environ.get("STRIPE_SIM_URL", "http://127.0.0.1:12111")
 ORDERS = "/api/v1/orders"
-ACTIONS = {
-    "rate_limit": {"type": "rate_limit", "retry_after": 0},
-    "503": {"type": "status", "status": 503},
-    "500": {"type": "status", "status": 500},
-    "reset": {"type": "reset"},
-    "latency": {"type": "latency", "ms": 200},
-}
-
 enforce(events, Thresholds(max_error_rate=MAX_ERROR_RATE, p95_ms=P95_MS))
 
 
-def fault_mix(spec: str) -> list[tuple[str, float]]:
-    """``"rate_limit=0.05,503=0.02"`` → ``[("rate_limit", 0.05), ("503", 0.02)]``."""
-    mix = []
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        name, _, share = part.partition("=")
-        if name not in ACTIONS:
-            raise ValueError(f"unknown fault {name!r}; use {', '.join(ACTIONS)}")
-        mix.append((name, float(share)))
-    return mix
-
-
-@events.test_start.add_listener
-def _install_faults(environment: Any, **_kw: Any) -> None:
-    spec = os.environ.get("STRIPE_FAULTS", "")
-    if not spec:
-        return
-    with SimControl(STRIPE_URL) as sim:
-        for n, (name, share) in enumerate(fault_mix(spec)):
-            # the service's create only: the customer's own confirm (Stripe.js) is not the service's call
-            sim.add_fault(
-                {"method": "POST", "path": "/v1/payment_intents"},
-                ACTIONS[name],
-                probability=share,
-                seed=7 + n,
-                description=f"stripe_checkout load: {name} on {share:.0%}",
-            )
-
-
-@events.test_stop.add_listener
-def _remove_faults(environment: Any, **_kw: Any) -> None:
-    if os.environ.get("STRIPE_FAULTS"):
-        with SimControl(STRIPE_URL) as sim:
-            fired = {f["description"]: f["fired"] for f in sim.faults()}
-            sim.clear_faults()
-        print(f"stripe faults fired: {fired}")
+# the service's PaymentIntent creates only: the customer's own confirm (Stripe.js) is not the service's call
+install_fault_mix(events, STRIPE_URL, "STRIPE_FAULTS", [{"method": "POST", "path": "/v1/payment_intents"}])
 
 
 class CheckoutCustomer(FastHttpUser):

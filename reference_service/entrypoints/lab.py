@@ -287,7 +287,7 @@ class Lab:
             try:
                 part.proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                pass
+                pass  # it outlived the grace period: the SIGKILL of its group just below ends it
             # the group may hold server workers even after the leader exited
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(part.proc.pid, signal.SIGKILL)

@@ -121,7 +121,7 @@ def _time_calls(app: WSGIApp, iterations: int) -> float:
         environ = dict(base)
         environ["wsgi.input"] = io.BytesIO(_BODY)
         for _chunk in app(environ, _start_response):
-            pass
+            pass  # drain the response as a server would; the bytes themselves are not needed
     return (time.perf_counter() - start) / iterations * 1e6
 
 

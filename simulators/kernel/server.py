@@ -70,7 +70,7 @@ class _TrackingServer(ThreadedWSGIServer):
             try:
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:
-                pass
+                pass  # the peer already closed the connection: nothing left to shut down
         for thread in threads:
             thread.join(timeout)
 

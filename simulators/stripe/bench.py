@@ -107,7 +107,7 @@ def _wait_healthy(url: str, timeout: float = 30.0) -> None:
             if requests.get(url + "/_sim/health", timeout=1).status_code == 200:
                 return
         except requests.RequestException:
-            pass
+            pass  # not listening yet: poll again until the deadline
         time.sleep(0.05)
     raise RuntimeError(f"the Stripe simulator at {url} did not become healthy")
 

@@ -69,7 +69,7 @@ def _parse_date(raw: str) -> tuple[datetime, bool]:
         day = date.fromisoformat(raw)
         return datetime.combine(day, time(), UTC), True
     except ValueError:
-        pass
+        pass  # not a bare date: fall through to the full timestamp formats
     for fmt in _DATE_FORMATS:
         try:
             parsed = datetime.strptime(raw, fmt)

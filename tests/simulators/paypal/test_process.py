@@ -4,63 +4,29 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
-from tests.simulators.kernel.conftest import poll
 from tests.simulators.kernel.receiver import Receiver
+from tests.support import run_simulator
 
 from .support import PayPalClient, verified
 
-ROOT = Path(__file__).resolve().parents[3]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return bool(requests.get(url + "/_sim/health", timeout=1).json()["status"] == "UP")
-    except requests.RequestException:
-        return False
-
-
 @pytest.fixture(scope="module")
-def process() -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = _free_port()
-    script = Path(sys.executable).with_name("genai-demo")
-    head = [str(script), "sim"] if script.exists() else [sys.executable, "-m", "simulators.cli"]
-    env = {**os.environ, "PAYPAL_CLIENT_ID": "proc-client", "PAYPAL_CLIENT_SECRET": "proc-secret"}
-    proc = subprocess.Popen(
-        [*head, "paypal", "--port", str(port), "--seed", "3", "--time-scale", "3600"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        poll(lambda: _healthy(url), timeout=30, interval=0.1)
-        yield url, proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+def process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    env = {"PAYPAL_CLIENT_ID": "proc-client", "PAYPAL_CLIENT_SECRET": "proc-secret"}
+    tmp = tmp_path_factory.mktemp("sim-paypal")
+    with run_simulator("paypal", tmp, "--seed", "3", "--time-scale", "3600", env=env) as live:
+        yield live.url, live.proc
 
 
-def test_checkout_and_signed_webhook_from_the_process(process: tuple[str, subprocess.Popen[str]]) -> None:
+def test_checkout_and_signed_webhook_from_the_process(process: tuple[str, subprocess.Popen[bytes]]) -> None:
     url, _ = process
     health = requests.get(url + "/_sim/health", timeout=5).json()
     assert health["provider"] == "paypal" and health["paypal"]["apps"] == ["proc-client"]
@@ -81,7 +47,7 @@ def test_checkout_and_signed_webhook_from_the_process(process: tuple[str, subpro
     assert down.status_code == 503 and down.json()["debug_id"] == down.headers["Paypal-Debug-Id"]
 
 
-def test_sigterm_stops_the_process(process: tuple[str, subprocess.Popen[str]]) -> None:
+def test_sigterm_stops_the_process(process: tuple[str, subprocess.Popen[bytes]]) -> None:
     _, proc = process
     os.killpg(proc.pid, signal.SIGTERM)
     assert proc.wait(20) is not None
