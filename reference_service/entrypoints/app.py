@@ -30,6 +30,7 @@ from reference_service.entrypoints.api import admin, notifications, orders, paym
 from reference_service.entrypoints.api.schemas import ProblemOut
 from reference_service.entrypoints.api.spec import ApiSpec
 from reference_service.entrypoints.errors import install_error_handlers
+from reference_service.entrypoints.routes_doc import document_routes
 from reference_service.entrypoints.webhooks import paypal as paypal_webhooks
 from reference_service.entrypoints.webhooks import ses as ses_webhooks
 from reference_service.entrypoints.webhooks import stripe as stripe_webhooks
@@ -69,6 +70,7 @@ def create_app(
     serving = start_relay if start_relay is not None else settings.outbox_relay_enabled  # a real process
     app.register_blueprint(ses_webhooks.build_blueprint(container, provision=serving))
     install_platform_routes(app, container, spec)
+    document_routes(spec)
 
     if start_relay if start_relay is not None else settings.outbox_relay_enabled:
         container.relay.start()

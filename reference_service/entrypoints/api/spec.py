@@ -48,6 +48,9 @@ class Operation:
     responses: dict[int, tuple[type[BaseModel] | None, str]]
     headers: Sequence[HeaderParam] = field(default_factory=tuple)
     response_headers: dict[int, dict[str, str]] = field(default_factory=dict)
+    #: a body the route reads raw (a provider's signed webhook): (media type, description)
+    raw_request: tuple[str, str] | None = None
+    response_media: str = "application/json"
 
     @property
     def openapi_path(self) -> str:
@@ -202,6 +205,39 @@ class ApiSpec:
 
         return decorator
 
+    def document(
+        self,
+        path: str,
+        method: str,
+        *,
+        operation_id: str,
+        summary: str,
+        tags: list[str],
+        responses: dict[int, tuple[type[BaseModel] | None, str]],
+        raw_request: tuple[str, str] | None = None,
+        headers: Sequence[HeaderParam] = (),
+        response_media: str = "application/json",
+    ) -> None:
+        """Describe a route registered without ``operation``: one that must read its body raw (a provider's
+        signed webhook, verified byte for byte) or answers something other than JSON (``/metrics``)."""
+        self.operations.append(
+            Operation(
+                method.upper(),
+                path,
+                operation_id,
+                summary,
+                tags,
+                None,
+                False,
+                None,
+                responses,
+                headers,
+                {},
+                raw_request,
+                response_media,
+            )
+        )
+
     def openapi(self, problem_model: type[BaseModel]) -> dict[str, Any]:
         """The OpenAPI 3.1 document for every registered operation."""
         models: set[type[BaseModel]] = {problem_model, *self.extra_schemas}
@@ -255,7 +291,9 @@ class ApiSpec:
             for status, (model, desc) in sorted(op.responses.items()):
                 entry: dict[str, Any] = {"description": desc}
                 if model is not None:
-                    entry["content"] = {"application/json": {"schema": ref(model)}}
+                    entry["content"] = {op.response_media: {"schema": ref(model)}}
+                elif op.response_media != "application/json":
+                    entry["content"] = {op.response_media: {"schema": {"type": "string"}}}
                 if status in op.response_headers:
                     entry["headers"] = {
                         k: {"description": v, "schema": {"type": "string"}}
@@ -277,6 +315,15 @@ class ApiSpec:
                 operation["requestBody"] = {
                     "required": op.body_required,
                     "content": {"application/json": {"schema": ref(op.body)}},
+                }
+            elif op.raw_request is not None:
+                media, description = op.raw_request
+                operation["requestBody"] = {
+                    "required": True,
+                    "description": description,
+                    "content": {
+                        media: {"schema": {"type": "object"} if "json" in media else {"type": "string"}}
+                    },
                 }
             paths.setdefault(op.openapi_path, {})[op.method.lower()] = operation
         return {

@@ -1,0 +1,121 @@
+"""OpenAPI entries for the routes that are not registered through ``ApiSpec.operation``: the providers'
+webhooks (their bodies must be read raw, to verify signatures byte for byte) and the platform routes
+(health, metrics, problem types). ``tests/integration/test_api_orders.py`` checks that every route the
+app serves is in ``/openapi.json``."""
+
+from __future__ import annotations
+
+from reference_service.entrypoints.api.spec import ApiSpec, HeaderParam
+
+WEBHOOKS: list[tuple[str, str, str, str, list[HeaderParam]]] = [
+    (
+        "/api/v1/webhooks/stripe",
+        "stripeWebhook",
+        "Stripe's signed events (Stripe-Signature, v1 HMAC, 300 s)",
+        "application/json",
+        [HeaderParam("Stripe-Signature", "t=<unix>,v1=<hex HMAC-SHA256>", required=True)],
+    ),
+    (
+        "/api/v1/webhooks/paypal",
+        "paypalWebhook",
+        "PayPal's signed events (SHA256withRSA over id|time|webhook|crc32)",
+        "application/json",
+        [
+            HeaderParam(name, "PayPal's transmission header", required=True)
+            for name in (
+                "PAYPAL-TRANSMISSION-ID",
+                "PAYPAL-TRANSMISSION-TIME",
+                "PAYPAL-TRANSMISSION-SIG",
+                "PAYPAL-CERT-URL",
+                "PAYPAL-AUTH-ALGO",
+            )
+        ],
+    ),
+    (
+        "/api/v1/webhooks/ses",
+        "sesFeedbackWebhook",
+        "SES bounce/complaint feedback delivered by SNS (signed)",
+        "text/plain",
+        [HeaderParam("x-amz-sns-message-type", "Notification or SubscriptionConfirmation")],
+    ),
+    (
+        "/api/v1/webhooks/twilio/status",
+        "twilioStatusCallback",
+        "Twilio's delivery status callbacks",
+        "application/x-www-form-urlencoded",
+        [HeaderParam("X-Twilio-Signature", "HMAC-SHA1 of URL + params", required=True)],
+    ),
+]
+
+
+def document_routes(spec: ApiSpec) -> None:
+    for path, operation_id, summary, media, headers in WEBHOOKS:
+        spec.document(
+            path,
+            "POST",
+            operation_id=operation_id,
+            summary=summary,
+            tags=["webhooks"],
+            headers=headers,
+            raw_request=(media, "The provider's payload, exactly as it was signed"),
+            responses={200: (None, "Applied, or acknowledged as a duplicate, stale or ignored event")},
+        )
+    platform = ["platform"]
+    spec.document(
+        "/health",
+        "GET",
+        operation_id="health",
+        summary="Aggregated health checks (503 when DOWN)",
+        tags=platform,
+        responses={200: (None, "UP, with each check's status, latency and details"), 503: (None, "DOWN")},
+    )
+    spec.document(
+        "/health/live",
+        "GET",
+        operation_id="liveness",
+        summary="The process answers",
+        tags=platform,
+        responses={200: (None, "UP")},
+    )
+    spec.document(
+        "/metrics",
+        "GET",
+        operation_id="metrics",
+        summary="Prometheus metrics",
+        tags=platform,
+        responses={200: (None, "Prometheus text format")},
+        response_media="text/plain",
+    )
+    spec.document(
+        "/problems",
+        "GET",
+        operation_id="problemTypes",
+        summary="Every problem+json type",
+        tags=platform,
+        responses={200: (None, "The types with their status and meaning")},
+    )
+    spec.document(
+        "/problems/<slug>",
+        "GET",
+        operation_id="problemType",
+        summary="What one problem type means",
+        tags=platform,
+        responses={200: (None, "The type")},
+    )
+    spec.document(
+        "/openapi.json",
+        "GET",
+        operation_id="openapi",
+        summary="This document",
+        tags=platform,
+        responses={200: (None, "OpenAPI 3.1")},
+    )
+    spec.document(
+        "/docs",
+        "GET",
+        operation_id="docs",
+        summary="Swagger UI",
+        tags=platform,
+        responses={200: (None, "HTML")},
+        response_media="text/html",
+    )
