@@ -22,14 +22,13 @@ Run against a running lab (``make run``)::
 from __future__ import annotations
 
 import os
-import random
 import time
 
 import requests
-from locust import FastHttpUser, between, events, task
+from locust import events, task
 
+from load.common.checkout import ORDERS, CheckoutUser
 from load.common.faults import install_fault_mix
-from load.common.payloads import customer_ref, order_request
 from load.common.thresholds import Thresholds, enforce
 
 MAX_ERROR_RATE = 0.01
@@ -37,7 +36,6 @@ P95_MS = 1500
 DECLINE_SHARE = 0.05
 WAIT_S = 10.0
 PAYPAL_URL = os.environ.get("PAYPAL_SIM_URL", "http://127.0.0.1:12112")
-ORDERS = "/api/v1/orders"
 enforce(events, Thresholds(max_error_rate=MAX_ERROR_RATE, p95_ms=P95_MS))
 
 
@@ -47,24 +45,13 @@ install_fault_mix(
 )
 
 
-class PayPalCustomer(FastHttpUser):
-    host = "http://127.0.0.1:8000"
-    wait_time = between(0.05, 0.2)
+class PayPalCustomer(CheckoutUser):
+    flow_name = "order → PAID (PayPal)"
+    customer_prefix = "cus_paypal"
 
     def on_start(self) -> None:
-        self.rng = random.Random()
-        self.customer = customer_ref(self.rng, "cus_paypal")
+        super().on_start()
         self.browser = requests.Session()  # the buyer's browser on PayPal: not the service's traffic
-
-    def _flow(self, started: float, error: str | None) -> None:
-        events.request.fire(
-            request_type="CHECKOUT",
-            name="order → PAID (PayPal)",
-            response_time=(time.perf_counter() - started) * 1000,
-            response_length=0,
-            exception=RuntimeError(error) if error else None,
-            context={},
-        )
 
     def _wait_payment(self, path: str, status: str) -> bool:
         deadline = time.monotonic() + WAIT_S
@@ -80,13 +67,9 @@ class PayPalCustomer(FastHttpUser):
     @task
     def checkout(self) -> None:
         started = time.perf_counter()
-        with self.client.post(
-            ORDERS, json=order_request(self.rng, self.customer), name=ORDERS, catch_response=True
-        ) as resp:
-            if resp.status_code != 201:
-                resp.failure(f"create order: {resp.status_code}")
-                return self._flow(started, "order not created")
-            order_id = resp.json()["id"]
+        order_id = self.create_order(started)
+        if order_id is None:
+            return None
         with self.client.post(
             f"{ORDERS}/{order_id}/payments",
             json={"provider": "paypal"},
@@ -95,15 +78,15 @@ class PayPalCustomer(FastHttpUser):
         ) as resp:
             if resp.status_code != 201:
                 resp.failure(f"pay: {resp.status_code}: {str(resp.text)[:200]}")
-                return self._flow(started, "payment not started")
+                return self.report_flow(started, "payment not started")
             payment = resp.json()
         decline = self.rng.random() < DECLINE_SHARE
         approve = payment["approve_url"] + ("&buyer=buyer-declined@example.com" if decline else "")
         if self.browser.get(approve, allow_redirects=False, timeout=10).status_code not in (200, 302):
-            return self._flow(started, "approval failed")
+            return self.report_flow(started, "approval failed")
         path = f"{ORDERS}/{order_id}/payments/{payment['id']}"
         if not self._wait_payment(path, "AUTHORIZED"):
-            return self._flow(started, "approval webhook did not arrive")
+            return self.report_flow(started, "approval webhook did not arrive")
         with self.client.post(
             path + "/capture", name=f"{ORDERS}/{{id}}/payments/{{pid}}/capture", catch_response=True
         ) as resp:
@@ -115,5 +98,5 @@ class PayPalCustomer(FastHttpUser):
                 return None
             if resp.status_code != 200 or resp.json()["status"] != "SUCCEEDED":
                 resp.failure(f"capture: {resp.status_code}: {str(resp.text)[:200]}")
-                return self._flow(started, "capture failed")
-        return self._flow(started, None)
+                return self.report_flow(started, "capture failed")
+        return self.report_flow(started, None)

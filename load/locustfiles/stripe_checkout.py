@@ -27,14 +27,13 @@ Run it against a running lab (``make run``)::
 from __future__ import annotations
 
 import os
-import random
 import time
 from typing import Any
 
-from locust import FastHttpUser, between, events, task
+from locust import events, task
 
+from load.common.checkout import ORDERS, CheckoutUser
 from load.common.faults import install_fault_mix
-from load.common.payloads import customer_ref, order_request
 from load.common.thresholds import Thresholds, enforce
 
 MAX_ERROR_RATE = 0.01
@@ -44,7 +43,6 @@ DECLINE_SHARE = 0.05
 #: how long a checkout may wait for the webhook to mark the order PAID
 PAID_TIMEOUT_S = 10.0
 STRIPE_URL = os.environ.get("STRIPE_SIM_URL", "http://127.0.0.1:12111")
-ORDERS = "/api/v1/orders"
 enforce(events, Thresholds(max_error_rate=MAX_ERROR_RATE, p95_ms=P95_MS))
 
 
@@ -52,34 +50,16 @@ enforce(events, Thresholds(max_error_rate=MAX_ERROR_RATE, p95_ms=P95_MS))
 install_fault_mix(events, STRIPE_URL, "STRIPE_FAULTS", [{"method": "POST", "path": "/v1/payment_intents"}])
 
 
-class CheckoutCustomer(FastHttpUser):
-    host = "http://127.0.0.1:8000"
-    wait_time = between(0.05, 0.2)
-
-    def on_start(self) -> None:
-        self.rng = random.Random()
-        self.customer = customer_ref(self.rng, "cus_checkout")
-
-    def _flow(self, started: float, exc: str | None) -> None:
-        events.request.fire(
-            request_type="CHECKOUT",
-            name="order → PAID",
-            response_time=(time.perf_counter() - started) * 1000,
-            response_length=0,
-            exception=RuntimeError(exc) if exc else None,
-            context={},
-        )
+class CheckoutCustomer(CheckoutUser):
+    flow_name = "order → PAID"
+    customer_prefix = "cus_checkout"
 
     @task
     def checkout(self) -> None:
         started = time.perf_counter()
-        with self.client.post(
-            ORDERS, json=order_request(self.rng, self.customer), name=ORDERS, catch_response=True
-        ) as resp:
-            if resp.status_code != 201:
-                resp.failure(f"create order: {resp.status_code}")
-                return self._flow(started, "order not created")
-            order_id = resp.json()["id"]
+        order_id = self.create_order(started)
+        if order_id is None:
+            return None
         decline = self.rng.random() < DECLINE_SHARE
         body: dict[str, Any] = {"provider": "stripe"}
         if decline:
@@ -90,7 +70,7 @@ class CheckoutCustomer(FastHttpUser):
             expected = 402 if decline else 201
             if resp.status_code != expected:
                 resp.failure(f"pay: expected {expected}, got {resp.status_code}: {str(resp.text)[:200]}")
-                return self._flow(started, "payment not started")
+                return self.report_flow(started, "payment not started")
             if decline:
                 if resp.json().get("code") != "CARD_DECLINED":
                     resp.failure(f"decline without CARD_DECLINED: {resp.text[:200]}")
@@ -107,7 +87,7 @@ class CheckoutCustomer(FastHttpUser):
         ) as resp:
             if resp.status_code != 200:
                 resp.failure(f"confirm: {resp.status_code}")
-                return self._flow(started, "confirm failed")
+                return self.report_flow(started, "confirm failed")
         deadline = time.monotonic() + PAID_TIMEOUT_S
         while time.monotonic() < deadline:
             with self.client.get(
@@ -115,8 +95,8 @@ class CheckoutCustomer(FastHttpUser):
             ) as resp:
                 if resp.status_code != 200:
                     resp.failure(f"poll: {resp.status_code}")
-                    return self._flow(started, "poll failed")
+                    return self.report_flow(started, "poll failed")
                 if resp.json()["status"] == "PAID":
-                    return self._flow(started, None)
+                    return self.report_flow(started, None)
             time.sleep(0.02)
-        return self._flow(started, f"not PAID within {PAID_TIMEOUT_S}s")
+        return self.report_flow(started, f"not PAID within {PAID_TIMEOUT_S}s")

@@ -95,6 +95,7 @@ class SimulatorProvider:
         (``ProviderError``, 404/405, crashes) render as the provider's own error bodies."""
         bp = self.blueprint()
         if bp is None:
+            # a provider must supply its API one way or the other: failing at start-up beats serving 404s
             raise NotImplementedError(f"provider {self.name!r} must override blueprint() or build_wsgi_app()")
         app = Flask(f"simulator-{self.name}")
         app.json.sort_keys = False  # type: ignore[attr-defined]
