@@ -32,7 +32,7 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from simulators.aws import urls
-from simulators.kernel.control import json_response, parse_body
+from simulators.kernel.control_app import json_response, parse_body
 from simulators.kernel.errors import BadRequest, NotFound
 
 if TYPE_CHECKING:

@@ -52,7 +52,6 @@ class SimulatorRuntime:
         self.timeline = Timeline(self.clock, thread_name=f"sim-{provider.name}-timeline")
         self.endpoints = EndpointRegistry()
         self._backends: list[AccountBackends[Any]] = []
-        self._reset_hooks: list[Callable[[], None]] = []
         self.webhooks = WebhookDispatcher(
             clock=self.clock,
             timeline=self.timeline,
@@ -71,10 +70,6 @@ class SimulatorRuntime:
         self._backends.append(store)
         return store
 
-    def on_reset(self, hook: Callable[[], None]) -> None:
-        """Run ``hook()`` on every reset (after backends are emptied)."""
-        self._reset_hooks.append(hook)
-
     def reset(self, seed: int | None = None, *, keep_endpoints: bool = True) -> int:
         """Forget all state: backends, provider state, faults, journal, deliveries, scheduled
         transitions, chaos; endpoints too unless ``keep_endpoints``. Reseeds ids (``seed`` or the
@@ -88,8 +83,6 @@ class SimulatorRuntime:
         used = self.ids.reseed(seed if seed is not None else self.config.seed)
         for store in self._backends:
             store.reset()
-        for hook in self._reset_hooks:
-            hook()
         self.provider.reset()
         return used
 
@@ -127,7 +120,7 @@ class SimulatorApp:
 
 def build_simulator_app(provider: SimulatorProvider, config: SimulatorConfig | None = None) -> SimulatorApp:
     """Build the whole simulator around ``provider`` (see the module docstring)."""
-    from simulators.kernel.control import build_control_app
+    from simulators.kernel.control_app import build_control_app
 
     runtime = SimulatorRuntime(provider, config or SimulatorConfig())
     provider.bind(runtime)

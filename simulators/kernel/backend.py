@@ -1,17 +1,23 @@
-"""Provider state keyed by account, created on first use and dropped on reset.
+"""Provider state: keyed by account, created on first use, dropped on reset, bounded in size.
 
 A provider creates one :class:`AccountBackends` per model family through ``runtime.backends(factory)``
 (which registers it for ``POST /_sim/reset``), then reads ``backends[account]`` in its handlers. Two
 accounts never see each other's objects. Inspect which accounts hold state with :meth:`accounts`.
+
+Every map that grows with traffic is a :class:`BoundedMap`: past its cap the oldest entries are evicted
+(``on_evict`` can drop what they own elsewhere), so a long benchmark keeps memory flat.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 Account = str | None
 
@@ -54,3 +60,43 @@ class AccountBackends(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+class BoundedMap(OrderedDict[K, V], Generic[K, V]):
+    """An insertion-ordered map that keeps at most ``cap`` entries (an int, or a callable read at every
+    insert so a setting can change it), evicting the oldest and calling ``on_evict(key, value)`` for each.
+    ``evicted`` counts evictions. Not locked: the owner's lock guards it."""
+
+    def __init__(
+        self, cap: int | Callable[[], int], on_evict: Callable[[K, V], object] | None = None
+    ) -> None:
+        super().__init__()
+        self._cap = cap
+        self._on_evict = on_evict
+        self.evicted = 0
+
+    @property
+    def cap(self) -> int:
+        """The current cap."""
+        return self._cap() if callable(self._cap) else self._cap
+
+    def add(self, key: K, value: V) -> V:
+        """Insert ``key`` as the newest entry (moving it if present) and evict past the cap."""
+        self[key] = value
+        self.move_to_end(key)
+        cap = self.cap
+        while len(self) > cap:
+            self.evict_oldest()
+        return value
+
+    def evict_oldest(self) -> tuple[K, V]:
+        """Remove the oldest entry (calling ``on_evict``) and return it."""
+        key, value = self.popitem(last=False)
+        self.evicted += 1
+        if self._on_evict is not None:
+            self._on_evict(key, value)
+        return key, value
+
+    def oldest(self) -> tuple[K, V] | None:
+        """The oldest entry, or ``None`` when empty."""
+        return next(iter(self.items()), None)

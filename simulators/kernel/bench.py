@@ -9,7 +9,8 @@ Method (printed with the figures):
   difference per call is the overhead.
 * **HTTP**: both apps under granian (1 worker, 64 blocking threads) in a child process, driven for
   ``seconds`` after a 1 s warm-up by ``connections`` keep-alive connections spread over 2 client
-  processes; reports requests/s and p50/p99 latency. Client and server share the machine's cores.
+  processes (:mod:`simulators.kernel.bench_tools`); reports requests/s and p50/p99 latency. Client and
+  server share the machine's cores.
 
 ``bench_kernel()`` runs both and prints; ``genai-demo bench kernel`` calls it.
 """
@@ -19,17 +20,13 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import multiprocessing
-import os
-import socket
-import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from simulators.kernel.app import build_simulator_app
+from simulators.kernel.bench_tools import ServerProcess, drive_http, free_port, summarize
 from simulators.kernel.config import SimulatorConfig
 from simulators.kernel.faults import FaultRuleSpec
 from simulators.kernel.provider import SimulatorProvider
@@ -145,12 +142,6 @@ def bench_in_process(iterations: int = 20_000, repeats: int = 3) -> dict[str, fl
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def post_kernel_request(conn: http.client.HTTPConnection) -> None:
     """One measured unit of the kernel benchmark: the prebuilt JSON POST (a ``drive_http`` step)."""
     conn.request("POST", "/v1/payment_intents", body=_BODY, headers=_CLIENT_HEADERS)
@@ -159,111 +150,22 @@ def post_kernel_request(conn: http.client.HTTPConnection) -> None:
 
 _CLIENT_HEADERS = {k[5:].replace("_", "-").title(): v for k, v in _HEADERS.items()}
 _CLIENT_HEADERS["Content-Type"] = "application/json"
-Step = Callable[[http.client.HTTPConnection], None]
-
-
-def _client(
-    port: int, connections: int, seconds: float, warmup: float, out: Any, step: Step = post_kernel_request
-) -> None:
-    import threading
-
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        local: list[float] = []
-        begin = time.perf_counter()
-        stop_at = begin + warmup + seconds
-        while True:
-            t0 = time.perf_counter()
-            if t0 >= stop_at:
-                break
-            step(conn)
-            if t0 - begin >= warmup:
-                local.append(time.perf_counter() - t0)
-        conn.close()
-        with lock:
-            latencies.extend(local)
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.send(latencies)
-    out.close()
-
-
-def _wait_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server on port {port} did not start")
-
-
-def drive_http(
-    port: int,
-    *,
-    seconds: float = 5.0,
-    connections: int = 16,
-    clients: int = 2,
-    warmup: float = 1.0,
-    step: Step = post_kernel_request,
-) -> list[float]:
-    """Run ``step`` in a loop on ``connections`` keep-alive connections spread over ``clients`` spawned
-    processes for ``warmup`` + ``seconds``; returns the latencies (s) measured after the warm-up.
-    ``step`` must be a module-level function (it is pickled into the client processes)."""
-    ctx = multiprocessing.get_context("spawn")
-    pipes, procs = [], []
-    per = max(1, connections // clients)
-    for _ in range(clients):
-        recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_client, args=(port, per, seconds, warmup, send, step))
-        proc.start()
-        pipes.append(recv)
-        procs.append(proc)
-    latencies: list[float] = []
-    for recv in pipes:
-        latencies.extend(recv.recv())
-    for proc in procs:
-        proc.join()
-    return latencies
-
-
-def summarize(latencies: list[float], seconds: float) -> dict[str, float]:
-    """Requests/s and p50/p99 latency (ms) of a ``drive_http`` run."""
-    latencies = sorted(latencies)
-    q = statistics.quantiles(latencies, n=100)
-    return {
-        "rps": len(latencies) / seconds,
-        "p50_ms": q[49] * 1000,
-        "p99_ms": q[98] * 1000,
-        "requests": len(latencies),
-    }
 
 
 def bench_http(
     target: str, seconds: float = 5.0, connections: int = 16, clients: int = 2
 ) -> dict[str, float]:
     """Requests/s and latency of granian serving factory ``target`` (``module:func``)."""
-    port = _free_port()
+    port = free_port()
     cmd = [
         sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--workers", "1",
         "--blocking-threads", "64", "--backpressure", "64", "--no-ws", "--log-level", "error",
         "--host", "127.0.0.1", "--port", str(port), target,
     ]  # fmt: skip
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
-    try:
-        _wait_port(port)
-        latencies = drive_http(port, seconds=seconds, connections=connections, clients=clients)
-    finally:
-        server.terminate()
-        server.wait(10)
+    with ServerProcess(cmd, port):
+        latencies = drive_http(
+            port, post_kernel_request, seconds=seconds, connections=connections, clients=clients
+        )
     return summarize(latencies, seconds)
 
 

@@ -60,8 +60,21 @@ class SimClock:
 
     def datetime(self) -> datetime:
         """Current simulated time as an aware UTC datetime (for RFC 2822 / ISO 8601 renderings)."""
-        return datetime.fromtimestamp(self.now(), tz=UTC)
+        return utc(self.now())
 
     def snapshot(self) -> dict[str, float]:
         """``{"now": epoch seconds, "offset": seconds}`` as served by ``GET /_sim/clock``."""
         return {"now": self.now(), "offset": self._offset}
+
+
+def utc(epoch: float) -> datetime:
+    """``epoch`` seconds as an aware UTC datetime."""
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def iso_utc(epoch: float, *, millis: bool = False) -> str:
+    """RFC 3339 UTC with a ``Z``: ``2016-02-18T20:01:35Z`` (``2016-02-18T20:01:35.655Z`` with ``millis``)."""
+    moment = utc(epoch)
+    if millis:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

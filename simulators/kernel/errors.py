@@ -6,7 +6,10 @@ Two families, never mixed:
   ``{"error": {"code": ..., "message": ..., "details": [...]}}`` with their HTTP status.
 * :class:`ProviderError` is the base for a provider's own exception classes (Stripe's ``CardError``,
   PayPal's ``UNPROCESSABLE_ENTITY``...). Each subclass renders the provider's exact error body through
-  :meth:`ProviderError.to_response`; the default provider app installs a Flask handler that does that.
+  :meth:`ProviderError.render` (with the request, for bodies that carry its id) or
+  :meth:`ProviderError.to_response`. The kernel's one error path
+  (:class:`~simulators.kernel.api.ProviderApi`) renders every error of a provider API with it; a bare
+  status (an unknown URL, a crash) becomes a :class:`RenderedError` holding the provider's own body for it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simulators.kernel.wsgi import SimRequest
 
 
 @dataclass(frozen=True)
@@ -88,3 +94,18 @@ class ProviderError(Exception):
     def to_response(self) -> ErrorResponse:
         """Render the provider's error body for this error."""
         return ErrorResponse.json({"error": {"message": self.message, "status": self.status}})
+
+    def render(self, request: SimRequest | None = None) -> ErrorResponse:
+        """The body for ``request`` (providers whose bodies carry the request id override this)."""
+        return self.to_response()
+
+
+class RenderedError(ProviderError):
+    """A provider error whose body is already rendered (the provider's answer to a bare status)."""
+
+    def __init__(self, rendered: ErrorResponse, status: int) -> None:
+        super().__init__(f"HTTP {status}", status)
+        self.rendered = rendered
+
+    def to_response(self) -> ErrorResponse:
+        return self.rendered

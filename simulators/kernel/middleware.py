@@ -27,6 +27,7 @@ from simulators.kernel.faults import (
 )
 from simulators.kernel.journal import JournalEntry
 from simulators.kernel.wsgi import (
+    REQUEST_KEY,
     Environ,
     ExcInfo,
     SimRequest,
@@ -93,6 +94,7 @@ class KernelMiddleware:
         t0 = time.perf_counter()
         body = read_body(environ)
         req = SimRequest(environ, body)
+        environ[REQUEST_KEY] = req
         try:
             account = self.provider.account_for(req)
         except Exception:
@@ -139,10 +141,10 @@ class KernelMiddleware:
             return self._pass(environ, start_response, entry, extra_headers, t0)
         if isinstance(action, StatusAction):
             return self._respond(
-                start_response, entry, t0, self._status_body(action), action.status, extra_headers
+                start_response, entry, t0, self._status_body(action, req), action.status, extra_headers
             )
         if isinstance(action, RateLimitAction):
-            err = self.provider.error_response(429)
+            err = self.provider.error_for(429, req)
             hdrs = [*extra_headers, ("Retry-After", str(action.retry_after))]
             return self._respond(start_response, entry, t0, err, 429, hdrs)
         if isinstance(action, MalformedAction):
@@ -193,9 +195,9 @@ class KernelMiddleware:
         self._finish(entry, int(seen[-1][:3]) if seen else None, t0)
         return result
 
-    def _status_body(self, action: StatusAction) -> ErrorResponse:
+    def _status_body(self, action: StatusAction, req: SimRequest) -> ErrorResponse:
         if action.body is None:
-            base = self.provider.error_response(action.status)
+            base = self.provider.error_for(action.status, req)
             return ErrorResponse(
                 base.body, action.content_type or base.content_type, {**base.headers, **action.headers}
             )

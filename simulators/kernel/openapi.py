@@ -1,8 +1,9 @@
 """OpenAPI 3.1 description of the control API, served at ``GET /_sim/openapi.json``.
 
-Request bodies come from the same pydantic models that validate them, so the document cannot drift
-from the behaviour; responses are described by hand. A provider's extra control routes are merged in
-from :meth:`SimulatorProvider.control_openapi_paths`.
+The paths come from the route tables that mount the routes (:data:`simulators.kernel.urls.CONTROL_ROUTES`
+and the provider's ``control_routes``, through :meth:`SimulatorProvider.control_openapi_paths`), and the
+request bodies from the pydantic models the kernel validates them with, so the document cannot drift from
+what is served. The response schemas below are described by hand.
 """
 
 from __future__ import annotations
@@ -12,61 +13,10 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from simulators.kernel.control import ClockSpec, ResetSpec
-from simulators.kernel.control_webhooks import EventSpec
-from simulators.kernel.faults import FaultRuleSpec
+from simulators.kernel import urls
 from simulators.kernel.provider import SimulatorProvider
-from simulators.kernel.webhooks import ChaosSettings, EndpointSpec
-
-_REF = "#/components/schemas/{model}"
-_MODELS: tuple[type[BaseModel], ...] = (
-    FaultRuleSpec,
-    ChaosSettings,
-    EndpointSpec,
-    ResetSpec,
-    ClockSpec,
-    EventSpec,
-)
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _body(name: str, required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": {"application/json": {"schema": _ref(name)}}}
-
-
-def _list_of(name: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["data"],
-        "properties": {"data": {"type": "array", "items": _ref(name)}},
-    }
-
-
-def _q(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema or {"type": "string"},
-    }
-
-
-def _p(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-_ERRORS = {
-    "400": _json(_ref("Error"), "Invalid request body or query"),
-    "404": _json(_ref("Error"), "Not found"),
-}
+from simulators.kernel.routing import SCHEMA_REF, body_models, openapi_paths
+from simulators.kernel.routing import ref as _ref
 
 _RESPONSE_SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -188,139 +138,13 @@ _RESPONSE_SCHEMAS: dict[str, Any] = {
 }
 
 
-def _paths() -> dict[str, Any]:
-    ok_obj = _json({"type": "object"})
-    return {
-        "/_sim/health": {"get": {"summary": "Liveness and configuration", "responses": {"200": ok_obj}}},
-        "/_sim/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok_obj}}},
-        "/_sim/reset": {
-            "post": {
-                "summary": "Forget all state (endpoints kept unless keep_endpoints is false); reseed ids",
-                "requestBody": _body("ResetSpec", required=False),
-                "responses": {"200": ok_obj, "400": _ERRORS["400"]},
-            }
-        },
-        "/_sim/journal": {
-            "get": {
-                "summary": "Recent requests, newest first (secrets masked)",
-                "parameters": [
-                    _q("method", "HTTP method"),
-                    _q("path", "Exact path or glob"),
-                    _q("status", "503, 5xx or reset"),
-                    _q("account", "Account label"),
-                    _q("operation", "Operation name or glob"),
-                    _q("fault", "true: only faulted requests", {"type": "boolean"}),
-                    _q("limit", "Max entries (default 100)", {"type": "integer", "minimum": 1}),
-                ],
-                "responses": {"200": _json(_list_of("JournalEntry")), "400": _ERRORS["400"]},
-            },
-            "delete": {"summary": "Clear the journal", "responses": {"200": ok_obj}},
-        },
-        "/_sim/faults": {
-            "post": {
-                "summary": "Create a fault rule",
-                "requestBody": _body("FaultRuleSpec"),
-                "responses": {"201": _json(_ref("FaultRule"), "Created"), "400": _ERRORS["400"]},
-            },
-            "get": {
-                "summary": "List rules with fired counts",
-                "responses": {"200": _json(_list_of("FaultRule"))},
-            },
-            "delete": {"summary": "Remove every rule", "responses": {"200": ok_obj}},
-        },
-        "/_sim/faults/{rule_id}": {
-            "parameters": [_p("rule_id")],
-            "get": {
-                "summary": "One rule",
-                "responses": {"200": _json(_ref("FaultRule")), "404": _ERRORS["404"]},
-            },
-            "delete": {"summary": "Remove one rule", "responses": {"200": ok_obj, "404": _ERRORS["404"]}},
-        },
-        "/_sim/clock": {
-            "get": {"summary": "Read the simulated clock", "responses": {"200": _json(_ref("Clock"))}},
-            "post": {
-                "summary": "Advance the clock; due retries and transitions fire at once",
-                "requestBody": _body("ClockSpec"),
-                "responses": {"200": _json(_ref("Clock")), "400": _ERRORS["400"]},
-            },
-        },
-        "/_sim/transitions": {
-            "get": {"summary": "Pending scheduled transitions and retries", "responses": {"200": ok_obj}}
-        },
-        "/_sim/webhooks": {"get": {"summary": "Webhook summary", "responses": {"200": ok_obj}}},
-        "/_sim/webhooks/endpoints": {
-            "get": {
-                "summary": "Registered endpoints",
-                "parameters": [_q("account", "Only this account")],
-                "responses": {"200": _json(_list_of("Endpoint"))},
-            },
-            "post": {
-                "summary": "Register an endpoint (returns its secret)",
-                "requestBody": _body("EndpointSpec"),
-                "responses": {"201": _json(_ref("Endpoint"), "Created"), "400": _ERRORS["400"]},
-            },
-        },
-        "/_sim/webhooks/endpoints/{endpoint_id}": {
-            "parameters": [_p("endpoint_id")],
-            "get": {
-                "summary": "One endpoint",
-                "responses": {"200": _json(_ref("Endpoint")), "404": _ERRORS["404"]},
-            },
-            "delete": {"summary": "Unregister", "responses": {"200": ok_obj, "404": _ERRORS["404"]}},
-        },
-        "/_sim/webhooks/deliveries": {
-            "get": {
-                "summary": "Deliveries with every attempt, newest first",
-                "parameters": [
-                    _q("account", "Only this account"),
-                    _q("event_id", "Event id"),
-                    _q("event_type", "Event type"),
-                    _q("status", "pending, succeeded, failed or cancelled"),
-                    _q("endpoint_id", "Endpoint id"),
-                    _q("limit", "Max deliveries (default 100)", {"type": "integer", "minimum": 1}),
-                ],
-                "responses": {"200": _json(_list_of("Delivery")), "400": _ERRORS["400"]},
-            }
-        },
-        "/_sim/webhooks/deliveries/{delivery_id}": {
-            "parameters": [_p("delivery_id")],
-            "get": {
-                "summary": "One delivery",
-                "responses": {"200": _json(_ref("Delivery")), "404": _ERRORS["404"]},
-            },
-        },
-        "/_sim/webhooks/deliveries/{delivery_id}/redeliver": {
-            "parameters": [_p("delivery_id")],
-            "post": {
-                "summary": "Send again now (a manual attempt)",
-                "responses": {"202": _json(_ref("Delivery"), "Accepted"), "404": _ERRORS["404"]},
-            },
-        },
-        "/_sim/webhooks/events": {
-            "post": {
-                "summary": "Publish a raw test event through the provider's signer",
-                "requestBody": _body("EventSpec"),
-                "responses": {"202": _json(_list_of("Delivery"), "Accepted"), "400": _ERRORS["400"]},
-            }
-        },
-        "/_sim/webhooks/chaos": {
-            "get": {"summary": "Chaos settings", "responses": {"200": _json(_ref("ChaosSettings"))}},
-            "post": {
-                "summary": "Inject duplicate and out-of-order deliveries",
-                "requestBody": _body("ChaosSettings"),
-                "responses": {"200": _json(_ref("ChaosSettings")), "400": _ERRORS["400"]},
-            },
-            "delete": {"summary": "Turn chaos off", "responses": {"200": _json(_ref("ChaosSettings"))}},
-        },
-    }
-
-
 def control_openapi(provider: SimulatorProvider) -> dict[str, Any]:
     """The OpenAPI 3.1 document for ``provider``'s simulator control API."""
-    _, defs = models_json_schema([(m, "validation") for m in _MODELS], ref_template=_REF)
+    models: list[type[BaseModel]] = body_models((*urls.CONTROL_ROUTES, *provider.control_routes))
+    _, defs = models_json_schema([(m, "validation") for m in models], ref_template=SCHEMA_REF)
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
     schemas.update(_RESPONSE_SCHEMAS)
-    paths = _paths()
+    paths = openapi_paths(urls.PREFIX, urls.CONTROL_ROUTES, "sim")
     paths.update(provider.control_openapi_paths())
     return {
         "openapi": "3.1.0",

@@ -4,8 +4,14 @@ A provider says what it simulates and how the kernel should treat its traffic. T
 provider instance per simulator (``provider_cls(env=...)``), calls :meth:`SimulatorProvider.bind` with
 the :class:`~simulators.kernel.app.SimulatorRuntime` (clock, ids, backends, webhooks, timeline), then
 serves :meth:`SimulatorProvider.build_wsgi_app` behind the fault/journal middleware, with the ``/_sim/``
-control API in front. Everything has a default except ``name``; a Flask provider overrides
-:meth:`blueprint`, a provider that already is a WSGI app (moto) overrides :meth:`build_wsgi_app`.
+control API in front. Everything has a default except ``name``.
+
+A provider declares its routes as two tables of :class:`~simulators.kernel.routing.Route` (its
+``urls.py``): ``api_routes``, served by the kernel's :class:`~simulators.kernel.api.ProviderApi` with the
+handlers of :meth:`api_handlers` (override :meth:`build_api` to plug a pipeline in), and
+``control_routes``, mounted under ``/_sim/<name>/`` with the handlers of :meth:`control_handlers` and
+described in ``/_sim/openapi.json`` from the same rows. A third-party plugin may instead hand over a
+Flask blueprint (:meth:`blueprint`, :meth:`control_blueprint`) or any WSGI app (:meth:`build_wsgi_app`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from flask import Blueprint, Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
 
+from simulators.kernel.api import ProviderApi
 from simulators.kernel.errors import ErrorResponse, ProviderError
+from simulators.kernel.routing import Route, openapi_paths
 from simulators.kernel.webhooks import Attempt, Delivery, Signer, UnsignedSigner
 from simulators.kernel.wsgi import SimRequest, WSGIApp
 
@@ -46,7 +54,8 @@ class SimulatorProvider:
     ``default_port``, ``request_id_header`` (the kernel adds it to every response, fault responses
     included; the id is in ``environ["sim.request_id"]``), ``retry_schedule`` (webhook retry delays in
     provider seconds, before attempt 2, 3, ...), ``webhook_content_type`` (for ``/_sim/webhooks/events``),
-    ``masked_headers`` / ``unmasked_headers`` (journal masking on top of the kernel rules).
+    ``masked_headers`` / ``unmasked_headers`` (journal masking on top of the kernel rules),
+    ``api_routes`` / ``control_routes`` (the route tables of the provider's ``urls.py``).
     """
 
     name: ClassVar[str] = "provider"
@@ -57,11 +66,14 @@ class SimulatorProvider:
     webhook_content_type: ClassVar[str] = "application/json"
     masked_headers: ClassVar[frozenset[str]] = frozenset()
     unmasked_headers: ClassVar[frozenset[str]] = frozenset()
+    api_routes: ClassVar[tuple[Route, ...]] = ()
+    control_routes: ClassVar[tuple[Route, ...]] = ()
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.env: dict[str, str] = dict(env or {})
         self._runtime: SimulatorRuntime | None = None
         self._url_map: Map | None = None
+        self._api: ProviderApi | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     @property
@@ -86,17 +98,38 @@ class SimulatorProvider:
         """Release resources when the simulator stops."""
 
     # -- HTTP --------------------------------------------------------------------------------------------
+    def api_handlers(self) -> object:
+        """The object whose methods serve ``api_routes`` (one per operation; default: the provider)."""
+        return self
+
+    def build_api(self) -> ProviderApi:
+        """The kernel API app over ``api_routes`` (override to return a :class:`ProviderApi` subclass)."""
+        return ProviderApi(self, self.api_routes, self.api_handlers())
+
+    @property
+    def api(self) -> ProviderApi:
+        """The API app built by :meth:`build_wsgi_app` (for providers that declare ``api_routes``)."""
+        if self._api is None:
+            raise RuntimeError(f"provider {self.name!r} has no kernel API app")
+        return self._api
+
     def blueprint(self) -> Blueprint | None:
-        """The provider's API as a Flask blueprint (paths from its ``urls.py``); ``None`` if not Flask."""
+        """A plugin's API as a Flask blueprint (paths from its ``urls.py``); ``None`` if not Flask."""
         return None
 
     def build_wsgi_app(self) -> WSGIApp:
-        """The provider's WSGI app. The default wraps :meth:`blueprint` in a Flask app whose errors
-        (``ProviderError``, 404/405, crashes) render as the provider's own error bodies."""
+        """The provider's WSGI app: :meth:`build_api` when ``api_routes`` are declared, else :meth:`blueprint`
+        in a Flask app whose errors (``ProviderError``, 404/405, crashes) render as the provider's own
+        error bodies."""
+        if self.api_routes:
+            self._api = self.build_api()
+            return self._api
         bp = self.blueprint()
         if bp is None:
             # a provider must supply its API one way or the other: failing at start-up beats serving 404s
-            raise NotImplementedError(f"provider {self.name!r} must override blueprint() or build_wsgi_app()")
+            raise NotImplementedError(
+                f"provider {self.name!r} must declare api_routes or override blueprint() or build_wsgi_app()"
+            )
         app = Flask(f"simulator-{self.name}")
         app.json.sort_keys = False  # type: ignore[attr-defined]
         app.register_blueprint(bp)
@@ -110,17 +143,17 @@ class SimulatorProvider:
 
         @app.errorhandler(ProviderError)
         def _provider_error(exc: ProviderError) -> Response:
-            return render_error(exc.to_response(), exc.status)
+            return render_error(exc.render(SimRequest.of(request.environ)), exc.status)
 
         @app.errorhandler(HTTPException)
         def _http_error(exc: HTTPException) -> Response:
             status = exc.code or 500
-            return render_error(provider.error_response(status), status)
+            return render_error(provider.error_for(status, SimRequest.of(request.environ)), status)
 
         @app.errorhandler(Exception)
         def _crash(exc: Exception) -> Response:
             log.exception("provider %s crashed on %s %s", provider.name, request.method, request.path)
-            return render_error(provider.error_response(500), 500)
+            return render_error(provider.error_for(500, SimRequest.of(request.environ)), 500)
 
         self._url_map = app.url_map
         return app
@@ -132,7 +165,10 @@ class SimulatorProvider:
 
     def operation_for(self, request: SimRequest) -> str | None:
         """The operation name of a request (``create_payment_intent``); used by fault rules that match
-        on ``operation`` and by the journal. The default matches Flask routes: the view's name."""
+        on ``operation`` and by the journal. The default is the matching route's operation (``api_routes``)
+        or, for a Flask plugin, the view's name."""
+        if self._api is not None:
+            return self._api.operation(request)
         if self._url_map is None:
             return None
         try:
@@ -143,12 +179,18 @@ class SimulatorProvider:
         return str(endpoint).rpartition(".")[2]
 
     def error_response(self, status: int) -> ErrorResponse:
-        """The provider's own error body for ``status`` when a fault or a routing error gives no body."""
+        """The provider's own error body for a bare ``status`` when nothing about the request matters."""
         try:
             phrase = HTTPStatus(status).phrase
         except ValueError:
             phrase = "Error"
         return ErrorResponse.json({"error": {"status": status, "message": phrase}})
+
+    def error_for(self, status: int, request: SimRequest | None) -> ErrorResponse:
+        """The provider's own error body for ``status`` on ``request``: what a ``status``/``rate_limit``
+        fault, an unknown URL or method, and a crash answer. Override it when the body depends on the
+        request (its path, protocol or id); the default is :meth:`error_response`."""
+        return self.error_response(status)
 
     def new_request_id(self) -> str:
         """A fresh request id for ``request_id_header``."""
@@ -172,13 +214,25 @@ class SimulatorProvider:
         ``delivery_success``... Must be thread-safe."""
 
     # -- control API -------------------------------------------------------------------------------------
+    def control_handlers(self) -> object:
+        """The object whose methods serve ``control_routes`` (one per operation; default: the provider)."""
+        return self
+
     def control_blueprint(self) -> Blueprint | None:
-        """Extra control routes, mounted under ``/_sim/<name>/`` (never faulted or journaled)."""
-        return None
+        """Extra control routes, mounted under ``/_sim/<name>/`` (never faulted or journaled). The default
+        mounts ``control_routes`` with :meth:`control_handlers`."""
+        if not self.control_routes:
+            return None
+        from simulators.kernel.control_app import mount_routes
+
+        bp = Blueprint(f"{self.name}_control", __name__)
+        mount_routes(bp, self.control_routes, self.control_handlers())
+        return bp
 
     def control_openapi_paths(self) -> dict[str, Any]:
-        """OpenAPI path items for :meth:`control_blueprint`, keyed by full path (``/_sim/<name>/...``)."""
-        return {}
+        """OpenAPI path items for :meth:`control_blueprint`, keyed by full path (``/_sim/<name>/...``);
+        the default describes ``control_routes``, the rows that mount them."""
+        return openapi_paths(f"/_sim/{self.name}", self.control_routes, self.name)
 
     def health(self) -> dict[str, Any]:
         """Extra fields for ``GET /_sim/health``."""

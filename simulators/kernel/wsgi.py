@@ -16,8 +16,11 @@ import socket
 import struct
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
+
+if TYPE_CHECKING:
+    from simulators.kernel.routing import Route
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +79,17 @@ def read_body(environ: Environ) -> bytes:
     return bytes(body)
 
 
-class SimRequest:
-    """A light, read-only view of one request, built once per request by the kernel middleware."""
+REQUEST_KEY = "sim.request"
 
-    __slots__ = ("environ", "method", "path", "query_string", "body")
+
+class SimRequest:
+    """A light view of one request, built once per request by the kernel middleware.
+
+    ``route`` and ``args`` (path arguments) are set by the router; ``account``, ``request_id`` and
+    ``operation`` are what the kernel resolved for the journal and fault rules.
+    """
+
+    __slots__ = ("environ", "method", "path", "query_string", "body", "route", "args", "_query", "_form")
 
     def __init__(self, environ: Environ, body: bytes) -> None:
         self.environ = environ
@@ -87,6 +97,20 @@ class SimRequest:
         self.path: str = environ.get("PATH_INFO", "") or "/"
         self.query_string: str = environ.get("QUERY_STRING", "")
         self.body = body
+        self.route: Route | None = None
+        self.args: dict[str, str] = {}
+        self._query: dict[str, list[str]] | None = None
+        self._form: dict[str, list[str]] | None = None
+
+    @classmethod
+    def of(cls, environ: Environ) -> SimRequest:
+        """The request the kernel middleware left in ``environ``, or a new one (reading the body)."""
+        request = environ.get(REQUEST_KEY)
+        if isinstance(request, SimRequest):
+            return request
+        request = cls(environ, read_body(environ))
+        environ[REQUEST_KEY] = request
+        return request
 
     @classmethod
     def build(
@@ -114,16 +138,50 @@ class SimRequest:
         return environ_headers(self.environ)
 
     @property
+    def account(self) -> str | None:
+        """The account the provider's ``account_for`` gave this request (``None`` if unknown)."""
+        value = self.environ.get("sim.account")
+        return str(value) if value is not None else None
+
+    @property
+    def request_id(self) -> str | None:
+        """The id the kernel sent in the provider's request-id header (``None`` if it sends none)."""
+        value = self.environ.get("sim.request_id")
+        return str(value) if value is not None else None
+
+    @property
+    def host_url(self) -> str:
+        """``scheme://host[:port]`` as the client reached the simulator (from ``Host``)."""
+        env = self.environ
+        host = env.get("HTTP_HOST") or f"{env.get('SERVER_NAME', '127.0.0.1')}:{env.get('SERVER_PORT', '80')}"
+        return f"{env.get('wsgi.url_scheme', 'http')}://{host}"
+
+    @property
     def query(self) -> dict[str, list[str]]:
-        """Parsed query string."""
-        return parse_qs(self.query_string, keep_blank_values=True)
+        """Parsed query string (parsed once)."""
+        if self._query is None:
+            self._query = parse_qs(self.query_string, keep_blank_values=True)
+        return self._query
+
+    def query_value(self, name: str, default: str | None = None) -> str | None:
+        """The first value of query parameter ``name``."""
+        values = self.query.get(name)
+        return values[0] if values else default
 
     def form(self) -> dict[str, list[str]]:
-        """The body parsed as ``application/x-www-form-urlencoded`` (empty if it is not)."""
-        ctype = self.header("Content-Type") or ""
-        if not ctype.startswith("application/x-www-form-urlencoded"):
-            return {}
-        return parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+        """The body parsed as ``application/x-www-form-urlencoded`` (empty if it is not; parsed once)."""
+        if self._form is None:
+            ctype = self.header("Content-Type") or ""
+            if not ctype.startswith("application/x-www-form-urlencoded"):
+                self._form = {}
+            else:
+                self._form = parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+        return self._form
+
+    def form_value(self, name: str, default: str | None = None) -> str | None:
+        """The first value of form field ``name``."""
+        values = self.form().get(name)
+        return values[0] if values else default
 
     def json(self) -> Any:
         """The body parsed as JSON, or ``None`` when it is empty or not JSON."""

@@ -5,14 +5,16 @@ Method (printed with the figures):
 * The simulator runs as the real process, ``genai-demo sim paypal`` (granian, one worker, 64 blocking
   threads), on a free port with ``--seed 1``.
 * One OAuth token is fetched first (``POST /v1/oauth2/token``), as a client that caches its token would.
-* Load comes from the kernel benchmark's HTTP client (:func:`simulators.kernel.bench.drive_http`, reused,
-  not copied): ``connections`` keep-alive connections spread over ``clients`` processes, a 1 s warm-up, then
-  ``seconds`` measured. Each step (:func:`create_order_step`) is PayPal's ``POST /v2/checkout/orders``:
-  the bearer token, a 1-item CAPTURE order with a full amount breakdown (so every validation rule runs),
-  ``Prefer: return=minimal``; any answer but 201 stops that connection.
+* The process is started and measured by :class:`simulators.kernel.bench_tools.SimProcess`; load comes
+  from the shared driver (:func:`simulators.kernel.bench_tools.drive_http`): ``connections`` keep-alive
+  connections spread over ``clients`` processes, a 1 s warm-up, then ``seconds`` measured. Each step
+  (:func:`create_order_step`) is PayPal's ``POST /v2/checkout/orders``: the bearer token, a 1-item
+  CAPTURE order with a full amount breakdown (so every validation rule runs), ``Prefer: return=minimal``;
+  any answer but 201 stops that connection.
 * Reported: requests/s, p50 and p99 latency, 4xx/5xx in the journal, the server's CPU share and resident
-  memory before/after (state per app is capped at ``PAYPAL_SIM_MAX_ORDERS``, so memory stays flat), and the
-  machine's load average while measuring (client and server share the machine's cores).
+  memory before/after, read from ``/proc`` (state per app is capped at ``PAYPAL_SIM_MAX_ORDERS``, so
+  memory stays flat), and the machine's load average while measuring (client and server share the
+  machine's cores).
 
 ``genai-demo bench paypal`` calls :func:`bench_paypal`.
 """
@@ -23,16 +25,12 @@ import functools
 import http.client
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import requests
 
-from simulators.kernel import bench as kernel_bench
+from simulators.kernel.bench_tools import SimProcess, drive_http, load_average, summarize
 
 ORDER_BODY = json.dumps(
     {
@@ -83,40 +81,11 @@ def create_order_step(conn: http.client.HTTPConnection, token: str) -> None:
         raise RuntimeError(f"create order answered {resp.status}: {data[:200]!r}")
 
 
-def _sim_command(port: int) -> list[str]:
-    script = Path(sys.executable).with_name("genai-demo")
-    head = [str(script), "sim"] if script.exists() else [sys.executable, "-m", "simulators.cli"]
-    return [*head, "paypal", "--port", str(port), "--seed", "1", "--log-level", "error"]
-
-
-def _process_stats(pid: int) -> tuple[float | None, float | None]:
-    """Resident MB and CPU seconds of the server and its granian worker (``None`` without psutil)."""
-    try:
-        import psutil  # type: ignore[import-untyped]
-
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-        rss = float(sum(p.memory_info().rss for p in procs)) / 2**20
-        cpu = float(sum(p.cpu_times().user + p.cpu_times().system for p in procs))
-        return rss, cpu
-    except Exception:
-        return None, None
-
-
 def bench_paypal(seconds: float = 10.0, connections: int = 16, clients: int = 2) -> dict[str, Any]:
     """Run the benchmark against a fresh ``genai-demo sim paypal`` process; print and return the figures."""
-    port = kernel_bench._free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAYPAL_")}
-    server = subprocess.Popen(
-        _sim_command(port),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        kernel_bench._wait_port(port, timeout=30)
+    with SimProcess("paypal", env=env) as server:
+        base = server.url
         token = requests.post(
             base + "/v1/oauth2/token",
             auth=("genai-demo-client", "genai-demo-secret"),
@@ -131,36 +100,23 @@ def bench_paypal(seconds: float = 10.0, connections: int = 16, clients: int = 2)
         )
         if probe.status_code != 201:
             raise RuntimeError(f"create order failed before the run: {probe.status_code} {probe.text[:200]}")
-        rss_before, cpu_before = _process_stats(server.pid)
-        load_before = os.getloadavg()
+        rss_before, cpu_before = server.rss_mb(), server.cpu_seconds()
+        load_before = load_average()
         started = time.monotonic()
         step = functools.partial(create_order_step, token=token)
-        latencies = kernel_bench.drive_http(
-            port, seconds=seconds, connections=connections, clients=clients, step=step
-        )
+        latencies = drive_http(server.port, step, seconds=seconds, connections=connections, clients=clients)
         wall = time.monotonic() - started
-        load_after = os.getloadavg()
-        rss_after, cpu_after = _process_stats(server.pid)
-        errors = requests.get(base + "/_sim/journal", params={"status": "4xx"}, timeout=10).json()["data"]
-        errors += requests.get(base + "/_sim/journal", params={"status": "5xx"}, timeout=10).json()["data"]
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(5)
-    cpu_share = None
-    if cpu_before is not None and cpu_after is not None:
-        cpu_share = (cpu_after - cpu_before) / wall
+        load_after = load_average()
+        rss_after, cpu_after = server.rss_mb(), server.cpu_seconds()
+        errors = server.journal_errors()
     result: dict[str, Any] = {
-        **kernel_bench.summarize(latencies, seconds),
-        "server_cpu_cores": cpu_share,
+        **summarize(latencies, seconds),
+        "server_cpu_cores": (cpu_after - cpu_before) / wall,
         "rss_mb_before": rss_before,
         "rss_mb_after": rss_after,
         "load_before": load_before,
         "load_after": load_after,
-        "errors_in_journal": len(errors),
+        "errors_in_journal": errors,
     }
     _print(result, seconds, connections, clients)
     return result
@@ -178,9 +134,8 @@ def _print(r: dict[str, Any], seconds: float, connections: int, clients: int) ->
         f"  {r['rps']:8.0f} req/s   p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms   "
         f"({r['requests']} requests; 4xx/5xx among the journal's last 1000: {r['errors_in_journal']})"
     )
-    if r["server_cpu_cores"] is not None:
-        rss = f"RSS {r['rss_mb_before']:.0f} -> {r['rss_mb_after']:.0f} MB"
-        print(f"  server CPU {r['server_cpu_cores']:.2f} cores; {rss}")
+    rss = f"RSS {r['rss_mb_before']:.0f} -> {r['rss_mb_after']:.0f} MB"
+    print(f"  server CPU {r['server_cpu_cores']:.2f} cores; {rss}")
     lb, la = r["load_before"], r["load_after"]
     before, after = " ".join(f"{x:.2f}" for x in lb), " ".join(f"{x:.2f}" for x in la)
     print(f"  load average (1/5/15 min) before {before}, after {after}")

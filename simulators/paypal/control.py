@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from simulators.kernel.control import json_response, parse_body
+from simulators.kernel.control_app import json_response, parse_body
 from simulators.kernel.errors import Conflict, NotFound
 from simulators.paypal import urls
 from simulators.paypal.backend import StateConflict

@@ -119,12 +119,12 @@ class PayPalProvider(SimulatorProvider):
         """PayPal's API as a plain WSGI app (:mod:`simulators.paypal.wsgi`, routes from ``urls``)."""
         from simulators.paypal.responses import build_api
 
-        self.api = build_api(self)
-        return self.api
+        self.paypal_api = build_api(self)
+        return self.paypal_api
 
     def operation_for(self, request: SimRequest) -> str | None:
         """The route name of a request (fault ``operation``, journal)."""
-        return self.api.operation(request.method, request.path)
+        return self.paypal_api.operation(request.method, request.path)
 
     def control_blueprint(self) -> Blueprint:
         """``/_sim/paypal/...``: apps, approve/cancel, settle pending captures, the certificate."""

@@ -1,16 +1,15 @@
 """``genai-demo bench stripe``: the Stripe simulator's create-PaymentIntent throughput and latency over HTTP.
 
 Method (printed with the figures): the real ``genai-demo sim stripe`` process (granian, one worker, 64
-blocking threads, default settings) on a free port; the kernel benchmark's client
-(:func:`simulators.kernel.bench.drive_http`: ``connections`` keep-alive ``http.client`` connections spread
-over
-2 spawned client processes) sends what the official SDK sends for
+blocking threads, default settings) on a free port (:class:`simulators.kernel.bench_tools.SimProcess`); the
+shared load driver (:func:`simulators.kernel.bench_tools.drive_http`: ``connections`` keep-alive
+``http.client`` connections spread over 2 spawned client processes) sends what the official SDK sends for
 ``client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd", "payment_method_types":
 ["card"], "metadata": {"order_id": ...}})``: a form body, Bearer key, a fresh ``Idempotency-Key`` per request
 and ``Stripe-Version``. ``warmup`` seconds are discarded, then ``seconds`` are measured: requests/s, p50,
 p99. A second run measures create + confirm with ``pm_card_visa`` (two requests per payment). Client and
 server share the machine; the load average before and after, any 4xx/5xx the journal saw, and the server's
-memory are printed too. Target (issue 4): >= 1,350 creates/s with p99 < 25 ms on 2 cores.
+memory are printed too. Target: >= 1,350 creates/s with p99 < 25 ms on 2 cores.
 """
 
 from __future__ import annotations
@@ -19,17 +18,10 @@ import http.client
 import itertools
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 from typing import Any
 
-import requests
-
-from simulators.kernel.bench import drive_http, summarize
+from simulators.kernel.bench_tools import SimProcess, drive_http, load_average, summarize
 
 KEY = "sk_test_benchmark0000000000000000"
 TARGET_RPS = 1350.0
@@ -70,83 +62,21 @@ def create_confirm_step(conn: http.client.HTTPConnection) -> None:
     _post(conn, f"/v1/payment_intents/{pi_id}/confirm", _CONFIRM_BODY)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _command() -> list[str]:
-    script = Path(sys.executable).with_name("genai-demo")
-    if script.exists():
-        return [str(script), "sim"]
-    return [sys.executable, "-m", "simulators.cli"]
-
-
-def _tree_rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and its descendants (Linux ``/proc``), in MB."""
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-        todo.extend(int(c) for c in children)
-    return total / 1024
-
-
-def _wait_healthy(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/_sim/health", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass  # not listening yet: poll again until the deadline
-        time.sleep(0.05)
-    raise RuntimeError(f"the Stripe simulator at {url} did not become healthy")
-
-
-def _errors(url: str) -> int:
-    total = 0
-    for status in ("4xx", "5xx"):
-        resp = requests.get(url + "/_sim/journal", params={"status": status, "limit": 1000}, timeout=10)
-        total += len(resp.json()["data"])
-    return total
-
-
 def bench_stripe(
     seconds: float = 10.0, connections: int = 16, warmup: float = 2.0, confirm: bool = True
 ) -> dict[str, Any]:
     """Run the benchmark (see the module docstring), print figures and method, return them."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [*_command(), "stripe", "--port", str(port), "--seed", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    result: dict[str, Any] = {"load_before": os.getloadavg()}
-    try:
-        _wait_healthy(url)
+    result: dict[str, Any] = {"load_before": load_average()}
+    with SimProcess("stripe") as server:
         runs = [("create", create_step)] + ([("create+confirm", create_confirm_step)] if confirm else [])
         for label, step in runs:
-            requests.post(url + "/_sim/reset", timeout=10)
-            latencies = drive_http(port, seconds=seconds, connections=connections, warmup=warmup, step=step)
+            server.reset()
+            latencies = drive_http(server.port, step, seconds=seconds, connections=connections, warmup=warmup)
             figures = summarize(latencies, seconds)
-            figures["errors_in_journal"] = _errors(url)
-            figures["server_rss_mb"] = _tree_rss_mb(proc.pid)
+            figures["errors_in_journal"] = server.journal_errors()
+            figures["server_rss_mb"] = server.rss_mb()
             result[label] = figures
-        result["load_after"] = os.getloadavg()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        result["load_after"] = load_average()
     _print(result, seconds, connections, warmup)
     return result
 

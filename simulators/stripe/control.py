@@ -1,4 +1,5 @@
-"""The Stripe simulator's own controls, under ``/_sim/stripe/`` (listed in ``/_sim/openapi.json``).
+"""The Stripe simulator's control handlers, mounted under ``/_sim/stripe/`` from ``urls.CONTROL_ROUTES``
+(the same rows describe them in ``/_sim/openapi.json``; the bodies are the models of ``validation.py``).
 
 * ``POST /payment_intents/{id}/3ds`` ``{"outcome": "complete"|"fail"}``: the customer passes or fails 3D
   Secure. The same page is where ``next_action.redirect_to_url.url`` (or ``use_stripe_sdk.stripe_js``) points:
@@ -6,8 +7,7 @@
   ``return_url`` with ``payment_intent``, ``payment_intent_client_secret`` and ``redirect_status``, as Stripe
   does.
 * ``POST /payment_intents/{id}/settle`` ``{"outcome": "succeeded"|"failed", "decline_code"}``: a
-``processing``
-  payment settles (see ``async_card_confirm`` in ``/config``).
+  ``processing`` payment settles (see ``async_card_confirm`` in ``/config``).
 * ``POST /charges/{id}/dispute`` ``{"reason", "amount", "status"}``: the bank opens a dispute on any charge.
 * ``POST /disputes/{id}/close`` ``{"outcome": "won"|"lost"}``.
 * ``GET /accounts``, ``GET/POST /config``, ``GET /idempotency?account=...``: inspection and settings.
@@ -20,60 +20,21 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from flask import Response, request
 
-from simulators.kernel.control import json_response, parse_body
+from simulators.kernel.control_app import json_response
 from simulators.kernel.errors import BadRequest, Conflict, NotFound
 from simulators.stripe.exceptions import StripeError
-from simulators.stripe.money import DISPUTE_REASONS
+from simulators.stripe.models import SYSTEM
+from simulators.stripe.models_store import AccountState, ChargeRecord, IntentRecord
 from simulators.stripe.settings import SettingsPatch, StripeSettings
-from simulators.stripe.store import AccountState, ChargeRecord, IntentRecord
-from simulators.stripe.urls import CONTROL_ROUTES, control_path
+from simulators.stripe.validation import CloseSpec, DisputeSpec, SettleSpec, ThreeDSecureSpec
 
 if TYPE_CHECKING:
     from simulators.stripe.provider import StripeProvider
-
-
-class ThreeDSecureSpec(BaseModel):
-    """Body of ``POST /_sim/stripe/payment_intents/{id}/3ds``."""
-
-    model_config = ConfigDict(extra="forbid")
-    outcome: Literal["complete", "fail"] = "complete"
-
-
-class SettleSpec(BaseModel):
-    """Body of ``POST /_sim/stripe/payment_intents/{id}/settle``."""
-
-    model_config = ConfigDict(extra="forbid")
-    outcome: Literal["succeeded", "failed"] = "succeeded"
-    decline_code: str = "generic_decline"
-
-
-class DisputeSpec(BaseModel):
-    """Body of ``POST /_sim/stripe/charges/{id}/dispute`` (an inquiry: ``status=warning_needs_response``)."""
-
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(default="fraudulent", json_schema_extra={"enum": list(DISPUTE_REASONS)})
-    amount: int | None = Field(default=None, ge=1)
-    status: Literal["needs_response", "warning_needs_response"] = "needs_response"
-
-    @field_validator("reason")
-    @classmethod
-    def _known_reason(cls, value: str) -> str:
-        if value not in DISPUTE_REASONS:
-            raise ValueError(f"must be one of {', '.join(DISPUTE_REASONS)}")
-        return value
-
-
-class CloseSpec(BaseModel):
-    """Body of ``POST /_sim/stripe/disputes/{id}/close``."""
-
-    model_config = ConfigDict(extra="forbid")
-    outcome: Literal["won", "lost"] = "won"
 
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>3D Secure (simulator)</title></head>
@@ -84,14 +45,15 @@ _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>3D Secure (si
 
 
 class StripeControls:
-    """Builds the control blueprint for a :class:`~simulators.stripe.provider.StripeProvider`."""
+    """The handlers of ``urls.CONTROL_ROUTES`` (one method per operation) for a
+    :class:`~simulators.stripe.provider.StripeProvider`; the kernel mounts them under ``/_sim/stripe``."""
 
     def __init__(self, provider: StripeProvider) -> None:
-        self.p = provider
+        self.provider = provider
 
     # -- lookups ----------------------------------------------------------------------------------------
     def _find(self, object_id: str) -> AccountState:
-        state = self.p.backend.find_account_of(object_id)
+        state = self.provider.backend.find_account_of(object_id)
         if state is None:
             raise NotFound(f"no object {object_id!r} in any account")
         return state
@@ -110,33 +72,33 @@ class StripeControls:
     # -- routes -----------------------------------------------------------------------------------------
     def accounts(self) -> Response:
         data = [
-            {"account": acct, "counts": state.counts()} for acct, state in self.p.backend.accounts.items()
+            {"account": acct, "counts": state.counts()}
+            for acct, state in self.provider.backend.accounts.items()
         ]
         return json_response({"data": data})
 
     def config_get(self) -> Response:
-        return json_response(self.p.backend.settings.model_dump())
+        return json_response(self.provider.backend.settings.model_dump())
 
-    def config_set(self) -> Response:
-        patch = parse_body(SettingsPatch)
-        merged = {**self.p.backend.settings.model_dump(), **patch.model_dump(exclude_unset=True)}
-        self.p.apply_settings(StripeSettings.model_validate(merged))
-        return json_response(self.p.backend.settings.model_dump())
+    def config_set(self, body: SettingsPatch) -> Response:
+        merged = {**self.provider.backend.settings.model_dump(), **body.model_dump(exclude_unset=True)}
+        self.provider.apply_settings(StripeSettings.model_validate(merged))
+        return json_response(self.provider.backend.settings.model_dump())
 
-    def three_d_secure(self, intent: str) -> Response:
-        spec = parse_body(ThreeDSecureSpec, allow_empty=True)
-        state, rec = self._intent(intent)
-        with state.lock:
-            self._stripe(lambda: self.p.intents.attempts.authenticate(state, rec, spec.outcome == "complete"))
-            return json_response(rec.data)
-
-    def settle(self, intent: str) -> Response:
-        spec = parse_body(SettleSpec, allow_empty=True)
+    def three_d_secure(self, intent: str, body: ThreeDSecureSpec) -> Response:
         state, rec = self._intent(intent)
         with state.lock:
             self._stripe(
-                lambda: self.p.intents.attempts.settle(
-                    state, rec, spec.outcome == "succeeded", spec.decline_code
+                lambda: self.provider.intents.attempts.authenticate(state, rec, body.outcome == "complete")
+            )
+            return json_response(rec.data)
+
+    def settle(self, intent: str, body: SettleSpec) -> Response:
+        state, rec = self._intent(intent)
+        with state.lock:
+            self._stripe(
+                lambda: self.provider.intents.attempts.settle(
+                    state, rec, body.outcome == "succeeded", body.decline_code
                 )
             )
             return json_response(rec.data)
@@ -172,7 +134,9 @@ class StripeControls:
             raise BadRequest("outcome must be complete or fail")
         state, rec = self._page_intent(intent, secret)
         with state.lock:
-            self._stripe(lambda: self.p.intents.attempts.authenticate(state, rec, outcome == "complete"))
+            self._stripe(
+                lambda: self.provider.intents.attempts.authenticate(state, rec, outcome == "complete")
+            )
             status, return_url = rec.data["status"], rec.return_url
         redirect_status = (
             "succeeded" if status in ("succeeded", "requires_capture", "processing") else "failed"
@@ -189,99 +153,29 @@ class StripeControls:
         location = f"{return_url}{'&' if '?' in return_url else '?'}{query}"
         return Response(b"", status=303, headers={"Location": location})
 
-    def open_dispute(self, charge: str) -> Response:
-        spec = parse_body(DisputeSpec, allow_empty=True)
+    def open_dispute(self, charge: str, body: DisputeSpec) -> Response:
         state = self._find(charge)
         record: ChargeRecord = state.charges[charge]
-        from simulators.stripe.models import SYSTEM
-
         with state.lock:
             dispute = self._stripe(
-                lambda: self.p.money.open_dispute(
-                    state, SYSTEM, record, spec.reason, spec.status, spec.amount
+                lambda: self.provider.money.open_dispute(
+                    state, SYSTEM, record, body.reason, body.status, body.amount
                 )
             )
             return json_response(dispute, 201)
 
-    def decide_dispute(self, dispute: str) -> Response:
-        spec = parse_body(CloseSpec, allow_empty=True)
+    def decide_dispute(self, dispute: str, body: CloseSpec) -> Response:
         state = self._find(dispute)
-        from simulators.stripe.models import SYSTEM
-
         with state.lock:
             data = state.disputes[dispute]
-            self._stripe(lambda: self.p.money.close_dispute(state, SYSTEM, data, spec.outcome))
+            self._stripe(lambda: self.provider.money.close_dispute(state, SYSTEM, data, body.outcome))
             return json_response(data)
 
     def idempotency(self) -> Response:
         account = request.args.get("account") or None
-        state = self.p.backend.accounts.get(account)
+        state = self.provider.backend.accounts.get(account)
         if state is None:
             return json_response({"data": []})
         with state.lock:
             data = [r.to_json() for r in reversed(state.idempotency.values())]
         return json_response({"data": data})
-
-    # -- wiring -----------------------------------------------------------------------------------------
-    def blueprint(self) -> Blueprint:
-        bp = Blueprint("stripe_control", __name__)
-        for route in CONTROL_ROUTES:
-            bp.add_url_rule(
-                route.rule,
-                endpoint=route.endpoint,
-                view_func=getattr(self, route.endpoint),
-                methods=[route.method],
-            )
-        return bp
-
-
-_BODIES: dict[str, type[BaseModel]] = {
-    "three_d_secure": ThreeDSecureSpec,
-    "settle": SettleSpec,
-    "open_dispute": DisputeSpec,
-    "decide_dispute": CloseSpec,
-    "config_set": SettingsPatch,
-}
-
-
-def control_openapi_paths() -> dict[str, Any]:
-    """OpenAPI 3.1 path items for every control route (request bodies from the pydantic models)."""
-    paths: dict[str, Any] = {}
-    for route in CONTROL_ROUTES:
-        path = control_path(route)
-        item = paths.setdefault(path, {})
-        params = [
-            {"name": name.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in path.split("/")
-            if name.startswith("{")
-        ]
-        if params:
-            item["parameters"] = params
-        op: dict[str, Any] = {
-            "summary": route.summary,
-            "operationId": f"stripe_{route.endpoint}",
-            "tags": ["stripe"],
-            "responses": {
-                "200": {"description": "OK"},
-                "404": {"description": "No such object"},
-                "409": {"description": "The object is not in a state that allows it"},
-            },
-        }
-        model = _BODIES.get(route.endpoint)
-        if model is not None:
-            op["requestBody"] = {
-                "required": False,
-                "content": {"application/json": {"schema": model.model_json_schema()}},
-            }
-        if route.endpoint == "idempotency":
-            op["parameters"] = [
-                {"name": "account", "in": "query", "required": True, "schema": {"type": "string"}}
-            ]
-        if route.endpoint == "three_d_secure_page":
-            op["parameters"] = [
-                {"name": n, "in": "query", "required": n == "client_secret", "schema": {"type": "string"}}
-                for n in ("client_secret", "outcome")
-            ]
-            op["responses"]["303"] = {"description": "Redirect to the return_url"}
-        item[route.method.lower()] = op
-    return paths

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulators.kernel.errors import ErrorResponse, ProviderError
+
+if TYPE_CHECKING:
+    from simulators.kernel.wsgi import SimRequest
 
 DOC_URL = "https://stripe.com/docs/error-codes/"
 REQUEST_LOG_URL = "https://dashboard.stripe.com/test/logs/"
@@ -99,6 +102,12 @@ class StripeError(ProviderError):
 
     def to_response(self) -> ErrorResponse:
         return ErrorResponse(self.body(), "application/json", dict(self.headers))
+
+    def render(self, request: SimRequest | None = None) -> ErrorResponse:
+        """The body for ``request``: ``request_log_url`` names its ``Request-Id``, as Stripe's do."""
+        if request is not None:
+            self.request_id = request.request_id
+        return self.to_response()
 
 
 class InvalidRequestError(StripeError):

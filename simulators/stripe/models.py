@@ -1,12 +1,14 @@
 """The Stripe simulator's state and the operations shared by every resource (no HTTP here).
 
-:class:`StripeBackend` owns the per-account :class:`~simulators.stripe.store.AccountState` (through
-``runtime.backends``, so ``POST /_sim/reset`` empties it), creates events (:meth:`StripeBackend.emit`, which
-also hands them to the webhook dispatcher), finds objects (``resource_missing`` otherwise), creates
-PaymentMethods from test ids (``pm_card_visa``) or test card numbers, expands ``expand[]`` paths, paginates
-lists and filters events. PaymentIntents live in :mod:`simulators.stripe.intents`, refunds and disputes in
-:mod:`simulators.stripe.money`. Every operation validates its input before it changes anything, and runs
-under the account's lock. Time and ids come from the kernel (``runtime.clock``, ``runtime.ids``).
+:class:`StripeBackend` owns the per-account :class:`~simulators.stripe.models_store.AccountState` (through
+``runtime.backends``, so ``POST /_sim/reset`` empties it), creates events (:meth:`StripeBackend.emit`,
+which also hands them to :func:`simulators.stripe.webhooks.emit`), finds objects (``resource_missing``
+otherwise), creates PaymentMethods from test ids (``pm_card_visa``) or test card numbers, expands
+``expand[]`` paths, paginates lists and filters events. PaymentIntents live in
+:mod:`simulators.stripe.models_intents` (their attempts in :mod:`simulators.stripe.models_attempts`),
+refunds and disputes in :mod:`simulators.stripe.models_money`. Every operation validates its input before
+it changes anything, and runs under the account's lock. Time and ids come from the kernel
+(``runtime.clock``, ``runtime.ids``).
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from simulators.stripe import objects
+from simulators.stripe import resources, webhooks
 from simulators.stripe.exceptions import CardError, InvalidRequestError, ResourceMissing, parameter_missing
 from simulators.stripe.magic import CardProfile, fingerprint, luhn_ok, profile_for_magic, profile_for_number
+from simulators.stripe.models_store import AccountState, ChargeRecord, Event, Limits, PaymentMethodRecord
 from simulators.stripe.settings import StripeSettings
-from simulators.stripe.store import AccountState, ChargeRecord, Event, Limits, PaymentMethodRecord
 
 if TYPE_CHECKING:
     from simulators.kernel.app import SimulatorRuntime
@@ -129,10 +131,7 @@ class StripeBackend:
             idempotency_key=ctx.idempotency_key,
         )
         state.events.add(event.id, event)
-        endpoints = self.runtime.endpoints.for_event(state.account, type_)
-        if endpoints:
-            event.pending_webhooks = len(endpoints)
-            self.runtime.webhooks.publish(state.account, type_, event.payload(), event_id=event.id)
+        webhooks.emit(self.runtime, state.account, event)
         return event
 
     def delivery_succeeded(self, account: str | None, event_id: str, endpoint_id: str) -> None:
@@ -266,7 +265,7 @@ class StripeBackend:
         billing: Mapping[str, Any] | None,
         metadata: Mapping[str, str] | None,
     ) -> PaymentMethodRecord:
-        data = objects.payment_method(
+        data = resources.payment_method(
             self.new_id("pm"),
             profile,
             created=self.now(),
@@ -310,7 +309,7 @@ class StripeBackend:
             record = state.charges.get(obj["id"])
             refunds = [state.refunds[r] for r in (record.refund_ids if record else []) if r in state.refunds]
             refunds.reverse()
-            value: Any = objects.list_object(refunds, f"/v1/charges/{obj['id']}/refunds", False)
+            value: Any = resources.list_object(refunds, f"/v1/charges/{obj['id']}/refunds", False)
         else:
             value = self._resolve(state, out.get(head))
         out[head] = self._expand_one(state, value, rest, path)
@@ -369,7 +368,7 @@ class StripeBackend:
         else:
             chunk = rows[:limit]
             has_more = len(rows) > limit
-        return objects.list_object(chunk, url, has_more)
+        return resources.list_object(chunk, url, has_more)
 
 
 def created_filter(value: Any) -> Callable[[int], bool]:

@@ -1,7 +1,8 @@
 """``StripeProvider``: the Stripe simulator plugged into the kernel (``genai-demo sim stripe``, port 12111).
 
 Composition root of the package: :meth:`StripeProvider.setup` builds the backend, the PaymentIntent and money
-models, the idempotency layer, the webhook endpoints, the handlers and their blueprint. The kernel supplies
+models, the idempotency layer, the webhook endpoints and the handlers; the route tables of ``urls.py`` say
+where the kernel serves them. The kernel supplies
 the clock, ids, journal, faults and the webhook dispatcher (signed by :class:`StripeSigner`, retried on
 :data:`RETRY_SCHEDULE`). Point the official SDK at it with nothing but the base URL::
 
@@ -16,25 +17,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint
-
 from simulators.kernel.errors import ErrorResponse
 from simulators.kernel.journal import JournalEntry
 from simulators.kernel.provider import SimulatorProvider
 from simulators.kernel.webhooks import Attempt, Delivery
-from simulators.kernel.wsgi import SimRequest, WSGIApp
+from simulators.kernel.wsgi import SimRequest
+from simulators.stripe import urls
+from simulators.stripe.api import StripeApi
 from simulators.stripe.auth import KeyRing
-from simulators.stripe.control import StripeControls, control_openapi_paths
+from simulators.stripe.control import StripeControls
 from simulators.stripe.exceptions import error_for_status
-from simulators.stripe.idempotency import IdempotencyLayer
-from simulators.stripe.intents import PaymentIntents
 from simulators.stripe.magic import may_hold_card_data, redact_card_fields
 from simulators.stripe.models import StripeBackend
-from simulators.stripe.money import Money
+from simulators.stripe.models_idempotency import IdempotencyLayer
+from simulators.stripe.models_intents import PaymentIntents
+from simulators.stripe.models_money import Money
+from simulators.stripe.models_store import API_VERSION
 from simulators.stripe.responses import StripeResponses
 from simulators.stripe.settings import StripeSettings
-from simulators.stripe.store import API_VERSION
-from simulators.stripe.views import StripeApi
 from simulators.stripe.webhooks import RETRY_SCHEDULE, StripeSigner, WebhookEndpoints
 
 
@@ -48,6 +48,8 @@ class StripeProvider(SimulatorProvider):
     request_id_header = "Request-Id"
     retry_schedule = RETRY_SCHEDULE
     webhook_content_type = "application/json; charset=utf-8"
+    api_routes = urls.API_ROUTES
+    control_routes = urls.CONTROL_ROUTES
 
     def setup(self) -> None:
         self.start_settings = StripeSettings.from_env(self.env)
@@ -90,15 +92,11 @@ class StripeProvider(SimulatorProvider):
         self.endpoints.prune()
 
     # -- HTTP --------------------------------------------------------------------------------------------
-    def build_wsgi_app(self) -> WSGIApp:
-        """The API as a plain WSGI app (:class:`~simulators.stripe.views.StripeApi`)."""
-        self.api = StripeApi(
-            self.backend, self.responses, self.idempotency, self.keys, self.runtime.stop_event
+    def build_api(self) -> StripeApi:
+        """The kernel's API app with Stripe's pipeline (:class:`~simulators.stripe.api.StripeApi`)."""
+        return StripeApi(
+            self, self.backend, self.responses, self.idempotency, self.keys, self.runtime.stop_event
         )
-        return self.api
-
-    def operation_for(self, request: SimRequest) -> str | None:
-        return self.api.operation(request.method, request.path)
 
     def account_for(self, request: SimRequest) -> str | None:
         return self.keys.for_request(request).account
@@ -119,11 +117,9 @@ class StripeProvider(SimulatorProvider):
             self.backend.delivery_succeeded(delivery.account, delivery.event_id, delivery.target.endpoint_id)
 
     # -- control API -------------------------------------------------------------------------------------
-    def control_blueprint(self) -> Blueprint:
-        return StripeControls(self).blueprint()
-
-    def control_openapi_paths(self) -> dict[str, Any]:
-        return control_openapi_paths()
+    def control_handlers(self) -> StripeControls:
+        """The handlers of ``urls.CONTROL_ROUTES`` (``/_sim/stripe/...``)."""
+        return StripeControls(self)
 
     def health(self) -> dict[str, Any]:
         return {

@@ -1,6 +1,6 @@
 """One handler per Stripe operation: read the validated parameters, call the model, return the object.
 
-Handlers run under the account's lock (taken by :mod:`simulators.stripe.views`, which also parses and
+Handlers run under the account's lock (taken by :mod:`simulators.stripe.api`, which also parses and
 validates the request, applies idempotency and renders errors) and hold no state of their own. They return
 the Stripe object to serialise (``expand[]`` applied; a publishable key gets its restricted view).
 """
@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulators.stripe import objects
+from simulators.stripe import resources
 from simulators.stripe.exceptions import InvalidRequestError, ResourceMissing
-from simulators.stripe.intents import PaymentIntents, exclusive
 from simulators.stripe.models import Ctx, StripeBackend
-from simulators.stripe.money import Money
-from simulators.stripe.store import AccountState, ChargeRecord, IntentRecord
+from simulators.stripe.models_intents import PaymentIntents, exclusive
+from simulators.stripe.models_money import Money
+from simulators.stripe.models_store import AccountState, ChargeRecord, IntentRecord
 from simulators.stripe.webhooks import WebhookEndpoints
 
 
@@ -41,21 +41,17 @@ class StripeResponses:
     def __init__(
         self, backend: StripeBackend, intents: PaymentIntents, money: Money, endpoints: WebhookEndpoints
     ) -> None:
-        self.b = backend
+        self.backend = backend
         self.intents = intents
         self.money = money
         self.endpoints = endpoints
 
-    def handler(self, operation: str) -> Handler:
-        fn: Handler = getattr(self, operation)
-        return fn
-
     # -- helpers ----------------------------------------------------------------------------------------
     def _out(self, call: Call, obj: dict[str, Any]) -> dict[str, Any]:
-        return self.b.expand(call.state, obj, call.expand) if call.expand else obj
+        return self.backend.expand(call.state, obj, call.expand) if call.expand else obj
 
     def _intent(self, call: Call) -> IntentRecord:
-        rec: IntentRecord = self.b.get(call.state, call.args["intent"], "pi", "intent")
+        rec: IntentRecord = self.backend.get(call.state, call.args["intent"], "pi", "intent")
         rec.fresh_json = None  # only a snapshot taken by *this* operation may be reused
         return rec
 
@@ -66,7 +62,7 @@ class StripeResponses:
         return self._out(call, self.intents.view(rec.data, call.ctx))
 
     def _charge(self, call: Call) -> ChargeRecord:
-        return self.b.charge(call.state, call.args["charge"], "charge")
+        return self.backend.charge(call.state, call.args["charge"], "charge")
 
     def _list(
         self,
@@ -76,7 +72,7 @@ class StripeResponses:
         kind: str,
         keep: Callable[[dict[str, Any]], bool] | None = None,
     ) -> dict[str, Any]:
-        return self._out(call, self.b.page(call.state, items, call.params, url, kind, keep))
+        return self._out(call, self.backend.page(call.state, items, call.params, url, kind, keep))
 
     # -- PaymentIntents ---------------------------------------------------------------------------------
     def create_payment_intent(self, call: Call) -> dict[str, Any] | str:
@@ -109,31 +105,31 @@ class StripeResponses:
 
     def list_payment_intents(self, call: Call) -> dict[str, Any]:
         if call.params.get("customer") is not None:
-            return objects.list_object([], "/v1/payment_intents", False)
+            return resources.list_object([], "/v1/payment_intents", False)
         items = ((k, r.data) for k, r in call.state.intents.items())
         return self._list(call, items, "/v1/payment_intents", "payment_intent")
 
     # -- PaymentMethods ---------------------------------------------------------------------------------
     def create_payment_method(self, call: Call) -> dict[str, Any]:
-        p = call.params
-        if p.get("customer") is not None:
-            raise ResourceMissing("customer", p["customer"], "customer", status=400)
-        if p.get("payment_method") is not None:
+        params = call.params
+        if params.get("customer") is not None:
+            raise ResourceMissing("customer", params["customer"], "customer", status=400)
+        if params.get("payment_method") is not None:
             raise InvalidRequestError(
                 "Cloning PaymentMethods requires a connected account (Stripe-Account "
                 "header); this simulator does not model Connect.",
                 param="payment_method",
             )
-        rec = self.b.payment_method_from_data(call.state, p)
-        return self._out(call, self.b.store_payment_method(call.state, rec).data)
+        rec = self.backend.payment_method_from_data(call.state, params)
+        return self._out(call, self.backend.store_payment_method(call.state, rec).data)
 
     def retrieve_payment_method(self, call: Call) -> dict[str, Any]:
         pm_id = call.args["payment_method"]
         rec = call.state.payment_methods.get(pm_id)
         if rec is None:
-            planned = self.b.plan_payment_method(call.state, pm_id=pm_id, data=None)
+            planned = self.backend.plan_payment_method(call.state, pm_id=pm_id, data=None)
             assert planned is not None
-            rec = self.b.store_payment_method(call.state, planned)
+            rec = self.backend.store_payment_method(call.state, planned)
         return self._out(call, rec.data)
 
     # -- Charges ----------------------------------------------------------------------------------------
@@ -148,7 +144,7 @@ class StripeResponses:
     def list_charges(self, call: Call) -> dict[str, Any]:
         pi = call.params.get("payment_intent")
         if call.params.get("customer") is not None:
-            return objects.list_object([], "/v1/charges", False)
+            return resources.list_object([], "/v1/charges", False)
         items = ((k, r.data) for k, r in call.state.charges.items())
         keep = None if pi is None else (lambda d: d["payment_intent"] == pi)
         return self._list(call, items, "/v1/charges", "charge", keep)
@@ -158,11 +154,11 @@ class StripeResponses:
         return self._out(call, self.money.refund(call.state, call.ctx, call.params))
 
     def retrieve_refund(self, call: Call) -> dict[str, Any]:
-        refund: dict[str, Any] = self.b.get(call.state, call.args["refund"], "re", "refund")
+        refund: dict[str, Any] = self.backend.get(call.state, call.args["refund"], "re", "refund")
         return self._out(call, refund)
 
     def update_refund(self, call: Call) -> dict[str, Any]:
-        refund: dict[str, Any] = self.b.get(call.state, call.args["refund"], "re", "refund")
+        refund: dict[str, Any] = self.backend.get(call.state, call.args["refund"], "re", "refund")
         return self._out(call, self.money.update_refund(call.state, call.ctx, refund, call.params))
 
     def list_refunds(self, call: Call) -> dict[str, Any]:
@@ -175,7 +171,7 @@ class StripeResponses:
 
     # -- Disputes ---------------------------------------------------------------------------------------
     def _dispute(self, call: Call) -> dict[str, Any]:
-        dispute: dict[str, Any] = self.b.get(call.state, call.args["dispute"], "dp", "dispute")
+        dispute: dict[str, Any] = self.backend.get(call.state, call.args["dispute"], "dp", "dispute")
         return dispute
 
     def retrieve_dispute(self, call: Call) -> dict[str, Any]:
@@ -208,8 +204,8 @@ class StripeResponses:
     def list_events(self, call: Call) -> dict[str, Any]:
         """``GET /v1/events``: ``type`` (``*`` wildcards), ``types[]`` (up to 20), ``created``,
         ``delivery_success`` (false: some endpoint has not answered 2xx yet), cursors."""
-        p = call.params
-        type_, types, success = p.get("type"), p.get("types"), p.get("delivery_success")
+        params = call.params
+        type_, types, success = params.get("type"), params.get("types"), params.get("delivery_success")
         if type_ is not None and types is not None:
             raise exclusive("type", "types")
         if types is not None and len(types) > 20:
@@ -225,7 +221,7 @@ class StripeResponses:
             return success is None or (ev.pending_webhooks == 0) == success
 
         rows = [(k, {"id": k, "created": ev.created, "_event": ev}) for k, ev in call.state.events.items()]
-        page = self.b.page(call.state, rows, p, "/v1/events", "event", keep)
+        page = self.backend.page(call.state, rows, params, "/v1/events", "event", keep)
         page["data"] = [row["_event"].to_dict() for row in page["data"]]
         return self._out(call, page)
 
@@ -244,4 +240,4 @@ class StripeResponses:
 
     def list_webhook_endpoints(self, call: Call) -> dict[str, Any]:
         items = [(d["id"], d) for d in reversed(self.endpoints.list(call.ctx.account))]
-        return self.b.page(call.state, items, call.params, "/v1/webhook_endpoints", "webhook_endpoint")
+        return self.backend.page(call.state, items, call.params, "/v1/webhook_endpoints", "webhook_endpoint")

@@ -1,4 +1,9 @@
-"""Stripe webhooks: the signer, the retry schedule, and ``/v1/webhook_endpoints`` on the kernel's registry.
+"""Stripe webhooks: the signer, the retry schedule, emission, and ``/v1/webhook_endpoints`` on the kernel's
+registry.
+
+**Emission** (:func:`emit`): every event the models record is sent here, to the kernel dispatcher, once per
+endpoint of the account that subscribes to its type; the body is the event pretty-printed as Stripe
+delivers it (:meth:`~simulators.stripe.models_store.Event.payload`).
 
 **Signature** (docs "Check the webhook signatures"; stripe-python ``WebhookSignature``): ``Stripe-Signature:
 t=<unix>,v1=<hex>`` with no spaces, ``v1`` = HMAC-SHA256 keyed by the whole ``whsec_...`` secret over
@@ -29,12 +34,15 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulators.kernel.webhooks import Delivery, EndpointRegistry, WebhookEndpoint, WebhookTarget
-from simulators.stripe import objects
+from simulators.stripe import resources
 from simulators.stripe.exceptions import InvalidRequestError, ResourceMissing, parameter_missing
-from simulators.stripe.store import API_VERSION
+from simulators.stripe.models_store import API_VERSION, Event
+
+if TYPE_CHECKING:
+    from simulators.kernel.app import SimulatorRuntime
 
 _FIRST = 300.0
 RETRY_SCHEDULE: tuple[float, ...] = (*(_FIRST * 2**n for n in range(9)), 259_200.0 - _FIRST * (2**9 - 1))
@@ -62,6 +70,15 @@ KNOWN_EVENT_TYPES = frozenset(
     balance.available payout.paid payout.failed radar.early_fraud_warning.created review.opened
     review.closed""".split()
 )
+
+
+def emit(runtime: SimulatorRuntime, account: str | None, event: Event) -> None:
+    """Queue ``event``'s deliveries to the account's subscribed endpoints (``pending_webhooks`` counts
+    them)."""
+    endpoints = runtime.endpoints.for_event(account, event.type)
+    if endpoints:
+        event.pending_webhooks = len(endpoints)
+        runtime.webhooks.publish(account, event.type, event.payload(), event_id=event.id)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -128,7 +145,7 @@ class WebhookEndpoints:
 
     def _view(self, ep: WebhookEndpoint, secret: str | None = None) -> dict[str, Any]:
         extra = self._extras.get(ep.id, EndpointExtras())
-        return objects.webhook_endpoint(
+        return resources.webhook_endpoint(
             ep.id,
             url=ep.url,
             enabled_events=ep.events,
@@ -158,27 +175,27 @@ class WebhookEndpoints:
         if events is not None and not events:
             raise InvalidRequestError("Invalid array", param="enabled_events")
 
-    def create(self, account: str | None, p: Mapping[str, Any]) -> dict[str, Any]:
+    def create(self, account: str | None, params: Mapping[str, Any]) -> dict[str, Any]:
         """Register an endpoint; the answer is the only one that shows ``secret``."""
-        if p.get("url") is None:
+        if params.get("url") is None:
             raise parameter_missing("url")
-        if p.get("enabled_events") is None:
+        if params.get("enabled_events") is None:
             raise parameter_missing("enabled_events")
-        self._check(p["url"], p["enabled_events"])
+        self._check(params["url"], params["enabled_events"])
         secret = self._new_secret()
         ep = WebhookEndpoint(
             id=self._new_id(),
             account=account,
-            url=p["url"],
+            url=params["url"],
             secret=secret,
-            events=tuple(p["enabled_events"]),
+            events=tuple(params["enabled_events"]),
             created=self._now(),
         )
         with self._lock:
             self._extras[ep.id] = EndpointExtras(
-                p.get("description"),
-                dict(p.get("metadata") or {}),
-                p.get("api_version") or API_VERSION if "api_version" in p else None,
+                params.get("description"),
+                dict(params.get("metadata") or {}),
+                params.get("api_version") or API_VERSION if "api_version" in params else None,
             )
         self.registry.add(ep)
         return self._view(ep, secret)
@@ -192,23 +209,23 @@ class WebhookEndpoints:
     def retrieve(self, account: str | None, we_id: str) -> dict[str, Any]:
         return self._view(self.get(account, we_id))
 
-    def update(self, account: str | None, we_id: str, p: Mapping[str, Any]) -> dict[str, Any]:
+    def update(self, account: str | None, we_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /v1/webhook_endpoints/{id}``: url, enabled_events, disabled, description, metadata."""
         ep = self.get(account, we_id)
-        self._check(p.get("url"), p.get("enabled_events"))
-        if p.get("url") is not None:
-            ep.url = p["url"]
-        if p.get("enabled_events") is not None:
-            ep.events = tuple(p["enabled_events"])
-        if p.get("disabled") is not None:
-            ep.enabled = not p["disabled"]
+        self._check(params.get("url"), params.get("enabled_events"))
+        if params.get("url") is not None:
+            ep.url = params["url"]
+        if params.get("enabled_events") is not None:
+            ep.events = tuple(params["enabled_events"])
+        if params.get("disabled") is not None:
+            ep.enabled = not params["disabled"]
         with self._lock:
             extra = self._extras.setdefault(ep.id, EndpointExtras())
-            if "description" in p:
-                extra.description = p["description"]
-            if p.get("metadata") is not None:
-                merged = {} if not p["metadata"] else dict(extra.metadata)
-                for k, v in p["metadata"].items():
+            if "description" in params:
+                extra.description = params["description"]
+            if params.get("metadata") is not None:
+                merged = {} if not params["metadata"] else dict(extra.metadata)
+                for k, v in params["metadata"].items():
                     if v == "":
                         merged.pop(k, None)
                     else:
@@ -221,7 +238,7 @@ class WebhookEndpoints:
         self.registry.remove(ep.id)
         with self._lock:
             self._extras.pop(ep.id, None)
-        return objects.deleted(ep.id, "webhook_endpoint")
+        return resources.deleted(ep.id, "webhook_endpoint")
 
     def prune(self) -> None:
         """Forget the Stripe fields of endpoints the kernel no longer has (``/_sim/reset`` without

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from simulators.kernel.control import json_response, parse_body
+from simulators.kernel.control_app import json_response, parse_body
 from simulators.kernel.errors import BadRequest, Conflict, NotFound
 from simulators.twilio import urls
 from simulators.twilio.accounts import Account

@@ -9,7 +9,7 @@ import pytest
 import stripe
 
 from simulators.kernel import ThreadedSimulator
-from simulators.stripe.intents import RETURN_URL_REQUIRED
+from simulators.stripe.models_intents import RETURN_URL_REQUIRED
 
 from .conftest import Raw, error_of
 

@@ -9,10 +9,9 @@ import time
 import pytest
 import stripe
 
-from simulators.stripe import params as P
+from simulators.stripe import validation_params as P
 from simulators.stripe.auth import KeyRing, account_for_key
 from simulators.stripe.exceptions import StripeError, masked_key
-from simulators.stripe.forms import parse_body, validate
 from simulators.stripe.magic import (
     MAGIC_PAYMENT_METHODS,
     TEST_CARDS,
@@ -22,6 +21,7 @@ from simulators.stripe.magic import (
     redact_card_fields,
 )
 from simulators.stripe.urls import API_ROUTES
+from simulators.stripe.validation import parse_body, validate
 from simulators.stripe.webhooks import RETRY_SCHEDULE, sign
 
 from .conftest import schemas

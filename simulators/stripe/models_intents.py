@@ -5,7 +5,7 @@ Status machine (docs "How PaymentIntents work"): ``requires_payment_method`` -> 
 open status. Every illegal call is ``payment_intent_unexpected_state`` with the intent embedded (messages as
 Stripe words them). Each operation validates everything first (amounts, currencies, the 2023-08-16
 ``return_url`` rule, the payment method), then mutates and emits its events in Stripe's order. What one
-payment attempt does (3DS, decline, charge, processing) is :mod:`simulators.stripe.attempts`.
+payment attempt does (3DS, decline, charge, processing) is :mod:`simulators.stripe.models_attempts`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from simulators.stripe import objects
-from simulators.stripe.attempts import PaymentAttempts, view
-from simulators.stripe.currency import check_amount, check_currency
+from simulators.stripe import resources
 from simulators.stripe.exceptions import (
     InvalidRequestError,
     ResourceMissing,
@@ -24,8 +22,10 @@ from simulators.stripe.exceptions import (
     unexpected_state,
 )
 from simulators.stripe.models import Ctx, StripeBackend
-from simulators.stripe.money import Money, merge_metadata
-from simulators.stripe.store import AccountState, IntentRecord, PaymentMethodRecord
+from simulators.stripe.models_attempts import PaymentAttempts, view
+from simulators.stripe.models_currency import check_amount, check_currency
+from simulators.stripe.models_money import Money, merge_metadata
+from simulators.stripe.models_store import AccountState, IntentRecord, PaymentMethodRecord
 
 OPEN = (
     "requires_payment_method",
@@ -84,7 +84,7 @@ class PaymentIntents:
     """PaymentIntent operations on an account's state (callers hold ``state.lock``)."""
 
     def __init__(self, backend: StripeBackend, money: Money) -> None:
-        self.b = backend
+        self.backend = backend
         self.money = money
         self.attempts = PaymentAttempts(backend, money)
 
@@ -127,18 +127,18 @@ class PaymentIntents:
             )
 
     # -- create -----------------------------------------------------------------------------------------
-    def create(self, state: AccountState, ctx: Ctx, p: Mapping[str, Any]) -> IntentRecord:
+    def create(self, state: AccountState, ctx: Ctx, params: Mapping[str, Any]) -> IntentRecord:
         """``POST /v1/payment_intents`` (with ``confirm=true``, also the confirmation)."""
-        if p.get("amount") is None:
+        if params.get("amount") is None:
             raise parameter_missing("amount")
-        if p.get("currency") is None:
+        if params.get("currency") is None:
             raise parameter_missing("currency")
-        currency = check_currency(p["currency"])
-        amount = check_amount(p["amount"], currency)
-        if p.get("customer") is not None:
-            raise ResourceMissing("customer", p["customer"], "customer", status=400)
-        types, apm_in = p.get("payment_method_types"), p.get("automatic_payment_methods")
-        confirmation_method = p.get("confirmation_method", "automatic")
+        currency = check_currency(params["currency"])
+        amount = check_amount(params["amount"], currency)
+        if params.get("customer") is not None:
+            raise ResourceMissing("customer", params["customer"], "customer", status=400)
+        types, apm_in = params.get("payment_method_types"), params.get("automatic_payment_methods")
+        confirmation_method = params.get("confirmation_method", "automatic")
         if apm_in is not None and types is not None:
             raise exclusive("automatic_payment_methods", "payment_method_types")
         if apm_in is not None and confirmation_method == "manual":
@@ -152,26 +152,26 @@ class PaymentIntents:
         elif types is None and confirmation_method != "manual":
             # 2023-08-16: without payment_method_types, automatic payment methods are on by default.
             apm = {"allow_redirects": "always", "enabled": True}
-        pm = self.b.plan_payment_method(
-            state, pm_id=p.get("payment_method"), data=p.get("payment_method_data")
+        pm = self.backend.plan_payment_method(
+            state, pm_id=params.get("payment_method"), data=params.get("payment_method_data")
         )
         self._types(types, pm)
-        pi_id = self.b.new_id("pi")
-        data = objects.payment_intent(
+        pi_id = self.backend.new_id("pi")
+        data = resources.payment_intent(
             pi_id,
-            client_secret=f"{pi_id}_secret_{self.b.ids.base62(25)}",
+            client_secret=f"{pi_id}_secret_{self.backend.ids.base62(25)}",
             amount=amount,
             currency=currency,
-            created=self.b.now(),
-            capture_method=p.get("capture_method", "automatic"),
+            created=self.backend.now(),
+            capture_method=params.get("capture_method", "automatic"),
             confirmation_method=confirmation_method,
             automatic_payment_methods=apm,
             payment_method_types=list(types) if types else ["card"],
             pmc_id=self._pmc_id(state) if apm else None,
-            params=p,
+            params=params,
         )
         rec = IntentRecord(data)
-        plan = self._plan_confirm(rec, pm, p, ctx) if p.get("confirm") else None
+        plan = self._plan_confirm(rec, pm, params, ctx) if params.get("confirm") else None
         # -- everything is valid: commit
         if pm is not None:
             self._attach(state, rec, pm)
@@ -189,7 +189,7 @@ class PaymentIntents:
         return "pmc_" + digest[:24]
 
     def _attach(self, state: AccountState, rec: IntentRecord, pm: PaymentMethodRecord) -> None:
-        self.b.store_payment_method(state, pm)
+        self.backend.store_payment_method(state, pm)
         rec.data["payment_method"] = pm.data["id"]
         rec.card = pm.card
         rec.payment_method = pm.data
@@ -197,12 +197,14 @@ class PaymentIntents:
             rec.data["status"] = "requires_confirmation"
 
     # -- update -----------------------------------------------------------------------------------------
-    def update(self, state: AccountState, ctx: Ctx, rec: IntentRecord, p: Mapping[str, Any]) -> IntentRecord:
+    def update(
+        self, state: AccountState, ctx: Ctx, rec: IntentRecord, params: Mapping[str, Any]
+    ) -> IntentRecord:
         """``POST /v1/payment_intents/{id}``: metadata and descriptions always; money fields only while
         no payment has been attempted to completion."""
         data = rec.data
         status = data["status"]
-        touching = sorted(k for k in p if k in MONEY_FIELDS)
+        touching = sorted(k for k in params if k in MONEY_FIELDS)
         if touching and status in ("succeeded", "canceled", "processing", "requires_capture"):
             raise unexpected_state(
                 f"You cannot update this PaymentIntent because it has a status of {status}. Updates to "
@@ -210,14 +212,18 @@ class PaymentIntents:
                 "requires_payment_method, requires_confirmation, requires_action.",
                 self.view(data, ctx),
             )
-        currency = check_currency(p["currency"]) if p.get("currency") is not None else data["currency"]
-        amount = check_amount(p["amount"], currency) if p.get("amount") is not None else data["amount"]
-        if p.get("customer") is not None:
-            raise ResourceMissing("customer", p["customer"], "customer", status=400)
-        pm = self.b.plan_payment_method(
-            state, pm_id=p.get("payment_method"), data=p.get("payment_method_data")
+        currency = (
+            check_currency(params["currency"]) if params.get("currency") is not None else data["currency"]
         )
-        types = p.get("payment_method_types")
+        amount = (
+            check_amount(params["amount"], currency) if params.get("amount") is not None else data["amount"]
+        )
+        if params.get("customer") is not None:
+            raise ResourceMissing("customer", params["customer"], "customer", status=400)
+        pm = self.backend.plan_payment_method(
+            state, pm_id=params.get("payment_method"), data=params.get("payment_method_data")
+        )
+        types = params.get("payment_method_types")
         self._types(types, pm)
         # -- commit
         data["amount"], data["currency"] = amount, currency
@@ -230,15 +236,15 @@ class PaymentIntents:
             "capture_method",
             "transfer_group",
         ):
-            if key in p:
-                data[key] = p[key]
-        if "shipping" in p:
-            data["shipping"] = objects.shipping(p["shipping"])
+            if key in params:
+                data[key] = params[key]
+        if "shipping" in params:
+            data["shipping"] = resources.shipping(params["shipping"])
         if types is not None:
             data["payment_method_types"] = list(types)
             data["automatic_payment_methods"] = None
             data["payment_method_configuration_details"] = None
-        merge_metadata(data, p.get("metadata"))
+        merge_metadata(data, params.get("metadata"))
         if pm is not None:
             self._attach(state, rec, pm)
             if data["status"] == "requires_action":
@@ -246,19 +252,21 @@ class PaymentIntents:
         return rec
 
     # -- confirm ----------------------------------------------------------------------------------------
-    def confirm(self, state: AccountState, ctx: Ctx, rec: IntentRecord, p: Mapping[str, Any]) -> IntentRecord:
+    def confirm(
+        self, state: AccountState, ctx: Ctx, rec: IntentRecord, params: Mapping[str, Any]
+    ) -> IntentRecord:
         """``POST /v1/payment_intents/{id}/confirm`` (also with a publishable key and the client secret)."""
-        self.check_client_secret(rec, p.get("client_secret"), ctx)
-        pm = self.b.plan_payment_method(
-            state, pm_id=p.get("payment_method"), data=p.get("payment_method_data")
+        self.check_client_secret(rec, params.get("client_secret"), ctx)
+        pm = self.backend.plan_payment_method(
+            state, pm_id=params.get("payment_method"), data=params.get("payment_method_data")
         )
-        self._types(p.get("payment_method_types"), pm)
-        plan = self._plan_confirm(rec, pm, p, ctx)
+        self._types(params.get("payment_method_types"), pm)
+        plan = self._plan_confirm(rec, pm, params, ctx)
         self._confirm(state, ctx, rec, plan)
         return rec
 
     def _plan_confirm(
-        self, rec: IntentRecord, pm: PaymentMethodRecord | None, p: Mapping[str, Any], ctx: Ctx
+        self, rec: IntentRecord, pm: PaymentMethodRecord | None, params: Mapping[str, Any], ctx: Ctx
     ) -> ConfirmPlan:
         data = rec.data
         status = data["status"]
@@ -280,23 +288,23 @@ class PaymentIntents:
             chosen = PaymentMethodRecord(rec.payment_method, rec.card)
         if chosen is None:
             raise unexpected_state(MISSING_PAYMENT_METHOD, self.view(data, ctx))
-        off_session = self._off_session(p.get("off_session"))
-        return_url = p.get("return_url")
+        off_session = self._off_session(params.get("off_session"))
+        return_url = params.get("return_url")
         if return_url is not None and "://" not in return_url:
             raise InvalidRequestError("Not a valid URL", param="return_url")
         apm = data["automatic_payment_methods"]
         redirects = bool(apm and apm.get("enabled") and apm.get("allow_redirects") != "never")
-        no_action = bool(p.get("error_on_requires_action")) or off_session
+        no_action = bool(params.get("error_on_requires_action")) or off_session
         if redirects and return_url is None and not off_session:
             raise InvalidRequestError(RETURN_URL_REQUIRED)
-        if redirects and p.get("error_on_requires_action"):
+        if redirects and params.get("error_on_requires_action"):
             raise InvalidRequestError(
                 "`error_on_requires_action` cannot be used with automatic payment methods that allow "
                 "redirects. Set `automatic_payment_methods[allow_redirects]` to `never`, or pass "
                 "`payment_method_types`.",
                 param="error_on_requires_action",
             )
-        return ConfirmPlan(chosen, off_session, no_action, return_url, p)
+        return ConfirmPlan(chosen, off_session, no_action, return_url, params)
 
     @staticmethod
     def _off_session(value: Any) -> bool:
@@ -307,19 +315,21 @@ class PaymentIntents:
         raise InvalidRequestError(f"Invalid off_session: {value}", param="off_session")
 
     def _confirm(self, state: AccountState, ctx: Ctx, rec: IntentRecord, plan: ConfirmPlan) -> None:
-        data, p = rec.data, plan.params
+        data, params = rec.data, plan.params
         self._attach(state, rec, plan.pm)
         for key in ("capture_method", "receipt_email", "setup_future_usage"):
-            if p.get(key) is not None:
-                data[key] = p[key]
-        if "shipping" in p:
-            data["shipping"] = objects.shipping(p["shipping"])
+            if params.get(key) is not None:
+                data[key] = params[key]
+        if "shipping" in params:
+            data["shipping"] = resources.shipping(params["shipping"])
         data["last_payment_error"], data["next_action"] = None, None
         rec.return_url, rec.sim_url = plan.return_url, ctx.sim_url
         self.attempts.attempt(state, ctx, rec, no_action=plan.no_action, authenticated=False)
 
     # -- capture and cancel -----------------------------------------------------------------------------
-    def capture(self, state: AccountState, ctx: Ctx, rec: IntentRecord, p: Mapping[str, Any]) -> IntentRecord:
+    def capture(
+        self, state: AccountState, ctx: Ctx, rec: IntentRecord, params: Mapping[str, Any]
+    ) -> IntentRecord:
         """``POST /v1/payment_intents/{id}/capture``; a partial capture refunds the rest (before API
         2025-03-31 Stripe made a Refund for the uncaptured amount)."""
         data = rec.data
@@ -331,7 +341,7 @@ class PaymentIntents:
                 self.view(data, ctx),
             )
         capturable = data["amount_capturable"]
-        amount = p.get("amount_to_capture", capturable)
+        amount = params.get("amount_to_capture", capturable)
         if amount < 1:
             raise InvalidRequestError(
                 "This value must be greater than or equal to 1.", param="amount_to_capture"
@@ -343,21 +353,23 @@ class PaymentIntents:
                 code="amount_too_large",
                 param="amount_to_capture",
             )
-        charge = self.b.charge(state, data["latest_charge"])
+        charge = self.backend.charge(state, data["latest_charge"])
         # -- commit
-        merge_metadata(data, p.get("metadata"))
+        merge_metadata(data, params.get("metadata"))
         ch = charge.data
         ch["captured"], ch["amount_captured"] = True, amount
-        ch["balance_transaction"] = self.b.new_id("txn")
+        ch["balance_transaction"] = self.backend.new_id("txn")
         if amount < ch["amount"]:
             self.money.release(state, charge, ch["amount"] - amount)
         data["status"], data["amount_received"], data["amount_capturable"] = "succeeded", amount, 0
-        self.b.emit(state, ctx, "charge.captured", ch)
+        self.backend.emit(state, ctx, "charge.captured", ch)
         self.attempts.emit(state, ctx, rec, "payment_intent.succeeded")
         self.attempts.dispute_if_magic(state, charge)
         return rec
 
-    def cancel(self, state: AccountState, ctx: Ctx, rec: IntentRecord, p: Mapping[str, Any]) -> IntentRecord:
+    def cancel(
+        self, state: AccountState, ctx: Ctx, rec: IntentRecord, params: Mapping[str, Any]
+    ) -> IntentRecord:
         """``POST /v1/payment_intents/{id}/cancel``; an uncaptured authorisation is released."""
         data = rec.data
         if data["status"] not in OPEN:
@@ -367,14 +379,14 @@ class PaymentIntents:
                 "requires_capture, requires_confirmation, requires_action, processing.",
                 self.view(data, ctx),
             )
-        charge = self.b.charge(state, data["latest_charge"]) if data["latest_charge"] else None
+        charge = self.backend.charge(state, data["latest_charge"]) if data["latest_charge"] else None
         # -- commit
         if data["status"] == "requires_capture" and charge is not None:
             self.money.release(state, charge, charge.data["amount"])
         elif data["status"] == "processing" and charge is not None:
             charge.data["status"] = "failed"
-        data["status"], data["canceled_at"] = "canceled", self.b.now()
-        data["cancellation_reason"] = p.get("cancellation_reason")
+        data["status"], data["canceled_at"] = "canceled", self.backend.now()
+        data["cancellation_reason"] = params.get("cancellation_reason")
         data["amount_capturable"], data["next_action"], data["processing"] = 0, None, None
         self.attempts.emit(state, ctx, rec, "payment_intent.canceled")
         return rec

@@ -1,6 +1,6 @@
 """Builders of the money objects as API 2023-10-16 renders them: Charge, Refund, Dispute, BalanceTransaction.
 
-Pure functions like :mod:`simulators.stripe.objects` (fields from ``fixtures-2023-10-16.json`` and the
+Pure functions like :mod:`simulators.stripe.resources` (fields from ``fixtures-2023-10-16.json`` and the
 2023-08-16 schemas; ``id`` and ``object`` first). A Charge carries no ``refunds`` list unless expanded
 (changelog 2022-11-15 "deprecates charges auto expand").
 """
@@ -24,6 +24,13 @@ EVIDENCE_KEYS = (
 ).split()
 
 NETWORK_REASON_CODES = {"fraudulent": "10.4", "product_not_received": "13.1", "general": "13.2"}
+
+# The ``reason`` values of a Dispute (API 2023-10-16).
+DISPUTE_REASONS: tuple[str, ...] = tuple(
+    "bank_cannot_process check_returned credit_not_processed customer_initiated debit_not_authorized "
+    "duplicate fraudulent general incorrect_account_details insufficient_funds product_not_received "
+    "product_unacceptable subscription_canceled unrecognized".split()
+)
 
 
 def charge(

@@ -1,20 +1,24 @@
-"""Stripe's request encoding: bracket-nested form bodies and queries, validated against a parameter spec.
+"""What a request to the Stripe simulator may contain: Stripe's bracket-nested form bodies and queries,
+validated against a parameter spec, and the JSON bodies of the ``/_sim/stripe`` controls.
 
 :func:`parse_pairs` unflattens ``metadata[k]=v``, ``arr[0]=x`` / ``arr[]=x`` and ``expand[]=a`` (the kernel's
 unflattener). :func:`validate` walks the result with an operation's spec (see
-:mod:`simulators.stripe.params`):
-unknown names are ``parameter_unknown`` (Stripe rejects them, naming the full bracketed path such as
-``payment_method_data[card][foo]``), integers and booleans are coerced from their string form, enums are
-checked, and an empty string unsets a nullable field (``description=``) but is refused elsewhere
-(``parameter_invalid_empty``), as Stripe does. Validation never touches state (house rule 5).
+:mod:`simulators.stripe.validation_params`): unknown names are ``parameter_unknown`` (Stripe rejects them,
+naming the full bracketed path such as ``payment_method_data[card][foo]``), integers and booleans are
+coerced from their string form, enums are checked, and an empty string unsets a nullable field
+(``description=``) but is refused elsewhere (``parameter_invalid_empty``), as Stripe does. Validation never
+touches state (house rule 5). The control bodies (:class:`ThreeDSecureSpec`...) are the models the kernel
+validates and documents for the routes of ``urls.CONTROL_ROUTES``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from simulators.kernel.responses import FormError, unflatten_form
 from simulators.stripe.exceptions import (
@@ -25,6 +29,7 @@ from simulators.stripe.exceptions import (
     invalid_integer,
     parameter_unknown,
 )
+from simulators.stripe.resources_money import DISPUTE_REASONS
 
 
 @dataclass(frozen=True)
@@ -205,3 +210,42 @@ def expand_paths(params: Mapping[str, Any]) -> list[str]:
     """The ``expand`` list of a validated request (``[]`` when absent)."""
     value = params.get("expand")
     return [str(v) for v in value] if isinstance(value, list) else []
+
+
+# -- control API bodies (``/_sim/stripe/...``; validated and documented from ``urls.CONTROL_ROUTES``) --------
+class ThreeDSecureSpec(BaseModel):
+    """Body of ``POST /_sim/stripe/payment_intents/{id}/3ds``."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["complete", "fail"] = "complete"
+
+
+class SettleSpec(BaseModel):
+    """Body of ``POST /_sim/stripe/payment_intents/{id}/settle``."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["succeeded", "failed"] = "succeeded"
+    decline_code: str = "generic_decline"
+
+
+class DisputeSpec(BaseModel):
+    """Body of ``POST /_sim/stripe/charges/{id}/dispute`` (an inquiry: ``status=warning_needs_response``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="fraudulent", json_schema_extra={"enum": list(DISPUTE_REASONS)})
+    amount: int | None = Field(default=None, ge=1)
+    status: Literal["needs_response", "warning_needs_response"] = "needs_response"
+
+    @field_validator("reason")
+    @classmethod
+    def _known_reason(cls, value: str) -> str:
+        if value not in DISPUTE_REASONS:
+            raise ValueError(f"must be one of {', '.join(DISPUTE_REASONS)}")
+        return value
+
+
+class CloseSpec(BaseModel):
+    """Body of ``POST /_sim/stripe/disputes/{id}/close``."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["won", "lost"] = "won"

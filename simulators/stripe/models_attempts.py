@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from simulators.stripe import money_objects, objects
+from simulators.stripe import resources, resources_money
 from simulators.stripe.exceptions import CardError, doc_url, unexpected_state
 from simulators.stripe.magic import Decline, decline
 from simulators.stripe.models import SYSTEM, Ctx, StripeBackend
-from simulators.stripe.money import Money
-from simulators.stripe.store import AccountState, ChargeRecord, IntentRecord
+from simulators.stripe.models_money import Money
+from simulators.stripe.models_store import AccountState, ChargeRecord, IntentRecord
 
 AUTHENTICATION_FAILURE = (
     "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new "
@@ -29,20 +29,20 @@ AUTHENTICATION_FAILURE = (
 
 def view(data: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
     """The intent as the caller may see it (a publishable key gets Stripe.js's subset)."""
-    return objects.publishable_view(data) if ctx.publishable else data
+    return resources.publishable_view(data) if ctx.publishable else data
 
 
 class PaymentAttempts:
     """Charges, 3DS and settlement for PaymentIntents."""
 
     def __init__(self, backend: StripeBackend, money: Money) -> None:
-        self.b = backend
+        self.backend = backend
         self.money = money
 
     def emit(self, state: AccountState, ctx: Ctx, rec: IntentRecord, type_: str) -> None:
         """Emit a ``payment_intent.*`` event; its snapshot is the intent's final state for this operation
         (nothing changes the intent after it), so the response may reuse it (``rec.fresh_json``)."""
-        rec.fresh_json = self.b.emit(state, ctx, type_, rec.data).object_json
+        rec.fresh_json = self.backend.emit(state, ctx, type_, rec.data).object_json
 
     def attempt(
         self, state: AccountState, ctx: Ctx, rec: IntentRecord, *, no_action: bool, authenticated: bool
@@ -56,7 +56,7 @@ class PaymentAttempts:
             return
         if outcome.decline is not None:
             self._decline(state, ctx, rec, outcome.decline)
-        if self.b.settings.async_card_confirm:
+        if self.backend.settings.async_card_confirm:
             self._processing(state, ctx, rec)
             return
         charge = self._new_charge(state, rec, "succeeded", authenticated=authenticated)
@@ -74,7 +74,7 @@ class PaymentAttempts:
             data["next_action"] = {
                 "type": "use_stripe_sdk",
                 "use_stripe_sdk": {
-                    "source": self.b.new_id("src"),
+                    "source": self.backend.new_id("src"),
                     "stripe_js": url,
                     "type": "three_d_secure_redirect",
                 },
@@ -92,17 +92,17 @@ class PaymentAttempts:
         declined: Decline | None = None,
     ) -> ChargeRecord:
         assert rec.card is not None and rec.payment_method is not None
-        ch_id = self.b.new_id("ch")
+        ch_id = self.backend.new_id("ch")
         captured = status == "succeeded" and rec.data["capture_method"] != "manual"
-        data = money_objects.charge(
+        data = resources_money.charge(
             ch_id,
             intent=rec.data,
             pm=rec.payment_method,
             card=rec.card,
-            created=self.b.now(),
+            created=self.backend.now(),
             status=status,
             captured=captured,
-            balance_transaction=self.b.new_id("txn") if captured else None,
+            balance_transaction=self.backend.new_id("txn") if captured else None,
             receipt_url=f"https://pay.stripe.com/receipts/payment/{ch_id}",
             decline=declined,
             three_d_secure=authenticated,
@@ -116,7 +116,7 @@ class PaymentAttempts:
     def _succeeded(self, state: AccountState, ctx: Ctx, rec: IntentRecord, charge: ChargeRecord) -> None:
         data = rec.data
         data["next_action"], data["last_payment_error"], data["processing"] = None, None, None
-        self.b.emit(state, ctx, "charge.succeeded", charge.data)
+        self.backend.emit(state, ctx, "charge.succeeded", charge.data)
         if charge.data["captured"]:
             data["status"], data["amount_received"] = "succeeded", charge.data["amount_captured"]
             self.emit(state, ctx, rec, "payment_intent.succeeded")
@@ -149,20 +149,20 @@ class PaymentAttempts:
             None,
         )
         rec.card, rec.payment_method = None, None
-        self.b.emit(state, ctx, "charge.failed", charge.data)
-        self.b.emit(state, ctx, "payment_intent.payment_failed", data)
+        self.backend.emit(state, ctx, "charge.failed", charge.data)
+        self.backend.emit(state, ctx, "payment_intent.payment_failed", data)
         error.payment_intent = view(data, ctx)
         raise error
 
     def _processing(self, state: AccountState, ctx: Ctx, rec: IntentRecord) -> None:
         charge = self._new_charge(state, rec, "pending")
         rec.data["status"], rec.data["processing"] = "processing", {"card": {}, "type": "card"}
-        self.b.emit(state, ctx, "charge.pending", charge.data)
+        self.backend.emit(state, ctx, "charge.pending", charge.data)
         self.emit(state, ctx, rec, "payment_intent.processing")
-        delay = self.b.settings.processing_settle_s
+        delay = self.backend.settings.processing_settle_s
         if delay is not None:
             account, pi_id = state.account, rec.data["id"]
-            self.b.runtime.timeline.schedule_in(
+            self.backend.runtime.timeline.schedule_in(
                 delay, lambda: self.settle_later(account, pi_id), name="payment_intent.settle", key=pi_id
             )
 
@@ -191,7 +191,7 @@ class PaymentAttempts:
         }
         data["status"], data["payment_method"], data["next_action"] = "requires_payment_method", None, None
         rec.card, rec.payment_method = None, None
-        self.b.emit(state, SYSTEM, "payment_intent.payment_failed", data)
+        self.backend.emit(state, SYSTEM, "payment_intent.payment_failed", data)
 
     def settle(self, state: AccountState, rec: IntentRecord, success: bool, decline_code: str) -> None:
         """A ``processing`` payment succeeds or fails (the network answered)."""
@@ -201,13 +201,13 @@ class PaymentAttempts:
                 f"This PaymentIntent has a status of {data['status']}; only one in processing can settle.",
                 data,
             )
-        charge = self.b.charge(state, data["latest_charge"])
+        charge = self.backend.charge(state, data["latest_charge"])
         ch = charge.data
         if success:
             captured = data["capture_method"] != "manual"
             ch["status"], ch["paid"], ch["captured"] = "succeeded", True, captured
             ch["amount_captured"] = ch["amount"] if captured else 0
-            ch["balance_transaction"] = self.b.new_id("txn") if captured else None
+            ch["balance_transaction"] = self.backend.new_id("txn") if captured else None
             self._succeeded(state, SYSTEM, rec, charge)
             return
         d = decline(decline_code)
@@ -230,12 +230,12 @@ class PaymentAttempts:
         data["last_payment_error"] = error.to_dict()
         data["status"], data["payment_method"], data["processing"] = "requires_payment_method", None, None
         rec.card, rec.payment_method = None, None
-        self.b.emit(state, SYSTEM, "charge.failed", ch)
-        self.b.emit(state, SYSTEM, "payment_intent.payment_failed", data)
+        self.backend.emit(state, SYSTEM, "charge.failed", ch)
+        self.backend.emit(state, SYSTEM, "payment_intent.payment_failed", data)
 
     def settle_later(self, account: str | None, pi_id: str) -> None:
         """Timeline callback for ``processing_settle_s``: settle successfully if still processing."""
-        state = self.b.state(account)
+        state = self.backend.state(account)
         with state.lock:
             rec = state.intents.get(pi_id)
             if rec is not None and rec.data["status"] == "processing":

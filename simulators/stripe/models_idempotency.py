@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from simulators.kernel.clock import SimClock
 from simulators.stripe.exceptions import IdempotencyError, IdempotencyKeyInUse, InvalidRequestError
-from simulators.stripe.store import AccountState, IdempotencyRecord
+from simulators.stripe.models_store import AccountState, IdempotencyRecord
 
 MAX_KEY_LENGTH = 255
 

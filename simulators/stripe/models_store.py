@@ -3,8 +3,9 @@
 One :class:`AccountState` per account (``runtime.backends``, emptied by ``POST /_sim/reset``). Objects are
 kept as the Stripe JSON they render to (API 2023-10-16 shape), wrapped in small records that hold what the
 simulator needs besides: a card's :class:`~simulators.stripe.magic.CardProfile` (never its number), a 3DS
-return URL. Every map is a :class:`BoundedMap`: past its cap (``STRIPE_SIM_MAX_OBJECTS``,
-``STRIPE_SIM_MAX_EVENTS``, ``STRIPE_SIM_MAX_IDEMPOTENCY_KEYS``) the oldest entries are evicted, so memory
+return URL. Every map is a kernel :class:`~simulators.kernel.backend.BoundedMap`: past its cap
+(``STRIPE_SIM_MAX_OBJECTS``, ``STRIPE_SIM_MAX_EVENTS``, ``STRIPE_SIM_MAX_IDEMPOTENCY_KEYS``) the oldest
+entries are evicted, so memory
 stays flat under load; an evicted object answers ``resource_missing`` like any unknown id. All access goes
 through ``AccountState.lock``. Inspect counts at ``GET /_sim/stripe/accounts``.
 """
@@ -13,13 +14,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
+from simulators.kernel.backend import BoundedMap
 from simulators.stripe.magic import CardProfile
 
-V = TypeVar("V")
 API_VERSION = "2023-10-16"
 
 
@@ -30,25 +30,6 @@ class Limits:
     max_objects: int = 10_000
     max_events: int = 10_000
     max_idempotency_keys: int = 10_000
-
-
-class BoundedMap(OrderedDict[str, V], Generic[V]):
-    """An insertion-ordered map that evicts its oldest entries beyond ``getattr(limits, attr)``."""
-
-    def __init__(self, limits: Limits, attr: str) -> None:
-        super().__init__()
-        self._limits = limits
-        self._attr = attr
-        self.evicted = 0
-
-    def add(self, key: str, value: V) -> V:
-        """Insert (newest) and evict the oldest entries past the cap."""
-        self[key] = value
-        cap: int = getattr(self._limits, self._attr)
-        while len(self) > cap:
-            self.popitem(last=False)
-            self.evicted += 1
-        return value
 
 
 @dataclass(slots=True)
@@ -149,18 +130,22 @@ class AccountState:
     def __init__(self, account: str | None, limits: Limits) -> None:
         self.account = account
         self.lock = threading.RLock()
-        self.intents: BoundedMap[IntentRecord] = BoundedMap(limits, "max_objects")
-        self.charges: BoundedMap[ChargeRecord] = BoundedMap(limits, "max_objects")
-        self.payment_methods: BoundedMap[PaymentMethodRecord] = BoundedMap(limits, "max_objects")
-        self.refunds: BoundedMap[dict[str, Any]] = BoundedMap(limits, "max_objects")
-        self.disputes: BoundedMap[dict[str, Any]] = BoundedMap(limits, "max_objects")
-        self.events: BoundedMap[Event] = BoundedMap(limits, "max_events")
-        self.idempotency: BoundedMap[IdempotencyRecord] = BoundedMap(limits, "max_idempotency_keys")
+
+        def objects_cap() -> int:  # read at every insert: /_sim/stripe/config may change it
+            return limits.max_objects
+
+        self.intents: BoundedMap[str, IntentRecord] = BoundedMap(objects_cap)
+        self.charges: BoundedMap[str, ChargeRecord] = BoundedMap(objects_cap)
+        self.payment_methods: BoundedMap[str, PaymentMethodRecord] = BoundedMap(objects_cap)
+        self.refunds: BoundedMap[str, dict[str, Any]] = BoundedMap(objects_cap)
+        self.disputes: BoundedMap[str, dict[str, Any]] = BoundedMap(objects_cap)
+        self.events: BoundedMap[str, Event] = BoundedMap(lambda: limits.max_events)
+        self.idempotency: BoundedMap[str, IdempotencyRecord] = BoundedMap(lambda: limits.max_idempotency_keys)
 
     def counts(self) -> dict[str, int]:
         """Object counts (and evictions) for the control API."""
         with self.lock:
-            maps: dict[str, BoundedMap[Any]] = {
+            maps: dict[str, BoundedMap[str, Any]] = {
                 "payment_intents": self.intents,
                 "charges": self.charges,
                 "payment_methods": self.payment_methods,

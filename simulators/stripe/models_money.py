@@ -18,19 +18,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from simulators.stripe import money_objects, objects
-from simulators.stripe.currency import fmt
+from simulators.stripe import resources, resources_money
 from simulators.stripe.exceptions import InvalidRequestError, ResourceMissing
 from simulators.stripe.models import Ctx, StripeBackend
-from simulators.stripe.store import AccountState, ChargeRecord
+from simulators.stripe.models_currency import fmt
+from simulators.stripe.models_store import AccountState, ChargeRecord
+from simulators.stripe.resources_money import DISPUTE_REASONS
 
 DISPUTE_FEE = 1500
 CLOSED_DISPUTE = ("won", "lost", "warning_closed")
-DISPUTE_REASONS: tuple[str, ...] = tuple(
-    "bank_cannot_process check_returned credit_not_processed customer_initiated debit_not_authorized "
-    "duplicate fraudulent general incorrect_account_details insufficient_funds product_not_received "
-    "product_unacceptable subscription_canceled unrecognized".split()
-)
 
 
 def changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,18 +43,18 @@ class Money:
     """Refund, dispute and charge operations (callers hold ``state.lock``)."""
 
     def __init__(self, backend: StripeBackend) -> None:
-        self.b = backend
+        self.backend = backend
 
     # -- refunds ----------------------------------------------------------------------------------------
-    def refund(self, state: AccountState, ctx: Ctx, p: Mapping[str, Any]) -> dict[str, Any]:
+    def refund(self, state: AccountState, ctx: Ctx, params: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /v1/refunds``."""
-        ch_id, pi_id = p.get("charge"), p.get("payment_intent")
+        ch_id, pi_id = params.get("charge"), params.get("payment_intent")
         if ch_id is None and pi_id is None:
             raise InvalidRequestError(
                 "One of the following params should be provided for this request: payment_intent or charge."
             )
         if pi_id is not None:
-            intent = self.b.get(state, pi_id, "pi", "payment_intent", 400).data
+            intent = self.backend.get(state, pi_id, "pi", "payment_intent", 400).data
             latest = intent["latest_charge"]
             if intent["status"] != "succeeded" or latest is None:
                 raise InvalidRequestError(
@@ -71,7 +67,7 @@ class Money:
                 )
             ch_id = latest
         assert ch_id is not None
-        charge = self.b.charge(state, ch_id, "charge", 400)
+        charge = self.backend.charge(state, ch_id, "charge", 400)
         ch = charge.data
         if ch["status"] != "succeeded" or not ch["captured"]:
             raise InvalidRequestError(
@@ -90,7 +86,7 @@ class Money:
             raise InvalidRequestError(
                 f"Charge {ch_id} has already been refunded.", code="charge_already_refunded", param="charge"
             )
-        amount = p.get("amount", remaining)
+        amount = params.get("amount", remaining)
         if amount < 1:
             raise InvalidRequestError("Invalid positive integer", param="amount")
         if amount > remaining:
@@ -100,16 +96,16 @@ class Money:
                 code="amount_too_large",
                 param="amount",
             )
-        if p.get("currency") is not None and p["currency"].lower() != ch["currency"]:
+        if params.get("currency") is not None and params["currency"].lower() != ch["currency"]:
             raise InvalidRequestError(
                 f"The currency of the refund must match the currency of the charge ({ch['currency']}).",
                 param="currency",
             )
         # -- commit
         before = snapshot(ch)
-        refund = self._record_refund(state, charge, amount, p.get("reason"), p.get("metadata"))
-        self.b.emit(state, ctx, "refund.created", refund)
-        self.b.emit(state, ctx, "charge.refunded", ch, changed(before, ch))
+        refund = self._record_refund(state, charge, amount, params.get("reason"), params.get("metadata"))
+        self.backend.emit(state, ctx, "refund.created", refund)
+        self.backend.emit(state, ctx, "charge.refunded", ch, changed(before, ch))
         return refund
 
     def _record_refund(
@@ -121,12 +117,12 @@ class Money:
         metadata: Mapping[str, str] | None,
     ) -> dict[str, Any]:
         ch = charge.data
-        refund = money_objects.refund(
-            self.b.new_id("re"),
+        refund = resources_money.refund(
+            self.backend.new_id("re"),
             charge_data=ch,
             amount=amount,
-            created=self.b.now(),
-            balance_transaction=self.b.new_id("txn"),
+            created=self.backend.now(),
+            balance_transaction=self.backend.new_id("txn"),
             reason=reason,
             metadata=metadata,
         )
@@ -141,34 +137,34 @@ class Money:
         self._record_refund(state, charge, amount, None, None)
 
     def update_refund(
-        self, state: AccountState, ctx: Ctx, refund: dict[str, Any], p: Mapping[str, Any]
+        self, state: AccountState, ctx: Ctx, refund: dict[str, Any], params: Mapping[str, Any]
     ) -> dict[str, Any]:
         """``POST /v1/refunds/{id}`` (metadata): ``charge.refund.updated`` with ``previous_attributes``."""
         before = snapshot(refund)
-        merge_metadata(refund, p.get("metadata"))
+        merge_metadata(refund, params.get("metadata"))
         if before != refund:
-            self.b.emit(state, ctx, "charge.refund.updated", refund, changed(before, refund))
+            self.backend.emit(state, ctx, "charge.refund.updated", refund, changed(before, refund))
         return refund
 
     # -- charges ----------------------------------------------------------------------------------------
     def update_charge(
-        self, state: AccountState, ctx: Ctx, charge: ChargeRecord, p: Mapping[str, Any]
+        self, state: AccountState, ctx: Ctx, charge: ChargeRecord, params: Mapping[str, Any]
     ) -> dict[str, Any]:
         """``POST /v1/charges/{id}``: ``charge.updated`` with ``previous_attributes``."""
-        if p.get("customer") is not None:
-            raise ResourceMissing("customer", p["customer"], "customer", status=400)
+        if params.get("customer") is not None:
+            raise ResourceMissing("customer", params["customer"], "customer", status=400)
         ch = charge.data
         before = snapshot(ch)
         for key in ("description", "receipt_email", "transfer_group"):
-            if key in p:
-                ch[key] = p[key]
-        if "shipping" in p:
-            ch["shipping"] = objects.shipping(p["shipping"])
-        if isinstance(p.get("fraud_details"), dict):
-            ch["fraud_details"] = {**ch["fraud_details"], **p["fraud_details"]}
-        merge_metadata(ch, p.get("metadata"))
+            if key in params:
+                ch[key] = params[key]
+        if "shipping" in params:
+            ch["shipping"] = resources.shipping(params["shipping"])
+        if isinstance(params.get("fraud_details"), dict):
+            ch["fraud_details"] = {**ch["fraud_details"], **params["fraud_details"]}
+        merge_metadata(ch, params.get("metadata"))
         if before != ch:
-            self.b.emit(state, ctx, "charge.updated", ch, changed(before, ch))
+            self.backend.emit(state, ctx, "charge.updated", ch, changed(before, ch))
         return ch
 
     # -- disputes ---------------------------------------------------------------------------------------
@@ -199,13 +195,13 @@ class Money:
                 f"The dispute amount must be between 1 and {ch['amount']}.", param="amount"
             )
         # -- commit
-        now = self.b.now()
-        dp_id = self.b.new_id("dp")
+        now = self.backend.now()
+        dp_id = self.backend.new_id("dp")
         chargeback = not status.startswith("warning_")
         transactions = (
             [
-                money_objects.balance_transaction(
-                    self.b.new_id("txn"),
+                resources_money.balance_transaction(
+                    self.backend.new_id("txn"),
                     amount=-amount,
                     fee=DISPUTE_FEE,
                     currency=ch["currency"],
@@ -219,7 +215,7 @@ class Money:
             if chargeback
             else []
         )
-        dispute = money_objects.dispute(
+        dispute = resources_money.dispute(
             dp_id,
             charge_data=ch,
             amount=amount,
@@ -232,13 +228,13 @@ class Money:
         state.disputes.add(dp_id, dispute)
         charge.dispute_id = dp_id
         ch["disputed"] = True
-        self.b.emit(state, ctx, "charge.dispute.created", dispute)
+        self.backend.emit(state, ctx, "charge.dispute.created", dispute)
         if chargeback:
-            self.b.emit(state, ctx, "charge.dispute.funds_withdrawn", dispute)
+            self.backend.emit(state, ctx, "charge.dispute.funds_withdrawn", dispute)
         return dispute
 
     def update_dispute(
-        self, state: AccountState, ctx: Ctx, dispute: dict[str, Any], p: Mapping[str, Any]
+        self, state: AccountState, ctx: Ctx, dispute: dict[str, Any], params: Mapping[str, Any]
     ) -> dict[str, Any]:
         """``POST /v1/disputes/{id}``: evidence and metadata; ``submit=true`` moves it under review."""
         if dispute["status"] in CLOSED_DISPUTE:
@@ -246,12 +242,12 @@ class Money:
                 f"This dispute is already closed (status {dispute['status']}); it can no longer be updated."
             )
         before = snapshot(dispute)
-        evidence = p.get("evidence") or {}
+        evidence = params.get("evidence") or {}
         if evidence:
             dispute["evidence"] = {**dispute["evidence"], **evidence}
             dispute["evidence_details"] = {**dispute["evidence_details"], "has_evidence": True}
-        merge_metadata(dispute, p.get("metadata"))
-        if p.get("submit", True) and evidence:
+        merge_metadata(dispute, params.get("metadata"))
+        if params.get("submit", True) and evidence:
             dispute["status"] = {
                 "needs_response": "under_review",
                 "warning_needs_response": "warning_under_review",
@@ -259,7 +255,7 @@ class Money:
             details = dispute["evidence_details"]
             dispute["evidence_details"] = {**details, "submission_count": details["submission_count"] + 1}
         if before != dispute:
-            self.b.emit(state, ctx, "charge.dispute.updated", dispute, changed(before, dispute))
+            self.backend.emit(state, ctx, "charge.dispute.updated", dispute, changed(before, dispute))
         return dispute
 
     def close_dispute(
@@ -273,11 +269,11 @@ class Money:
         dispute["status"] = "warning_closed" if inquiry else outcome
         dispute["is_charge_refundable"] = False
         if outcome == "won" and not inquiry:
-            now = self.b.now()
+            now = self.backend.now()
             dispute["balance_transactions"] = [
                 *dispute["balance_transactions"],
-                money_objects.balance_transaction(
-                    self.b.new_id("txn"),
+                resources_money.balance_transaction(
+                    self.backend.new_id("txn"),
                     amount=dispute["amount"],
                     fee=-DISPUTE_FEE,
                     currency=dispute["currency"],
@@ -288,9 +284,9 @@ class Money:
                     description=f"Chargeback reversal for {dispute['charge']}",
                 ),
             ]
-        self.b.emit(state, ctx, "charge.dispute.closed", dispute, changed(before, dispute))
+        self.backend.emit(state, ctx, "charge.dispute.closed", dispute, changed(before, dispute))
         if outcome == "won" and not inquiry:
-            self.b.emit(state, ctx, "charge.dispute.funds_reinstated", dispute)
+            self.backend.emit(state, ctx, "charge.dispute.funds_reinstated", dispute)
         return dispute
 
 

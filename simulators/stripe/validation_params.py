@@ -1,4 +1,5 @@
-"""The parameters each Stripe operation accepts (API 2023-10-16), as :mod:`simulators.stripe.forms` specs.
+"""The parameters each Stripe operation accepts (API 2023-10-16), as specs for
+:mod:`simulators.stripe.validation` (each route of ``urls.API_ROUTES`` carries its own).
 
 Top-level names follow ``../shared/specs/stripe/openapi-2023-08-16-payment-intents-subset.json`` (the tests
 check that every name here is one of the spec's for the paths it holds); operations outside that subset
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from simulators.stripe.forms import (
+from simulators.stripe.validation import (
     ANY,
     BOOL,
     EXPAND,
