@@ -90,8 +90,9 @@ Handler = Callable[..., Response]
 
 
 class ProviderApi:
-    """A provider's API as a WSGI app: ``routes`` served by the methods of ``handlers`` named after their
-    operations (see the module docstring). ``fallback`` serves requests no route matches."""
+    """A provider's API as a WSGI app: ``routes`` served by the methods named after their operations of
+    ``handlers`` (one object, or a tuple of objects searched in order; see the module docstring).
+    ``fallback`` serves requests no route matches."""
 
     #: Added to every response, errors included, after ``Content-Type`` and ``Content-Length``.
     headers: ClassVar[tuple[tuple[str, str], ...]] = ()
@@ -110,9 +111,10 @@ class ProviderApi:
         self.router = Router(self.routes, head_as_get=self.head_as_get)
         self.fallback = fallback
         self.handlers: dict[str, Handler] = {}
+        owners = handlers if isinstance(handlers, tuple) else (handlers,)
         missing = []
         for route in self.routes:
-            view = getattr(handlers, route.operation, None)
+            view = next((getattr(o, route.operation) for o in owners if hasattr(o, route.operation)), None)
             if view is None:
                 missing.append(route.operation)
             else:

@@ -16,45 +16,25 @@ Three families, as PayPal has them:
   ``invalid_token`` "Access Token not found in cache" (Checkout-Java-SDK#24), ``unsupported_grant_type``
   "Grant Type is NULL" (PayPal-Java-SDK#284).
 
-``debug_id`` is the request's ``Paypal-Debug-Id`` (13 hex digits, as PayPal's): the provider records it in
-a thread-local at the start of every request (:func:`set_debug_id`), so an error raised deep in a model
-and a fault body rendered by the kernel both carry the id the client sees in the header.
+``debug_id`` is the request's ``Paypal-Debug-Id`` (13 hex digits, as PayPal's): the kernel's one error path
+renders every error with the request (:meth:`PayPalError.render`), so an error raised deep in a model and a
+fault body rendered by the kernel both carry the id the client sees in the header.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from simulators.kernel.errors import ErrorResponse, ProviderError
 
-_local = threading.local()
+if TYPE_CHECKING:
+    from simulators.kernel.wsgi import SimRequest
 
 INFO_BASE = "https://developer.paypal.com/docs/api"
-
-
-def set_debug_id(debug_id: str) -> None:
-    """Record the current request's debug id (called by the provider for every request)."""
-    _local.debug_id = debug_id
-
-
-def set_request_path(path: str) -> None:
-    """Record the current request's path (so fault bodies use the right error family)."""
-    _local.path = path
-
-
-def current_debug_id() -> str:
-    """The debug id of the request this thread is serving (``""`` outside a request)."""
-    return str(getattr(_local, "debug_id", ""))
-
-
-def current_path() -> str:
-    """The path of the request this thread is serving (``""`` outside a request)."""
-    return str(getattr(_local, "path", ""))
 
 
 @cache
@@ -158,7 +138,7 @@ class PayPalError(ProviderError):
         if self.details:
             body["details"] = [d.to_json() for d in self.details]
         body["message"] = self.text
-        body["debug_id"] = debug_id if debug_id is not None else current_debug_id()
+        body["debug_id"] = debug_id or ""
         anchor = self.issue or self.name
         body["links"] = [
             {
@@ -170,8 +150,12 @@ class PayPalError(ProviderError):
         return body
 
     def to_response(self) -> ErrorResponse:
-        """Rendered with the current request's debug id."""
+        """Rendered without a request (an empty ``debug_id``)."""
         return ErrorResponse.json(self.to_json())
+
+    def render(self, request: SimRequest | None = None) -> ErrorResponse:
+        """Rendered with the request's ``Paypal-Debug-Id`` as ``debug_id``."""
+        return ErrorResponse.json(self.to_json(request.request_id if request is not None else None))
 
 
 class InvalidRequest(PayPalError):
@@ -313,7 +297,7 @@ class NotificationsError(PayPalError):
             ]
         body["message"] = self.override or self.text
         body["information_link"] = f"{INFO_BASE}/webhooks/v1/#errors"
-        body["debug_id"] = debug_id if debug_id is not None else current_debug_id()
+        body["debug_id"] = debug_id or ""
         return body
 
 

@@ -1,9 +1,10 @@
 """The PayPal simulator as a kernel provider: ``genai-demo sim paypal`` (default port 12112).
 
 It serves PayPal's REST API (OAuth, Orders v2, Payments v2 captures/refunds/authorizations, Webhooks v1)
-from :mod:`simulators.paypal.responses` and :mod:`simulators.paypal.notifications`, the buyer's approval
-page (``GET /checkoutnow?token=...``), and its own controls under ``/_sim/paypal/``
-(:mod:`simulators.paypal.control`). See ``docs/simulators/paypal.md``.
+from :mod:`simulators.paypal.responses` and :mod:`simulators.paypal.responses_notifications`, the buyer's
+approval page (``GET /checkoutnow?token=...``), and its own controls under ``/_sim/paypal/``
+(:mod:`simulators.paypal.control`), all at the paths of :mod:`simulators.paypal.urls`. See
+``docs/simulators/paypal.md``.
 
 Kernel hooks: the account of a request is the client id of its bearer token (``None`` when the token is
 unknown or expired on the simulated clock); ``Paypal-Debug-Id`` (13 hex digits) is the request id on every
@@ -20,29 +21,22 @@ Environment: ``PAYPAL_CLIENT_ID`` / ``PAYPAL_CLIENT_SECRET`` (the default app), 
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
-from flask import Blueprint
-
 from simulators.kernel.errors import ErrorResponse
 from simulators.kernel.provider import SimulatorProvider
-from simulators.kernel.wsgi import SimRequest, WSGIApp
-from simulators.paypal.backend import DEFAULT_MAX_ORDERS, AccountBackend, GcHousekeeper
-from simulators.paypal.certs import SigningIdentity
-from simulators.paypal.exceptions import current_path, error_for_status, set_debug_id, set_request_path
-from simulators.paypal.models import DomainEvent, Order
-from simulators.paypal.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, AppRegistry, TokenStore
-from simulators.paypal.urls import TOKEN
-from simulators.paypal.webhooks import (
-    RETRY_SCHEDULE,
-    EventStore,
-    PayPalSigner,
-    StoredEvent,
-    envelope,
-    new_event_id,
-)
+from simulators.kernel.wsgi import SimRequest
+from simulators.paypal import urls
+from simulators.paypal.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, AppRegistry, TokenStore
+from simulators.paypal.control import PayPalControls
+from simulators.paypal.exceptions import error_for_status
+from simulators.paypal.models import DEFAULT_MAX_ORDERS, AccountBackend, GcHousekeeper
+from simulators.paypal.resources import Order
+from simulators.paypal.responses import OrdersApi
+from simulators.paypal.responses_notifications import NotificationsApi
+from simulators.paypal.webhooks import RETRY_SCHEDULE, EventStore, PayPalSigner, PayPalWebhooks
+from simulators.paypal.webhooks_signing import SigningIdentity
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +49,8 @@ class PayPalProvider(SimulatorProvider):
     default_port = 12112
     request_id_header = "Paypal-Debug-Id"
     retry_schedule = RETRY_SCHEDULE
+    api_routes = urls.API_ROUTES
+    control_routes = urls.CONTROL_ROUTES
 
     def setup(self) -> None:
         """Apps from the env, the signing identity, per-account backends and event stores."""
@@ -73,6 +69,7 @@ class PayPalProvider(SimulatorProvider):
         self.housekeeper = GcHousekeeper()
         self.backends = rt.backends(self._new_backend)
         self.events = rt.backends(lambda account: EventStore())
+        self.webhooks = PayPalWebhooks(rt, self.events)
         log.info("PayPal simulator: default app %s, webhook certificate %s", client_id, cert_id)
 
     def _new_backend(self, account: str | None) -> AccountBackend:
@@ -83,10 +80,11 @@ class PayPalProvider(SimulatorProvider):
     # -- kernel hooks ------------------------------------------------------------------------------------
     def account_for(self, request: SimRequest) -> str | None:
         """The client id behind the bearer token, if it is live on the simulated clock."""
-        set_request_path(request.path)
         token = request.bearer_token()
         if token is None:
-            if request.path == TOKEN:  # the token call belongs to the app asking (journal, fault matching)
+            if (
+                request.path == urls.TOKEN
+            ):  # the token call belongs to the app asking (journal, fault matching)
                 basic = request.basic_auth()
                 return basic[0] if basic and self.apps.get(basic[0]) else None
             return None
@@ -94,14 +92,12 @@ class PayPalProvider(SimulatorProvider):
         return found.client_id if found else None
 
     def new_request_id(self) -> str:
-        """A ``Paypal-Debug-Id`` (13 hex digits), remembered for this thread's error bodies."""
-        debug_id = self.runtime.ids.hex(13)
-        set_debug_id(debug_id)
-        return debug_id
+        """A ``Paypal-Debug-Id`` (13 hex digits; error bodies carry it as ``debug_id``)."""
+        return self.runtime.ids.hex(13)
 
-    def error_response(self, status: int) -> ErrorResponse:
+    def error_for(self, status: int, request: SimRequest | None) -> ErrorResponse:
         """PayPal's body for a bare status (faults, unknown routes), by the request's API family."""
-        return error_for_status(status, current_path()).to_response()
+        return error_for_status(status, request.path if request is not None else "").render(request)
 
     def signer(self) -> PayPalSigner:
         """SHA256withRSA over ``id|time|webhook_id|crc32`` with this simulator's certificate."""
@@ -115,28 +111,14 @@ class PayPalProvider(SimulatorProvider):
         """PayPal webhooks have no shared secret (they are verified with the certificate)."""
         return None
 
-    def build_wsgi_app(self) -> WSGIApp:
-        """PayPal's API as a plain WSGI app (:mod:`simulators.paypal.wsgi`, routes from ``urls``)."""
-        from simulators.paypal.responses import build_api
+    def api_handlers(self) -> tuple[OrdersApi, NotificationsApi]:
+        """The handlers of ``urls.API_ROUTES`` (:mod:`~simulators.paypal.responses`,
+        :mod:`~simulators.paypal.responses_notifications`)."""
+        return OrdersApi(self), NotificationsApi(self)
 
-        self.paypal_api = build_api(self)
-        return self.paypal_api
-
-    def operation_for(self, request: SimRequest) -> str | None:
-        """The route name of a request (fault ``operation``, journal)."""
-        return self.paypal_api.operation(request.method, request.path)
-
-    def control_blueprint(self) -> Blueprint:
+    def control_handlers(self) -> PayPalControls:
         """``/_sim/paypal/...``: apps, approve/cancel, settle pending captures, the certificate."""
-        from simulators.paypal.control import build_control_blueprint
-
-        return build_control_blueprint(self)
-
-    def control_openapi_paths(self) -> dict[str, Any]:
-        """OpenAPI for the ``/_sim/paypal`` routes."""
-        from simulators.paypal.control import openapi_paths
-
-        return openapi_paths()
+        return PayPalControls(self)
 
     def health(self) -> dict[str, Any]:
         """Apps, certificate id and webhook retry policy (``GET /_sim/health``)."""
@@ -169,23 +151,6 @@ class PayPalProvider(SimulatorProvider):
             if capture_id in backend.captures:
                 return backend
         return None
-
-    def emit(self, account: str | None, events: list[DomainEvent], base_url: str) -> list[StoredEvent]:
-        """Store each event and send it to the app's webhooks that subscribe to its type."""
-        out: list[StoredEvent] = []
-        for event in events:
-            now = self.runtime.clock.now()
-            event_id = new_event_id(self.runtime.ids)
-            doc = envelope(event_id, now, base_url, event)
-            stored = StoredEvent(
-                event_id, event.event_type, json.dumps(doc).encode(), doc, now, event.resource_id
-            )
-            self.events[account].add(stored)
-            self.runtime.webhooks.publish(
-                account, event.event_type, stored.body, event_id=event_id, metadata={"base_url": base_url}
-            )
-            out.append(stored)
-        return out
 
     def remember_base(self, base_url: str) -> None:
         """Track the address clients use, for deliveries created without a request (kernel test events)."""

@@ -1,23 +1,17 @@
 """Every path the PayPal simulator serves, and the HATEOAS link builders: the only module with paths.
 
-``API_ROUTES`` are PayPal's own (the endpoint name is the fault/journal ``operation``); ``CONTROL_ROUTES``
-are mounted under ``/_sim/paypal``. Links are absolute to the simulator's base URL as seen by the caller
+``API_ROUTES`` are PayPal's own (the operation is the handler's name and the fault/journal ``operation``);
+``CONTROL_ROUTES`` are mounted by the kernel under ``/_sim/paypal`` and described in ``/_sim/openapi.json``
+from the same rows. Links are absolute to the simulator's base URL as seen by the caller
 (``request.host_url``), so a client follows them back to the simulator as it would follow PayPal's.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
 from urllib.parse import quote
 
-
-class Route(NamedTuple):
-    """One routing rule: the endpoint (handler method) name, the rule and its methods."""
-
-    endpoint: str
-    rule: str
-    methods: tuple[str, ...]
-
+from simulators.kernel.routing import Route
+from simulators.paypal.validation import ApproveSpec, AppSpec
 
 TOKEN = "/v1/oauth2/token"
 ORDERS = "/v2/checkout/orders"
@@ -31,48 +25,96 @@ CERTS = "/v1/notifications/certs"
 CHECKOUT = "/checkoutnow"
 
 API_ROUTES: tuple[Route, ...] = (
-    Route("oauth_token", TOKEN, ("POST",)),
-    Route("create_order", ORDERS, ("POST",)),
-    Route("get_order", ORDER, ("GET",)),
-    Route("update_order", ORDER, ("PATCH",)),
-    Route("authorize_order", ORDER + "/authorize", ("POST",)),
-    Route("capture_order", ORDER + "/capture", ("POST",)),
-    Route("get_capture", CAPTURES + "/<capture_id>", ("GET",)),
-    Route("refund_capture", CAPTURES + "/<capture_id>/refund", ("POST",)),
-    Route("get_refund", REFUNDS + "/<refund_id>", ("GET",)),
-    Route("get_authorization", AUTHORIZATIONS + "/<authorization_id>", ("GET",)),
-    Route("capture_authorization", AUTHORIZATIONS + "/<authorization_id>/capture", ("POST",)),
-    Route("void_authorization", AUTHORIZATIONS + "/<authorization_id>/void", ("POST",)),
-    Route("create_webhook", WEBHOOKS, ("POST",)),
-    Route("list_webhooks", WEBHOOKS, ("GET",)),
-    Route("get_webhook", WEBHOOKS + "/<webhook_id>", ("GET",)),
-    Route("update_webhook", WEBHOOKS + "/<webhook_id>", ("PATCH",)),
-    Route("delete_webhook", WEBHOOKS + "/<webhook_id>", ("DELETE",)),
-    Route("list_webhook_event_types", WEBHOOKS + "/<webhook_id>/event-types", ("GET",)),
-    Route("list_event_types", "/v1/notifications/webhooks-event-types", ("GET",)),
-    Route("list_events", EVENTS, ("GET",)),
-    Route("get_event", EVENTS + "/<event_id>", ("GET",)),
-    Route("resend_event", EVENTS + "/<event_id>/resend", ("POST",)),
-    Route("verify_webhook_signature", "/v1/notifications/verify-webhook-signature", ("POST",)),
-    Route("simulate_event", "/v1/notifications/simulate-event", ("POST",)),
-    Route("get_cert", CERTS + "/<cert_id>", ("GET",)),
-    Route("checkout_now", CHECKOUT, ("GET",)),
+    Route("POST", TOKEN, "oauth_token"),
+    Route("POST", ORDERS, "create_order"),
+    Route("GET", ORDER, "get_order"),
+    Route("PATCH", ORDER, "update_order"),
+    Route("POST", ORDER + "/authorize", "authorize_order"),
+    Route("POST", ORDER + "/capture", "capture_order"),
+    Route("GET", CAPTURES + "/<capture_id>", "get_capture"),
+    Route("POST", CAPTURES + "/<capture_id>/refund", "refund_capture"),
+    Route("GET", REFUNDS + "/<refund_id>", "get_refund"),
+    Route("GET", AUTHORIZATIONS + "/<authorization_id>", "get_authorization"),
+    Route("POST", AUTHORIZATIONS + "/<authorization_id>/capture", "capture_authorization"),
+    Route("POST", AUTHORIZATIONS + "/<authorization_id>/void", "void_authorization"),
+    Route("POST", WEBHOOKS, "create_webhook"),
+    Route("GET", WEBHOOKS, "list_webhooks"),
+    Route("GET", WEBHOOKS + "/<webhook_id>", "get_webhook"),
+    Route("PATCH", WEBHOOKS + "/<webhook_id>", "update_webhook"),
+    Route("DELETE", WEBHOOKS + "/<webhook_id>", "delete_webhook"),
+    Route("GET", WEBHOOKS + "/<webhook_id>/event-types", "list_webhook_event_types"),
+    Route("GET", "/v1/notifications/webhooks-event-types", "list_event_types"),
+    Route("GET", EVENTS, "list_events"),
+    Route("GET", EVENTS + "/<event_id>", "get_event"),
+    Route("POST", EVENTS + "/<event_id>/resend", "resend_event"),
+    Route("POST", "/v1/notifications/verify-webhook-signature", "verify_webhook_signature"),
+    Route("POST", "/v1/notifications/simulate-event", "simulate_event"),
+    Route("GET", CERTS + "/<cert_id>", "get_cert"),
+    Route("GET", CHECKOUT, "checkout_now"),
 )
 
-# Relative to /_sim/paypal.
 CONTROL_PREFIX = "/_sim/paypal"
+_FOUND = {200: "OK", 404: "Not found"}
+_ACT = {200: "OK", 404: "Not found", 409: "The object's state does not allow it"}
 CONTROL_ROUTES: tuple[Route, ...] = (
-    Route("apps_list", "/apps", ("GET",)),
-    Route("apps_create", "/apps", ("POST",)),
-    Route("apps_get", "/apps/<client_id>", ("GET",)),
-    Route("apps_delete", "/apps/<client_id>", ("DELETE",)),
-    Route("order_inspect", "/orders/<order_id>", ("GET",)),
-    Route("order_approve", "/orders/<order_id>/approve", ("POST",)),
-    Route("order_cancel", "/orders/<order_id>/cancel", ("POST",)),
-    Route("capture_complete", "/captures/<capture_id>/complete", ("POST",)),
-    Route("capture_deny", "/captures/<capture_id>/deny", ("POST",)),
-    Route("cert_info", "/cert", ("GET",)),
-    Route("magic_info", "/magic", ("GET",)),
+    Route(
+        "GET",
+        "/apps",
+        "apps_list",
+        "List REST apps (each is an account) with their secrets and live token counts",
+    ),
+    Route(
+        "POST",
+        "/apps",
+        "apps_create",
+        "Register a REST app: {client_id?, client_secret?}",
+        body=AppSpec,
+        body_required=False,
+        responses={201: "Created", 409: "The client_id is taken"},
+    ),
+    Route("GET", "/apps/<client_id>", "apps_get", "One app", responses=_FOUND),
+    Route(
+        "DELETE", "/apps/<client_id>", "apps_delete", "Remove an app and revoke its tokens", responses=_FOUND
+    ),
+    Route(
+        "GET",
+        "/orders/<order_id>",
+        "order_inspect",
+        "An order (any app) with its buyer and payer_cancelled flag",
+        responses=_FOUND,
+    ),
+    Route(
+        "POST",
+        "/orders/<order_id>/approve",
+        "order_approve",
+        "The buyer approves the order: {email_address?, given_name?, surname?}",
+        body=ApproveSpec,
+        body_required=False,
+        responses=_ACT,
+    ),
+    Route(
+        "POST",
+        "/orders/<order_id>/cancel",
+        "order_cancel",
+        "The buyer cancels on PayPal's page (the order is unchanged; payer_cancelled)",
+        responses=_ACT,
+    ),
+    Route(
+        "POST",
+        "/captures/<capture_id>/complete",
+        "capture_complete",
+        "Settle a PENDING capture as COMPLETED (PAYMENT.CAPTURE.COMPLETED)",
+        responses=_ACT,
+    ),
+    Route(
+        "POST",
+        "/captures/<capture_id>/deny",
+        "capture_deny",
+        "Settle a PENDING capture as DECLINED (PAYMENT.CAPTURE.DENIED)",
+        responses=_ACT,
+    ),
+    Route("GET", "/cert", "cert_info", "The webhook signing certificate (PEM, id, subject, cert_url)"),
+    Route("GET", "/magic", "magic_info", "Currencies, fees, card rejection triggers, buyer profiles"),
 )
 
 

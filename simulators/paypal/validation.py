@@ -1,4 +1,5 @@
-"""Order request validation (create, and the units a PATCH produces), before anything is stored.
+"""What a request to the PayPal simulator may contain: order request validation (create, and the units a
+PATCH produces), before anything is stored, and the JSON bodies of the ``/_sim/paypal`` controls.
 
 Schema and syntax problems are collected and raised together as one 400 ``INVALID_REQUEST`` (field paths
 by index: ``/purchase_units/0/amount/value``), as PayPal lists several details at once. Business rules
@@ -22,8 +23,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from simulators.paypal.checks import Amount, Checker, check_amount, money_json
+from pydantic import BaseModel, ConfigDict, Field
+
 from simulators.paypal.exceptions import InvalidRequest, detail, v2_error
+from simulators.paypal.validation_checks import Amount, Checker, check_amount, money_json
 
 QUANTITY_RE = re.compile(r"^[1-9][0-9]{0,9}$")
 EXPIRY_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
@@ -291,3 +294,21 @@ def check_units(op: str, intent: str, units: list[UnitRequest]) -> None:
     currency = units[0].amount.currency if units else "USD"
     for unit in units:
         check_unit(op, unit, unit.reference_id or "default", currency)
+
+
+# -- control API bodies (``/_sim/paypal/...``; validated and documented from ``urls.CONTROL_ROUTES``) --------
+class AppSpec(BaseModel):
+    """Body of ``POST /_sim/paypal/apps``."""
+
+    model_config = ConfigDict(extra="forbid")
+    client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,128}$")
+    client_secret: str | None = Field(default=None, min_length=1, max_length=256)
+
+
+class ApproveSpec(BaseModel):
+    """Body of ``POST /_sim/paypal/orders/{id}/approve`` (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+    email_address: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)
+    given_name: str | None = Field(default=None, min_length=1, max_length=140)
+    surname: str | None = Field(default=None, min_length=1, max_length=140)

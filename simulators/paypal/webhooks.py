@@ -1,4 +1,9 @@
-"""PayPal webhook events: envelopes, the event store, the SHA256withRSA signer and the retry schedule.
+"""PayPal webhook events: envelopes, the event store, emission, the SHA256withRSA signer and the retry
+schedule.
+
+**Emission** (:class:`PayPalWebhooks`): every webhook the simulator sends goes through it: the
+:class:`~simulators.paypal.resources.DomainEvent` s the models return (:meth:`PayPalWebhooks.emit`), resends
+and ``simulate-event`` samples. Each event is stored (exact bytes) and handed to the kernel's dispatcher.
 
 **Envelope** (``event`` in ``notifications_webhooks_v1.json``): ``{id: "WH-<17>-<17>", event_version: "1.0",
 create_time, resource_type, resource_version: "2.0", event_type, summary, resource, links: [self, resend]}``.
@@ -24,20 +29,24 @@ Every event is kept per account (bounded, :data:`MAX_EVENTS`) with the exact byt
 from __future__ import annotations
 
 import binascii
+import json
 import random
 import threading
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from simulators.kernel.backend import AccountBackends, BoundedMap
+from simulators.kernel.clock import iso_utc
 from simulators.kernel.ids import IdGenerator
-from simulators.kernel.webhooks import Delivery, WebhookTarget
+from simulators.kernel.webhooks import Delivery, WebhookEndpoint, WebhookTarget
 from simulators.paypal import urls
-from simulators.paypal.certs import AUTH_ALGO, SigningIdentity
-from simulators.paypal.models import DomainEvent
+from simulators.paypal.resources import DomainEvent
+from simulators.paypal.webhooks_signing import AUTH_ALGO, SigningIdentity
+
+if TYPE_CHECKING:
+    from simulators.kernel.app import SimulatorRuntime
 
 RETRY_SCHEDULE: tuple[float, ...] = (60, 120, 300, 600, 1200, 1800, 3600, 3600, 3600) + (16288,) * 15
 MAX_EVENTS = 10_000
@@ -66,12 +75,12 @@ EVENT_TYPES: dict[str, str] = {
 
 def event_time(ts: float) -> str:
     """``create_time`` of an event: RFC 3339 with milliseconds (``2024-05-01T10:00:00.000Z``)."""
-    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return iso_utc(ts, millis=True)
 
 
 def transmission_time(ts: float) -> str:
     """``PAYPAL-TRANSMISSION-TIME``: RFC 3339 seconds (``2016-02-18T20:01:35Z``)."""
-    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(ts)
 
 
 def crc32_decimal(body: bytes) -> str:
@@ -124,16 +133,13 @@ class EventStore:
     """One account's events, oldest evicted beyond :data:`MAX_EVENTS` (thread-safe)."""
 
     def __init__(self, capacity: int = MAX_EVENTS) -> None:
-        self._items: OrderedDict[str, StoredEvent] = OrderedDict()
+        self._items: BoundedMap[str, StoredEvent] = BoundedMap(capacity)
         self._lock = threading.Lock()
-        self.capacity = capacity
 
     def add(self, event: StoredEvent) -> None:
         """Keep an event."""
         with self._lock:
-            self._items[event.id] = event
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
+            self._items.add(event.id, event)
 
     def get(self, event_id: str) -> StoredEvent | None:
         """One event by id."""
@@ -166,6 +172,62 @@ class EventStore:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+class PayPalWebhooks:
+    """Sends every PayPal webhook: stores the event with its exact bytes, then hands it to the dispatcher."""
+
+    def __init__(self, runtime: SimulatorRuntime, events: AccountBackends[EventStore]) -> None:
+        self.runtime = runtime
+        self.events = events
+
+    def _store(self, account: str | None, event: DomainEvent, base_url: str, simulated: bool) -> StoredEvent:
+        now = self.runtime.clock.now()
+        event_id = new_event_id(self.runtime.ids)
+        doc = envelope(event_id, now, base_url, event)
+        stored = StoredEvent(
+            event_id, event.event_type, json.dumps(doc).encode(), doc, now, event.resource_id, simulated
+        )
+        self.events[account].add(stored)
+        return stored
+
+    def emit(self, account: str | None, events: list[DomainEvent], base_url: str) -> list[StoredEvent]:
+        """Store each event and send it to the app's webhooks that subscribe to its type."""
+        out: list[StoredEvent] = []
+        for event in events:
+            stored = self._store(account, event, base_url, False)
+            self.runtime.webhooks.publish(
+                account, event.event_type, stored.body, event_id=stored.id, metadata={"base_url": base_url}
+            )
+            out.append(stored)
+        return out
+
+    def resend(
+        self, account: str, stored: StoredEvent, endpoints: Iterable[WebhookEndpoint], base_url: str
+    ) -> None:
+        """Send a stored event again (same id and bytes) to ``endpoints``."""
+        for ep in endpoints:
+            self.runtime.webhooks.send(
+                WebhookTarget(ep.url, None, ep.id, account),
+                stored.body,
+                event_id=stored.id,
+                event_type=stored.event_type,
+                metadata={"base_url": base_url},
+            )
+
+    def simulate(
+        self, account: str, url: str, webhook_id: str, event: DomainEvent, base_url: str
+    ) -> StoredEvent:
+        """Store a sample event and send it to ``url``, signed for ``webhook_id`` (``simulate-event``)."""
+        stored = self._store(account, event, base_url, True)
+        self.runtime.webhooks.send(
+            WebhookTarget(url, None, webhook_id, account),
+            stored.body,
+            event_id=stored.id,
+            event_type=stored.event_type,
+            metadata={"base_url": base_url},
+        )
+        return stored
 
 
 class PayPalSigner:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import requests
 
-from simulators.paypal.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from simulators.paypal.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 WEBHOOK_PATH = "/api/v1/webhooks/paypal"
 EVENTS = (

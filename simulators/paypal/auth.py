@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import hmac
 import threading
-from collections import OrderedDict
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
+from simulators.kernel.backend import BoundedMap
+from simulators.kernel.clock import iso_utc
 from simulators.kernel.ids import IdGenerator
 from simulators.paypal.magic import account_id
 
@@ -126,29 +126,24 @@ class AppRegistry:
         return app
 
 
-@dataclass
-class _AppTokens:
-    tokens: OrderedDict[str, Token] = field(default_factory=OrderedDict)
-
-
 class TokenStore:
     """Live tokens; lookups are a dict read (no lock), issue and eviction take the lock."""
 
     def __init__(self) -> None:
         self._by_value: dict[str, Token] = {}
-        self._by_app: dict[str, _AppTokens] = {}
+        self._by_app: dict[str, BoundedMap[str, Token]] = {}
         self._lock = threading.Lock()
 
     def issue(self, app: App, ids: IdGenerator, now: float) -> Token:
         """A new token for ``app`` valid for :data:`TOKEN_TTL_S` simulated seconds."""
         token = Token("A21AA" + ids.base62(92), app.client_id, now, now + TOKEN_TTL_S)
         with self._lock:
-            bucket = self._by_app.setdefault(app.client_id, _AppTokens())
-            bucket.tokens[token.value] = token
+            bucket = self._by_app.get(app.client_id)
+            if bucket is None:
+                bucket = BoundedMap(MAX_TOKENS_PER_APP, lambda value, _token: self._by_value.pop(value, None))
+                self._by_app[app.client_id] = bucket
+            bucket.add(token.value, token)
             self._by_value[token.value] = token
-            while len(bucket.tokens) > MAX_TOKENS_PER_APP:
-                old, _ = bucket.tokens.popitem(last=False)
-                self._by_value.pop(old, None)
         return token
 
     def resolve(self, value: str, now: float) -> Token | None:
@@ -164,19 +159,19 @@ class TokenStore:
             bucket = self._by_app.pop(client_id, None)
             if bucket is None:
                 return 0
-            for value in bucket.tokens:
+            for value in bucket:
                 self._by_value.pop(value, None)
-            return len(bucket.tokens)
+            return len(bucket)
 
     def live(self, client_id: str, now: float) -> int:
         """How many unexpired tokens an app holds."""
         bucket = self._by_app.get(client_id)
-        return 0 if bucket is None else sum(1 for t in list(bucket.tokens.values()) if t.expires_at > now)
+        return 0 if bucket is None else sum(1 for t in list(bucket.values()) if t.expires_at > now)
 
 
 def token_response(token: Token, app: App, ids: IdGenerator) -> dict[str, Any]:
     """The body of a successful ``POST /v1/oauth2/token``."""
-    issued = datetime.fromtimestamp(token.issued_at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    issued = iso_utc(token.issued_at)
     return {
         "scope": SCOPE,
         "access_token": token.value,

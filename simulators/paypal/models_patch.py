@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from simulators.paypal.checks import Checker
 from simulators.paypal.exceptions import InvalidRequest, detail, v2_error
-from simulators.paypal.models import Money, Order
+from simulators.paypal.resources import Money, Order
 from simulators.paypal.validation import INTENTS, amount_json, check_unit, parse_unit
+from simulators.paypal.validation_checks import Checker
 
 OP = "orders.patch"
 PATCHABLE = frozenset(

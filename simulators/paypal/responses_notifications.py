@@ -20,17 +20,14 @@ this simulator's can (for ``url`` targets the signed webhook id is the literal `
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
 
-from werkzeug.wrappers import Response
-
-from simulators.kernel.webhooks import WebhookEndpoint, WebhookTarget
+from simulators.kernel.api import Response
+from simulators.kernel.webhooks import WebhookEndpoint
+from simulators.kernel.wsgi import SimRequest
 from simulators.paypal import urls
-from simulators.paypal.certs import AUTH_ALGO
-from simulators.paypal.checks import parse_json
 from simulators.paypal.exceptions import (
     Detail,
     InvalidRequest,
@@ -40,18 +37,17 @@ from simulators.paypal.exceptions import (
     WebhookNumberLimitExceeded,
     WebhookUrlAlreadyExists,
 )
-from simulators.paypal.responses import RequestContext
-from simulators.paypal.samples import SAMPLE_TYPES, sample_event
+from simulators.paypal.responses import PayPalHandlers
+from simulators.paypal.validation_checks import parse_json
 from simulators.paypal.webhooks import (
     EVENT_TYPES,
     MAX_WEBHOOKS_PER_APP,
     WEBHOOK_ID_PLACEHOLDER,
     StoredEvent,
-    envelope,
-    new_event_id,
     signed_message,
 )
-from simulators.paypal.wsgi import current, json_response
+from simulators.paypal.webhooks_samples import SAMPLE_TYPES, sample_event
+from simulators.paypal.webhooks_signing import AUTH_ALGO
 
 ID_RE = re.compile(r"^[a-zA-Z0-9]+$")
 EVENT_NAME_RE = re.compile(r"^[a-zA-Z0-9.]+$")
@@ -96,17 +92,17 @@ def _url(value: Any) -> str:
     return value
 
 
-class NotificationsApi(RequestContext):
+class NotificationsApi(PayPalHandlers):
     """``/v1/notifications/...`` handlers."""
 
-    def _json(self) -> Any:
+    def _json(self, request: SimRequest) -> Any:
         try:
-            return parse_json(current().get_data(cache=True), "notifications", allow_empty=True)
+            return parse_json(request.body, "notifications", allow_empty=True)
         except InvalidRequest:
             raise MalformedRequest() from None
 
-    def _object(self) -> dict[str, Any]:
-        body = self._json()
+    def _object(self, request: SimRequest) -> dict[str, Any]:
+        body = self._json(request)
         if not isinstance(body, dict):
             raise MalformedRequest()
         return body
@@ -117,8 +113,8 @@ class NotificationsApi(RequestContext):
             raise InvalidResourceId()
         return ep
 
-    def _webhook_json(self, ep: WebhookEndpoint) -> dict[str, Any]:
-        href = urls.webhook_href(self.base_url(), ep.id)
+    def _webhook_json(self, request: SimRequest, ep: WebhookEndpoint) -> dict[str, Any]:
+        href = urls.webhook_href(self.base_url(request), ep.id)
         types = [
             {"name": n, "description": "ALL" if n == "*" else EVENT_TYPES.get(n, n), "status": "ENABLED"}
             for n in ep.events
@@ -135,10 +131,10 @@ class NotificationsApi(RequestContext):
         }
 
     # -- webhooks --------------------------------------------------------------------------------------
-    def create_webhook(self) -> Response:
+    def create_webhook(self, request: SimRequest) -> Response:
         """``POST /v1/notifications/webhooks`` ``{url, event_types: [{name}]}``: 201 with the ``id``."""
-        account = self.account(v1=True)
-        body = self._object()
+        account = self.account(request, v1=True)
+        body = self._object(request)
         url, events = _url(body.get("url")), _event_types(body.get("event_types"))
         rt = self.provider.runtime
         mine = rt.endpoints.find(account)
@@ -156,22 +152,24 @@ class NotificationsApi(RequestContext):
             metadata={"source": "paypal webhooks api"},
         )
         rt.endpoints.add(ep)
-        return json_response(self._webhook_json(ep), 201)
+        return Response.json(self._webhook_json(request, ep), 201)
 
-    def list_webhooks(self) -> Response:
+    def list_webhooks(self, request: SimRequest) -> Response:
         """``GET /v1/notifications/webhooks``: ``{webhooks: [...]}``."""
-        account = self.account(v1=True)
+        account = self.account(request, v1=True)
         eps = self.provider.runtime.endpoints.find(account)
-        return json_response({"webhooks": [self._webhook_json(ep) for ep in eps]})
+        return Response.json({"webhooks": [self._webhook_json(request, ep) for ep in eps]})
 
-    def get_webhook(self, webhook_id: str) -> Response:
+    def get_webhook(self, request: SimRequest, webhook_id: str) -> Response:
         """``GET /v1/notifications/webhooks/{id}``."""
-        return json_response(self._webhook_json(self._webhook(self.account(v1=True), webhook_id)))
+        return Response.json(
+            self._webhook_json(request, self._webhook(self.account(request, v1=True), webhook_id))
+        )
 
-    def update_webhook(self, webhook_id: str) -> Response:
+    def update_webhook(self, request: SimRequest, webhook_id: str) -> Response:
         """``PATCH /v1/notifications/webhooks/{id}`` with ``replace`` of ``/url`` or ``/event_types``."""
-        ep = self._webhook(self.account(v1=True), webhook_id)
-        ops = self._json()
+        ep = self._webhook(self.account(request, v1=True), webhook_id)
+        ops = self._json(request)
         if not isinstance(ops, list) or not ops:
             raise MalformedRequest()
         url, events = ep.url, ep.events
@@ -187,27 +185,27 @@ class NotificationsApi(RequestContext):
             else:
                 events = _event_types(op.get("value"), "value")
         ep.url, ep.events = url, events
-        return json_response(self._webhook_json(ep))
+        return Response.json(self._webhook_json(request, ep))
 
-    def delete_webhook(self, webhook_id: str) -> Response:
+    def delete_webhook(self, request: SimRequest, webhook_id: str) -> Response:
         """``DELETE /v1/notifications/webhooks/{id}``: 204."""
-        ep = self._webhook(self.account(v1=True), webhook_id)
+        ep = self._webhook(self.account(request, v1=True), webhook_id)
         self.provider.runtime.endpoints.remove(ep.id)
-        return Response(status=204)
+        return Response.empty()
 
-    def list_webhook_event_types(self, webhook_id: str) -> Response:
+    def list_webhook_event_types(self, request: SimRequest, webhook_id: str) -> Response:
         """``GET /v1/notifications/webhooks/{id}/event-types``."""
-        ep = self._webhook(self.account(v1=True), webhook_id)
-        return json_response({"event_types": self._webhook_json(ep)["event_types"]})
+        ep = self._webhook(self.account(request, v1=True), webhook_id)
+        return Response.json({"event_types": self._webhook_json(request, ep)["event_types"]})
 
-    def list_event_types(self) -> Response:
+    def list_event_types(self, request: SimRequest) -> Response:
         """``GET /v1/notifications/webhooks-event-types``."""
-        self.account(v1=True)
+        self.account(request, v1=True)
         types = [
             {"name": n, "description": d, "status": "ENABLED", "resource_versions": ["2.0"]}
             for n, d in EVENT_TYPES.items()
         ]
-        return json_response({"event_types": types})
+        return Response.json({"event_types": types})
 
     # -- events ----------------------------------------------------------------------------------------
     def _stored(self, account: str, event_id: str) -> StoredEvent:
@@ -216,35 +214,35 @@ class NotificationsApi(RequestContext):
             raise InvalidResourceId()
         return stored
 
-    def list_events(self) -> Response:
+    def list_events(self, request: SimRequest) -> Response:
         """``GET /v1/notifications/webhooks-events`` (``page_size``, ``event_type``, ``transaction_id``,
         ``start_time``, ``end_time``), newest first."""
-        account = self.account(v1=True)
-        args = current().args
+        account = self.account(request, v1=True)
+        arg = request.query_value
         try:
-            size = int(args.get("page_size") or 10)
-            start = _time(args.get("start_time"))
-            end = _time(args.get("end_time"))
+            size = int(arg("page_size") or 10)
+            start = _time(arg("start_time"))
+            end = _time(arg("end_time"))
         except ValueError:
             raise _invalid("query", "Invalid query parameter") from None
         found = self.provider.events[account].query(
-            event_type=args.get("event_type") or None,
-            resource_id=args.get("transaction_id") or None,
+            event_type=arg("event_type") or None,
+            resource_id=arg("transaction_id") or None,
             start=start,
             end=end,
             limit=max(1, min(size, 300)),
         )
-        return json_response({"events": [e.event for e in found], "count": len(found), "links": []})
+        return Response.json({"events": [e.event for e in found], "count": len(found), "links": []})
 
-    def get_event(self, event_id: str) -> Response:
+    def get_event(self, request: SimRequest, event_id: str) -> Response:
         """``GET /v1/notifications/webhooks-events/{id}``."""
-        return json_response(self._stored(self.account(v1=True), event_id).event)
+        return Response.json(self._stored(self.account(request, v1=True), event_id).event)
 
-    def resend_event(self, event_id: str) -> Response:
+    def resend_event(self, request: SimRequest, event_id: str) -> Response:
         """``POST /v1/notifications/webhooks-events/{id}/resend`` ``{webhook_ids?}``: 202."""
-        account = self.account(v1=True)
+        account = self.account(request, v1=True)
         stored = self._stored(account, event_id)
-        body = self._json() or {}
+        body = self._json(request) or {}
         if not isinstance(body, dict):
             raise MalformedRequest()
         ids = body.get("webhook_ids")
@@ -255,20 +253,13 @@ class NotificationsApi(RequestContext):
             raise _invalid("webhook_ids", "Invalid webhook ids")
         else:
             targets = [self._webhook(account, str(i)) for i in ids]
-        for ep in targets:
-            rt.webhooks.send(
-                WebhookTarget(ep.url, None, ep.id, account),
-                stored.body,
-                event_id=stored.id,
-                event_type=stored.event_type,
-                metadata={"base_url": self.base_url()},
-            )
-        return json_response(stored.event, 202)
+        self.provider.webhooks.resend(account, stored, targets, self.base_url(request))
+        return Response.json(stored.event, 202)
 
-    def simulate_event(self) -> Response:
+    def simulate_event(self, request: SimRequest) -> Response:
         """``POST /v1/notifications/simulate-event`` ``{webhook_id | url, event_type, resource_version}``."""
-        account = self.account(v1=True)
-        body = self._object()
+        account = self.account(request, v1=True)
+        body = self._object(request)
         event_type = body.get("event_type")
         if not isinstance(event_type, str) or not event_type:
             raise _invalid("event_type", "Required field cannot be blank")
@@ -283,28 +274,19 @@ class NotificationsApi(RequestContext):
             if not isinstance(webhook_id, str) or not ID_RE.match(webhook_id) or len(webhook_id) > 50:
                 raise _invalid("webhook_id", "Invalid webhook id")
             ep = self._webhook(account, webhook_id)
-            target = WebhookTarget(ep.url, None, ep.id, account)
+            target_url, target_id = ep.url, ep.id
         else:
-            target = WebhookTarget(_url(url), None, WEBHOOK_ID_PLACEHOLDER, account)
-        base = self.base_url()
-        rt = self.provider.runtime
+            target_url, target_id = _url(url), WEBHOOK_ID_PLACEHOLDER
+        base = self.base_url(request)
         event = sample_event(event_type, self.provider, base)
-        event_id = new_event_id(rt.ids)
-        doc = envelope(event_id, rt.clock.now(), base, event)
-        stored = StoredEvent(
-            event_id, event_type, json.dumps(doc).encode(), doc, rt.clock.now(), event.resource_id, True
-        )
-        self.provider.events[account].add(stored)
-        rt.webhooks.send(
-            target, stored.body, event_id=event_id, event_type=event_type, metadata={"base_url": base}
-        )
-        return json_response(doc, 202)
+        stored = self.provider.webhooks.simulate(account, target_url, target_id, event, base)
+        return Response.json(stored.event, 202)
 
     # -- verification ----------------------------------------------------------------------------------
-    def verify_webhook_signature(self) -> Response:
+    def verify_webhook_signature(self, request: SimRequest) -> Response:
         """``POST /v1/notifications/verify-webhook-signature``: ``{verification_status: SUCCESS|FAILURE}``."""
-        account = self.account(v1=True)
-        body = self._object()
+        account = self.account(request, v1=True)
+        body = self._object(request)
         details = []
         for name, limit in VERIFY_FIELDS.items():
             value = body.get(name)
@@ -329,7 +311,7 @@ class NotificationsApi(RequestContext):
         if details:
             raise ValidationError(*details, message="Invalid request - see details")
         ok = self._verify(account, body)
-        return json_response({"verification_status": "SUCCESS" if ok else "FAILURE"})
+        return Response.json({"verification_status": "SUCCESS" if ok else "FAILURE"})
 
     def _verify(self, account: str, body: dict[str, Any]) -> bool:
         identity = self.provider.identity
@@ -347,12 +329,12 @@ class NotificationsApi(RequestContext):
         return identity.verify(message, body["transmission_sig"])
 
     # -- certificate -----------------------------------------------------------------------------------
-    def get_cert(self, cert_id: str) -> Response:
+    def get_cert(self, request: SimRequest, cert_id: str) -> Response:
         """``GET /v1/notifications/certs/{cert_id}``: the PEM certificate (no auth, as PayPal's)."""
         identity = self.provider.identity
         if cert_id != identity.cert_id:
             raise InvalidResourceId()
-        return Response(identity.pem, content_type="application/x-pem-file")
+        return Response(identity.pem, 200, "application/x-pem-file")
 
 
 def _time(value: str | None) -> float | None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from simulators.paypal.magic import DEFAULT_BUYER_EMAIL, account_id, summary_amount
-from simulators.paypal.models import (
+from simulators.paypal.resources import (
     Authorization,
     Buyer,
     Capture,

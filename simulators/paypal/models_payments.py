@@ -1,7 +1,7 @@
 """Payments v2 operations on one app's state: refunds, authorization capture and void, settling PENDING.
 
 Each validates against the current resource (currency, what is left) before changing anything, under the
-account's lock, and returns the :class:`~simulators.paypal.models.DomainEvent` s it caused. Issue names are
+account's lock, and returns the :class:`~simulators.paypal.resources.DomainEvent` s it caused. Issue names are
 Payments v2's (developer.paypal.com/api/payments/v2/errors): ``REFUND_AMOUNT_EXCEEDED``,
 ``CAPTURE_FULLY_REFUNDED``, ``AUTHORIZATION_ALREADY_CAPTURED``, ``AUTHORIZATION_VOIDED``,
 ``MAX_CAPTURE_AMOUNT_EXCEEDED``, ``PREVIOUSLY_CAPTURED``, ``PREVIOUSLY_VOIDED``. Refunding a capture that is
@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from simulators.paypal.backend import AccountBackend, StateConflict
-from simulators.paypal.checks import Amount, Checker, check_amount
 from simulators.paypal.exceptions import InvalidRequest, detail, v2_error
 from simulators.paypal.magic import summary_amount
-from simulators.paypal.models import Authorization, Capture, DomainEvent, Money, Refund
+from simulators.paypal.models import AccountBackend, StateConflict
+from simulators.paypal.resources import Authorization, Capture, DomainEvent, Money, Refund
+from simulators.paypal.validation_checks import Amount, Checker, check_amount
 
 
 @dataclass
