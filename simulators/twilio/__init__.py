@@ -1,11 +1,20 @@
-"""Twilio Programmable Messaging simulator (moto-style split).
+"""Twilio Programmable Messaging simulator: ``genai-demo sim twilio`` (port 12113).
 
-* ``models.py``: messages and the delivery lifecycle (no HTTP); ``accounts.py``: accepted credentials;
-  ``validation.py``: the create request's checks in Twilio's order.
-* ``responses.py``: the API views (auth, parsing, Twilio's JSON); ``urls.py``: every path.
-* ``exceptions.py``: Twilio's error classes; ``magic.py``: magic numbers; ``segments.py``: GSM-7/UCS-2.
-* ``webhooks.py``: StatusCallback form and ``X-Twilio-Signature``; ``control.py``: ``/_sim/twilio/...``.
-* ``provider.py``: :class:`~simulators.twilio.provider.TwilioProvider`, the kernel plugin.
+The files follow the roles every simulator shares (``docs/simulators/README.md``):
+
+* ``provider.py``: :class:`TwilioProvider`, composition only. ``urls.py``: every path (API and control
+  route tables) and the URIs in resources.
+* ``responses.py``: the API handlers (named after Twilio's operationIds). ``auth.py``: accepted credentials.
+* ``validation.py``: the create request's checks in Twilio's order, and the control bodies.
+* ``models.py``: messages and the delivery lifecycle (no HTTP); ``models_segments.py``: GSM-7/UCS-2.
+* ``resources.py``: the Message resource as Twilio renders it.
+* ``exceptions.py``: Twilio's error classes; ``magic.py``: magic numbers.
+* ``webhooks.py``: StatusCallback form, ``X-Twilio-Signature``, retry schedule, sending.
+* ``control.py``: ``/_sim/twilio/...`` handlers.
 
 Documentation: ``docs/simulators/twilio.md``.
 """
+
+from simulators.twilio.provider import TwilioProvider
+
+__all__ = ["TwilioProvider"]

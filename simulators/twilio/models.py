@@ -2,7 +2,7 @@
 
 :class:`TwilioBackend` validates and creates messages (:mod:`simulators.twilio.validation`, before
 anything is stored), lists/fetches/redacts/deletes them, and walks each message of a live-like account
-(:mod:`simulators.twilio.accounts`) through ``[accepted ->] queued -> sending -> sent -> delivered`` (or
+(:mod:`simulators.twilio.auth`) through ``[accepted ->] queued -> sending -> sent -> delivered`` (or
 ``-> failed`` / ``sent -> undelivered`` with a 300xx error code) on the simulated clock. Every status,
 the first one included, is reported to ``on_status`` (the provider turns it into a signed
 StatusCallback). Inspect with ``GET /_sim/twilio/messages`` and ``GET /_sim/transitions``.
@@ -22,9 +22,9 @@ from simulators.kernel.backend import AccountBackends
 from simulators.kernel.clock import SimClock
 from simulators.kernel.ids import IdGenerator
 from simulators.kernel.transitions import Timeline
-from simulators.twilio.accounts import Account, AccountRegistry
+from simulators.twilio.auth import Account, AccountRegistry
 from simulators.twilio.magic import MAGIC_OUTCOMES, DeliveryPlan
-from simulators.twilio.segments import count_segments
+from simulators.twilio.models_segments import count_segments
 from simulators.twilio.validation import first, validate_create
 
 API_VERSION = "2010-04-01"

@@ -6,34 +6,25 @@ else changes. It accepts the credentials it is configured with: ``TWILIO_ACCOUNT
 ``AC00000000000000000000000000000000`` / ``genai-demo-twilio-token``; ``TWILIO_TEST_ACCOUNT_SID`` and
 ``TWILIO_TEST_AUTH_TOKEN`` add a *test credentials* account. More accounts: ``POST /_sim/twilio/accounts``.
 
-Status callbacks are form POSTs signed with ``X-Twilio-Signature`` (the account's AuthToken), sent and
-retried by the kernel's dispatcher (``GET /_sim/webhooks/deliveries``). Twilio itself retries a callback
-once, and only on a connection failure (its "connection overrides" default ``rc=1``, ``rp=ct``); the
-simulator retries any non-2xx answer after 5, 30 and 120 simulated seconds, divided by ``time_scale``, so
-a receiver's failure handling can be exercised.
+Status callbacks are form POSTs signed with ``X-Twilio-Signature`` (the account's AuthToken), sent by
+:class:`~simulators.twilio.webhooks.StatusCallbacks` and retried by the kernel's dispatcher on
+:data:`~simulators.twilio.webhooks.RETRY_SCHEDULE` (``GET /_sim/webhooks/deliveries``). The API's paths and
+the ``/_sim/twilio`` control routes are the tables of :mod:`simulators.twilio.urls`.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlencode
 
-from flask import Blueprint, has_request_context, request
-
-from simulators.kernel import ErrorResponse, SimRequest, SimulatorProvider, WebhookTarget
+from simulators.kernel import ErrorResponse, SimRequest, SimulatorProvider
 from simulators.twilio import exceptions as exc
 from simulators.twilio import urls
-from simulators.twilio.accounts import Account, AccountRegistry
-from simulators.twilio.control import build_control_blueprint, control_openapi_paths
-from simulators.twilio.models import (
-    API_VERSION,
-    Message,
-    MessageStore,
-    TwilioBackend,
-)
+from simulators.twilio.auth import Account, AccountRegistry
+from simulators.twilio.control import TwilioControls
+from simulators.twilio.models import MessageStore, TwilioBackend
 from simulators.twilio.responses import TwilioResponses
-from simulators.twilio.webhooks import CONTENT_TYPE, USER_AGENT, TwilioSigner, raw_dlr_done_date
+from simulators.twilio.webhooks import CONTENT_TYPE, RETRY_SCHEDULE, StatusCallbacks, TwilioSigner
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +39,10 @@ class TwilioProvider(SimulatorProvider):
     description = "Twilio Programmable Messaging (2010-04-01 Messages API)"
     default_port = 12113
     request_id_header = "Twilio-Request-Id"
-    retry_schedule = (5.0, 30.0, 120.0)
+    retry_schedule = RETRY_SCHEDULE
     webhook_content_type = CONTENT_TYPE
+    api_routes = urls.API_ROUTES
+    control_routes = urls.CONTROL_ROUTES
 
     def setup(self) -> None:
         """Accounts from the environment, the message stores and the model."""
@@ -62,13 +55,14 @@ class TwilioProvider(SimulatorProvider):
         if test_sid and test_token:
             self.accounts.add(Account(test_sid, test_token, test=True, friendly_name="test", configured=True))
         rt = self.runtime
+        self.callbacks = StatusCallbacks(rt)
         self.backend = TwilioBackend(
             clock=rt.clock,
             ids=rt.ids,
             timeline=rt.timeline,
             accounts=self.accounts,
             stores=rt.backends(lambda account: MessageStore()),
-            on_status=self._status_callback,
+            on_status=self.callbacks.send,
         )
         self.responses = TwilioResponses(self.backend, self.accounts)
 
@@ -87,10 +81,9 @@ class TwilioProvider(SimulatorProvider):
         """``RQ`` + 32 hex, like Twilio's ``Twilio-Request-Id``."""
         return self.runtime.ids.sid("RQ")
 
-    def error_response(self, status: int) -> ErrorResponse:
+    def error_for(self, status: int, request: SimRequest | None) -> ErrorResponse:
         """Twilio's JSON error for a bare status (fault or routing error): 20404, 20429, 20500..."""
-        path = request.path if has_request_context() else None
-        return exc.for_status(status, path).to_response()
+        return exc.for_status(status, request.path if request is not None else None).to_response()
 
     def signer(self) -> TwilioSigner:
         """``X-Twilio-Signature`` with the account's AuthToken."""
@@ -101,58 +94,10 @@ class TwilioProvider(SimulatorProvider):
         return {"accounts": len(self.accounts.all())}
 
     # -- HTTP ------------------------------------------------------------------------------------------
-    def blueprint(self) -> Blueprint:
-        """The Messages API (rules and operation names from ``urls.py``)."""
-        bp = Blueprint("twilio", __name__)
-        for rule, endpoint, methods in urls.API_ROUTES:
-            bp.add_url_rule(
-                rule, endpoint=endpoint, view_func=getattr(self.responses, endpoint), methods=list(methods)
-            )
-        return bp
+    def api_handlers(self) -> TwilioResponses:
+        """The handlers of ``urls.API_ROUTES`` (named after Twilio's operationIds)."""
+        return self.responses
 
-    def control_blueprint(self) -> Blueprint:
+    def control_handlers(self) -> TwilioControls:
         """``/_sim/twilio/...`` (see :mod:`simulators.twilio.control`)."""
-        return build_control_blueprint(self)
-
-    def control_openapi_paths(self) -> dict[str, Any]:
-        return control_openapi_paths()
-
-    # -- status callbacks ------------------------------------------------------------------------------
-    def callback_params(self, message: Message) -> list[tuple[str, str]]:
-        """The StatusCallback form for the message's current status."""
-        params = [
-            ("SmsSid", message.sid),
-            ("SmsStatus", message.status),
-            ("MessageStatus", message.status),
-            ("To", message.to),
-            ("MessageSid", message.sid),
-            ("AccountSid", message.account_sid),
-            ("From", message.from_ or ""),
-            ("ApiVersion", API_VERSION),
-        ]
-        if message.messaging_service_sid:
-            params.append(("MessagingServiceSid", message.messaging_service_sid))
-        if message.status in ("failed", "undelivered") and message.error_code is not None:
-            params.append(("ErrorCode", str(message.error_code)))
-            params.append(("ErrorMessage", message.error_message or ""))
-        if message.status in ("delivered", "undelivered") and message.done_at is not None:
-            params.append(("RawDlrDoneDate", raw_dlr_done_date(message.done_at)))
-        return params
-
-    def _status_callback(self, message: Message, account: Account) -> None:
-        """POST the current status to the message's StatusCallback (if it has one)."""
-        url = message.status_callback
-        if not url:
-            return
-        status = message.status
-        body = urlencode(self.callback_params(message)).encode()
-        self.runtime.webhooks.send(
-            WebhookTarget(url, secret=account.auth_token, account=account.sid),
-            body,
-            event_id=f"{message.sid}.{status}",
-            event_type=f"message.{status}",
-            content_type=CONTENT_TYPE,
-            headers={"User-Agent": USER_AGENT, "I-Twilio-Idempotency-Token": self.runtime.ids.uuid4()},
-            metadata={"message_sid": message.sid, "status": status},
-        )
-        log.debug("status callback queued for %s (%s)", message.sid, status)
+        return TwilioControls(self)

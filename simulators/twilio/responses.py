@@ -1,65 +1,28 @@
-"""HTTP layer of the Twilio simulator: authenticate, parse, call the model, render Twilio's JSON.
+"""The Twilio API handlers: authenticate, parse, call the model, render Twilio's JSON.
 
-No state lives here. Each view is named after Twilio's operationId (see ``urls.py``), authenticates with
-HTTP Basic ``AccountSid:AuthToken`` (401/20003 otherwise, also when the AccountSid in the path is not the
-authenticated one, as for subaccount credentials used on another account), and renders the Message
-resource in the field order of twilio-oai's examples, with RFC 2822 dates.
+No state lives here. Each handler is named after Twilio's operationId (the operations of
+``urls.API_ROUTES``), receives the request explicitly from the kernel's
+:class:`~simulators.kernel.api.ProviderApi`, authenticates with HTTP Basic ``AccountSid:AuthToken``
+(401/20003 otherwise, also when the AccountSid in the path is not the authenticated one, as for subaccount
+credentials used on another account), and renders the Message resource (:mod:`simulators.twilio.resources`).
 """
 
 from __future__ import annotations
 
 import email.utils
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
-from flask import Response, request
-
-from simulators.kernel.responses import json_response
+from simulators.kernel.api import Response
+from simulators.kernel.wsgi import SimRequest
 from simulators.twilio import exceptions as exc
 from simulators.twilio import urls
-from simulators.twilio.accounts import Account, AccountRegistry
-from simulators.twilio.models import (
-    API_VERSION,
-    DateFilter,
-    ListQuery,
-    Message,
-    TwilioBackend,
-)
+from simulators.twilio.auth import Account, AccountRegistry
+from simulators.twilio.models import DateFilter, ListQuery, Message, TwilioBackend
+from simulators.twilio.resources import message_resource
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 _DATE_FORMATS = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
-
-
-def rfc2822(value: datetime | None) -> str | None:
-    """``Thu, 30 Jul 2015 20:12:31 +0000`` (or ``None``)."""
-    return email.utils.format_datetime(value.astimezone(UTC)) if value is not None else None
-
-
-def message_resource(message: Message) -> dict[str, Any]:
-    """The Message resource as Twilio renders it (twilio-oai ``api.v2010.account.message``)."""
-    return {
-        "account_sid": message.account_sid,
-        "api_version": API_VERSION,
-        "body": message.body,
-        "date_created": rfc2822(message.date_created),
-        "date_sent": rfc2822(message.date_sent),
-        "date_updated": rfc2822(message.date_updated),
-        "direction": message.direction,
-        "error_code": message.error_code,
-        "error_message": message.error_message,
-        "from": message.from_,
-        "messaging_service_sid": message.messaging_service_sid,
-        "num_media": message.num_media,
-        "num_segments": message.num_segments,
-        "price": message.price,
-        "price_unit": message.price_unit,
-        "sid": message.sid,
-        "status": message.status,
-        "subresource_uris": {"media": urls.media_uri(message.account_sid, message.sid)},
-        "to": message.to,
-        "uri": urls.message_uri(message.account_sid, message.sid),
-    }
 
 
 def _parse_date(raw: str) -> tuple[datetime, bool]:
@@ -98,53 +61,53 @@ def date_filter(on: str | None, before: str | None, after: str | None) -> DateFi
 
 
 class TwilioResponses:
-    """The API views; ``provider.py`` registers them on a blueprint with the rules of ``urls.py``."""
+    """The API handlers, one per operation of ``urls.API_ROUTES``."""
 
     def __init__(self, backend: TwilioBackend, accounts: AccountRegistry) -> None:
         self.backend = backend
         self.accounts = accounts
 
     # -- helpers -------------------------------------------------------------------------------------------
-    def _authenticate(self, account_sid: str) -> Account:
-        auth = request.authorization
-        if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
+    def _authenticate(self, request: SimRequest, account_sid: str) -> Account:
+        credentials = request.basic_auth()
+        if credentials is None or not credentials[0]:
             raise exc.TwilioAuthenticationError()
-        account = self.accounts.authenticate(auth.username, auth.password)
+        account = self.accounts.authenticate(*credentials)
         if account is None or account.sid != account_sid:
             raise exc.TwilioAuthenticationError()
         return account
 
-    def _readable(self, account_sid: str) -> Account:
-        account = self._authenticate(account_sid)
+    def _readable(self, request: SimRequest, account_sid: str) -> Account:
+        account = self._authenticate(request, account_sid)
         if account.test:
             raise exc.test_credentials_forbidden()
         return account
 
-    def _message(self, account: Account, sid: str) -> Message:
+    def _message(self, request: SimRequest, account: Account, sid: str) -> Message:
         message = self.backend.get_message(account.sid, sid)
         if message is None:
             raise exc.TwilioNotFoundError(request.path)
         return message
 
     # -- views ----------------------------------------------------------------------------------------------
-    def CreateMessage(self, account_sid: str) -> Response:
+    def CreateMessage(self, request: SimRequest, account_sid: str) -> Response:
         """``POST …/Messages.json``: 201 with the new Message."""
-        account = self._authenticate(account_sid)
-        message = self.backend.create_message(account, request.form.to_dict(flat=False))
-        return json_response(message_resource(message), 201)
+        account = self._authenticate(request, account_sid)
+        message = self.backend.create_message(account, request.form())
+        return Response.json(message_resource(message), 201)
 
-    def FetchMessage(self, account_sid: str, sid: str) -> Response:
+    def FetchMessage(self, request: SimRequest, account_sid: str, sid: str) -> Response:
         """``GET …/Messages/{Sid}.json``."""
-        account = self._readable(account_sid)
-        return json_response(message_resource(self._message(account, sid)))
+        account = self._readable(request, account_sid)
+        return Response.json(message_resource(self._message(request, account, sid)))
 
-    def UpdateMessage(self, account_sid: str, sid: str) -> Response:
+    def UpdateMessage(self, request: SimRequest, account_sid: str, sid: str) -> Response:
         """``POST …/Messages/{Sid}.json``: ``Body=""`` redacts; ``Status=canceled`` only for scheduled
         messages (this simulator schedules none, so it is 30409); anything else is 30400."""
-        account = self._readable(account_sid)
-        self._message(account, sid)
-        body = request.form.get("Body")
-        status = request.form.get("Status")
+        account = self._readable(request, account_sid)
+        self._message(request, account, sid)
+        body = request.form_value("Body")
+        status = request.form_value("Status")
         if (body is None) == (status is None) or (body is not None and body != ""):
             raise exc.invalid_update()
         if status is not None:
@@ -154,32 +117,32 @@ class TwilioResponses:
         message = self.backend.redact(account.sid, sid)
         if message is None:
             raise exc.TwilioNotFoundError(request.path)
-        return json_response(message_resource(message))
+        return Response.json(message_resource(message))
 
-    def DeleteMessage(self, account_sid: str, sid: str) -> Response:
+    def DeleteMessage(self, request: SimRequest, account_sid: str, sid: str) -> Response:
         """``DELETE …/Messages/{Sid}.json``: 204."""
-        account = self._readable(account_sid)
+        account = self._readable(request, account_sid)
         if not self.backend.delete(account.sid, sid):
             raise exc.TwilioNotFoundError(request.path)
-        return Response(status=204)
+        return Response.empty()
 
-    def ListMessage(self, account_sid: str) -> Response:
+    def ListMessage(self, request: SimRequest, account_sid: str) -> Response:
         """``GET …/Messages.json``: newest first, Twilio's paging envelope."""
-        account = self._readable(account_sid)
-        args = request.args
+        account = self._readable(request, account_sid)
+        arg = request.query_value
         try:
-            page = max(0, int(args.get("Page", "0")))
-            page_size = min(MAX_PAGE_SIZE, max(1, int(args.get("PageSize", str(DEFAULT_PAGE_SIZE)))))
+            page = max(0, int(str(arg("Page", "0"))))
+            page_size = min(MAX_PAGE_SIZE, max(1, int(str(arg("PageSize", str(DEFAULT_PAGE_SIZE))))))
         except ValueError:
             raise exc.TwilioValidationError("Invalid paging parameters", 20001) from None
-        filters = [(k, args[k]) for k in ("To", "From", "DateSent", "DateSent<", "DateSent>") if args.get(k)]
+        filters = [(k, v) for k in ("To", "From", "DateSent", "DateSent<", "DateSent>") if (v := arg(k))]
         query = ListQuery(
-            to=args.get("To") or None,
-            from_=args.get("From") or None,
-            dates=date_filter(args.get("DateSent"), args.get("DateSent<"), args.get("DateSent>")),
+            to=arg("To") or None,
+            from_=arg("From") or None,
+            dates=date_filter(arg("DateSent"), arg("DateSent<"), arg("DateSent>")),
             page=page,
             page_size=page_size,
-            page_token=args.get("PageToken") or None,
+            page_token=arg("PageToken") or None,
         )
         result = self.backend.list_messages(account.sid, query)
         paging = [("PageSize", str(page_size))]
@@ -208,4 +171,4 @@ class TwilioResponses:
             "start": start,
             "uri": urls.list_uri(account.sid, current),
         }
-        return json_response(envelope)
+        return Response.json(envelope)

@@ -1,4 +1,5 @@
-"""Validation of ``POST …/Messages.json``, in Twilio's order, raising Twilio's errors (nothing is stored).
+"""What a request to the Twilio simulator may contain: validation of ``POST …/Messages.json``, in Twilio's
+order, raising Twilio's errors (nothing is stored), and the JSON bodies of the ``/_sim/twilio`` controls.
 
 Required: ``To`` (21604), ``From`` or ``MessagingServiceSid`` (21603), ``Body``, ``MediaUrl`` or
 ``ContentSid`` (21602); ``Body`` at most 1,600 characters (21617). ``To`` must be E.164 or a channel
@@ -10,10 +11,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from simulators.kernel.errors import BadRequest
 from simulators.twilio import exceptions as exc
-from simulators.twilio.accounts import Account
-from simulators.twilio.magic import MAGIC_FROM_ERRORS, MAGIC_TO_ERRORS, VALID_TEST_FROM
+from simulators.twilio.auth import Account
+from simulators.twilio.magic import (
+    DEFAULT_OUTCOME_FOR_CODE,
+    MAGIC_FROM_ERRORS,
+    MAGIC_TO_ERRORS,
+    VALID_TEST_FROM,
+    DeliveryPlan,
+    plan_for,
+)
 
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10
@@ -98,3 +110,50 @@ def validate_create(account: Account, params: Mapping[str, Sequence[str]]) -> No
         raise exc.unsubscribed()
     if code == 21614:
         raise exc.not_mobile()
+
+
+# -- control API bodies (``/_sim/twilio/...``; validated and documented from ``urls.CONTROL_ROUTES``) --------
+OutcomeName = Literal["delivered", "undelivered", "failed"]
+
+
+class AccountSpec(BaseModel):
+    """Body of ``POST /_sim/twilio/accounts``."""
+
+    model_config = ConfigDict(extra="forbid")
+    account_sid: str | None = Field(default=None, pattern=r"^AC[0-9a-fA-F]{32}$")
+    auth_token: str | None = Field(default=None, min_length=1, max_length=200)
+    test: bool = False
+    friendly_name: str = Field(default="", max_length=64)
+
+
+class OutcomeSpec(BaseModel):
+    """How a message (or every message to a number) ends."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: OutcomeName | None = None
+    error_code: int | None = Field(default=None, ge=30000, le=39999)
+    now: bool = False
+
+    def plan(self) -> DeliveryPlan:
+        """The delivery plan; an error code alone implies its usual status."""
+        outcome = self.outcome
+        if outcome is None:
+            if self.error_code is None:
+                raise BadRequest("give 'outcome', 'error_code' or both")
+            outcome = DEFAULT_OUTCOME_FOR_CODE.get(self.error_code, "undelivered")
+        if outcome == "delivered" and self.error_code is not None:
+            raise BadRequest("a delivered message has no error_code")
+        return plan_for(outcome, self.error_code)
+
+
+class NumberSpec(OutcomeSpec):
+    """Body of ``POST /_sim/twilio/numbers``."""
+
+    number: str = Field(pattern=r"^(whatsapp:)?\+[1-9]\d{1,14}$")
+
+
+class SettingsSpec(BaseModel):
+    """Body of ``POST /_sim/twilio/settings`` (only the given delays change)."""
+
+    model_config = ConfigDict(extra="forbid")
+    delays: dict[str, float] = Field(default_factory=dict)

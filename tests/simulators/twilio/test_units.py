@@ -6,7 +6,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 from simulators.kernel.webhooks import Delivery, WebhookTarget
-from simulators.twilio.segments import count_segments
+from simulators.twilio.models_segments import count_segments
 from simulators.twilio.validation import is_valid_from, is_valid_to
 from simulators.twilio.webhooks import TwilioSigner, compute_signature, form_params
 
