@@ -1,4 +1,5 @@
-"""The AWS simulator's own control routes, mounted under ``/_sim/aws`` (never faulted or journaled).
+"""The AWS simulator's control handlers, mounted by the kernel under ``/_sim/aws`` from
+``urls.CONTROL_ROUTES`` (never faulted or journaled).
 
 ==================================  =====================================================================
 ``GET /sent-emails``                every SES message moto holds (all accounts/regions), oldest first:
@@ -24,26 +25,18 @@ SNS deliveries (confirmations, notifications) are kernel webhook deliveries:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-from flask import Blueprint, Response, request
-from pydantic import BaseModel, ConfigDict, Field
+from flask import Response, request
 
 from simulators.aws import urls
-from simulators.kernel.control_app import json_response, parse_body
+from simulators.aws.validation import OptOutSpec
+from simulators.aws.webhooks import signature_version
+from simulators.kernel.control_app import json_response
 from simulators.kernel.errors import BadRequest, NotFound
 
 if TYPE_CHECKING:
-    from simulators.aws.bridge import MotoBridge
-
-
-class OptOutSpec(BaseModel):
-    """Body of ``POST /_sim/aws/sms/opt-out``."""
-
-    model_config = ConfigDict(extra="forbid")
-    number: str = Field(pattern=r"^\+?[1-9]\d{1,14}$")
+    from simulators.aws.models import MotoBridge
 
 
 def _limit() -> int:
@@ -68,8 +61,7 @@ def http_subscriptions(bridge: MotoBridge, base_url: str) -> list[dict[str, Any]
                 token = tokens.get(sub.arn)
                 subscribe_url = None
                 if pending and token:
-                    topic = quote(sub.topic.arn, safe="")
-                    subscribe_url = f"{base_url}/?Action=ConfirmSubscription&TopicArn={topic}&Token={token}"
+                    subscribe_url = urls.subscribe_url(base_url, sub.topic.arn, token)
                 out.append(
                     {
                         "subscription_arn": sub.arn,
@@ -78,7 +70,7 @@ def http_subscriptions(bridge: MotoBridge, base_url: str) -> list[dict[str, Any]
                         "endpoint": sub.endpoint,
                         "pending": pending,
                         "raw_message_delivery": sub.attributes.get("RawMessageDelivery") in (True, "true"),
-                        "signature_version": bridge.sns.signature_version(sub.topic),
+                        "signature_version": signature_version(sub.topic),
                         "subscribe_url": subscribe_url,
                         "account_id": account_id,
                         "region": region,
@@ -87,83 +79,54 @@ def http_subscriptions(bridge: MotoBridge, base_url: str) -> list[dict[str, Any]
     return out
 
 
-def build_control_blueprint(bridge: MotoBridge, public_url: Callable[[], str]) -> Blueprint:
-    """The routes of the module docstring; ``public_url()`` is the simulator's base URL."""
-    bp = Blueprint("aws_control", __name__)
+class AwsControls:
+    """One method per route of ``urls.CONTROL_ROUTES``. ``public_url`` is ``AWS_SIM_PUBLIC_URL``, else the
+    address the control request reached (what receivers use to reach the simulator)."""
 
-    def sent_emails() -> Response:
+    def __init__(self, bridge: MotoBridge, public_url: str | None) -> None:
+        self.bridge = bridge
+        self.public_url = public_url.rstrip("/") if public_url else None
+
+    def _base_url(self) -> str:
+        return self.public_url or request.host_url.rstrip("/")
+
+    def sent_emails(self) -> Response:
         source = request.args.get("source")
         to = request.args.get("to")
         data = [
             m
-            for m in bridge.ses.sent_emails()
+            for m in self.bridge.ses.sent_emails()
             if (source is None or source in str(m["source"] or ""))
             and (to is None or any(to.lower() in r.lower() for r in m["recipients"]))
         ]
         return json_response({"data": data[-_limit() :]})
 
-    def sms_messages() -> Response:
+    def sms_messages(self) -> Response:
         number = request.args.get("phone_number")
-        data = [r.to_json() for r in bridge.sms() if number is None or r.phone_number == number]
+        data = [r.to_json() for r in self.bridge.sms() if number is None or r.phone_number == number]
         return json_response({"data": data[-_limit() :]})
 
-    def opt_out() -> Response:
-        spec = parse_body(OptOutSpec)
-        bridge.opt_out(spec.number)
-        return json_response({"number": spec.number, "opted_out": True}, 201)
+    def opt_out(self, body: OptOutSpec) -> Response:
+        self.bridge.opt_out(body.number)
+        return json_response({"number": body.number, "opted_out": True}, 201)
 
-    def opted_out() -> Response:
-        return json_response({"data": bridge.opted_out_numbers()})
+    def opted_out(self) -> Response:
+        return json_response({"data": self.bridge.opted_out_numbers()})
 
-    def opt_in(number: str) -> Response:
-        if not bridge.opt_in(number):
+    def opt_in(self, number: str) -> Response:
+        if not self.bridge.opt_in(number):
             raise NotFound(f"{number!r} was not opted out through the control API")
         return json_response({"number": number, "opted_out": False})
 
-    def subscriptions() -> Response:
-        return json_response({"data": http_subscriptions(bridge, public_url())})
+    def subscriptions(self) -> Response:
+        return json_response({"data": http_subscriptions(self.bridge, self._base_url())})
 
-    def certificate() -> Response:
-        key = bridge.key
+    def certificate(self) -> Response:
+        key = self.bridge.key
         return json_response(
-            {"file_name": key.file_name, "url": f"{public_url()}/{key.file_name}", "pem": key.pem.decode()}
+            {
+                "file_name": key.file_name,
+                "url": urls.certificate_url(self._base_url(), key.file_name),
+                "pem": key.pem.decode(),
+            }
         )
-
-    views: dict[str, Callable[..., Response]] = {
-        "sent_emails": sent_emails,
-        "sms_messages": sms_messages,
-        "opt_out": opt_out,
-        "opted_out": opted_out,
-        "opt_in": opt_in,
-        "subscriptions": subscriptions,
-        "certificate": certificate,
-    }
-    for rule, endpoint, methods in urls.CONTROL_ROUTES:
-        bp.add_url_rule(rule, endpoint=endpoint, view_func=views[endpoint], methods=list(methods))
-    return bp
-
-
-def control_openapi_paths() -> dict[str, Any]:
-    """OpenAPI path items of the routes above."""
-
-    def op(summary: str, status: str = "200") -> dict[str, Any]:
-        return {"summary": summary, "responses": {status: {"description": "OK"}}}
-
-    p = urls.CONTROL_PREFIX
-    opt_out = op("Opt a phone number out", "201")
-    opt_out["requestBody"] = {
-        "required": True,
-        "content": {"application/json": {"schema": OptOutSpec.model_json_schema()}},
-    }
-    number = [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}]
-    return {
-        f"{p}/sent-emails": {
-            "get": op("SES messages with text/html bodies and feedback (source, to, limit)")
-        },
-        f"{p}/sms": {"get": op("SNS SMS publishes with message attributes (phone_number, limit)")},
-        f"{p}/sms/opt-out": {"post": opt_out},
-        f"{p}/sms/opt-outs": {"get": op("Numbers opted out through the control API")},
-        f"{p}/sms/opt-out/{{number}}": {"parameters": number, "delete": op("Opt a number back in")},
-        f"{p}/sns/subscriptions": {"get": op("HTTP/S subscriptions, pending state and SubscribeURL")},
-        f"{p}/sns/certificate": {"get": op("The SNS signing certificate (PEM)")},
-    }

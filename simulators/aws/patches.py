@@ -1,14 +1,18 @@
-"""The moto methods the AWS simulator wraps, and why (checked against moto 5.2.5).
+"""What the AWS simulator changes in moto: the methods it wraps, and why (checked against moto 5.2.5), and
+the request context those wrappers read.
 
-Each wrapper calls moto's own method unless a simulator request is being handled
-(:func:`simulators.aws.context.current`), so moto used elsewhere in the process is unchanged.
+moto keeps its state in module-level backends and calls ``requests.post`` itself for SNS HTTP
+subscriptions, and its methods know nothing of the request they serve. :class:`RequestContext` is made
+current (a context variable, :func:`activate`) by the simulator's API app around every request; each
+wrapper calls moto's own method unless such a request is being handled (:func:`current`), so moto used
+elsewhere in the process (its decorators in other tests, another moto server) is unchanged.
 :func:`install` is idempotent and called from the provider's ``setup()``, never at import time.
 
 SNS (``moto/sns/models.py``, ``responses.py``):
 
 * ``Subscription.publish``: moto POSTs http/https notifications itself with ``requests.post``, a fake
   ``SignatureVersion`` "2" signature and an AWS ``SigningCertURL``. The wrapper hands them to the kernel's
-  webhook dispatcher with a real signature instead (:class:`simulators.aws.sns.SnsDeliveries`).
+  webhook dispatcher with a real signature instead (:class:`simulators.aws.models_sns.SnsDeliveries`).
 * ``SNSBackend.subscribe`` / ``SNSResponse.subscribe``: moto confirms every subscription at once. AWS
   leaves http/https subscriptions "pending confirmation" and POSTs a ``SubscriptionConfirmation``; the
   wrappers do that, and ``Subscribe`` answers ``pending confirmation`` unless ``ReturnSubscriptionArn``.
@@ -23,17 +27,83 @@ SES (``moto/ses/models.py``):
 * ``SESBackend.__process_sns_feedback__``: moto publishes a canned feedback dict (not a JSON string, with
   example addresses, matched on the sender's *domain* only); the wrapper disables it during simulator
   requests, and ``send_email``/``send_raw_email``/``send_templated_email`` are wrapped to publish SES's
-  real notification JSON after the mail is stored (:class:`simulators.aws.ses.SesFeedback`).
+  real notification JSON after the mail is stored (:class:`simulators.aws.models_ses.SesFeedback`).
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
-from simulators.aws.context import current
+if TYPE_CHECKING:
+    from simulators.aws.models import MotoBridge
+
+
+class RequestContext:
+    """The request being served: the bridge, the simulator's public base URL, the caller's access key
+    and the raw body (parsed lazily, for SES bodies moto does not keep)."""
+
+    def __init__(
+        self,
+        bridge: MotoBridge,
+        base_url: str,
+        access_key: str | None,
+        body: bytes = b"",
+        content_type: str = "",
+    ) -> None:
+        self.bridge = bridge
+        self.base_url = base_url.rstrip("/")
+        self.access_key = access_key
+        self.body = body
+        self.content_type = content_type
+
+    @cached_property
+    def form(self) -> dict[str, list[str]]:
+        """The body as a query-protocol form (empty if it is not one)."""
+        if not self.body or "json" in self.content_type:
+            return {}
+        return parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+
+    @cached_property
+    def json(self) -> Any:
+        """The body as JSON (``None`` if it is not)."""
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def param(self, name: str) -> str | None:
+        """First value of a form field."""
+        values = self.form.get(name)
+        return values[0] if values else None
+
+
+_current: ContextVar[RequestContext | None] = ContextVar("simulators_aws_request", default=None)
+
+
+def current() -> RequestContext | None:
+    """The simulator request being handled on this thread, if any."""
+    return _current.get()
+
+
+@contextmanager
+def activate(ctx: RequestContext) -> Iterator[RequestContext]:
+    """Make ``ctx`` current for the duration of the block."""
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)
+
 
 HTTP_PROTOCOLS = ("http", "https")
 
@@ -64,7 +134,7 @@ def _subscription_publish(orig: Callable[..., Any]) -> Callable[..., Any]:
         if ctx is None or self.protocol not in HTTP_PROTOCOLS:
             return orig(self, *args, **kwargs)
         a = _bind(orig, self, *args, **kwargs)
-        ctx.bridge.sns.deliver_notification(
+        ctx.bridge.messages.notification(
             ctx,
             self,
             a["message"],

@@ -6,35 +6,30 @@ in place and the SNS/SES additions see the same state. The kernel gives it the s
 every simulator:
 
 * faults match ``path`` and ``operation`` = the AWS action (``Publish``, ``SendEmail``, ``PutObject``...;
-  see :mod:`simulators.aws.protocol`) and ``account`` = the access key id; a ``status``/``rate_limit``
+  see :mod:`simulators.aws.api`) and ``account`` = the access key id; a ``status``/``rate_limit``
   fault answers AWS's own error XML (:mod:`simulators.aws.exceptions`) so boto3 raises ``ClientError``
   with a real code;
 * the journal masks ``Authorization`` and ``X-Amz-Security-Token``.
 
-Beyond moto: signed SNS HTTP/S deliveries and the confirmation handshake (:mod:`simulators.aws.sns`),
-SES mailbox-simulator feedback (:mod:`simulators.aws.ses`), SMS attributes and opt-outs
-(:mod:`simulators.aws.bridge`), inspection under ``/_sim/aws/`` (:mod:`simulators.aws.control`).
-moto's own ``/moto-api/`` stays reachable. moto's state is process-wide: two AWS simulators in one
-process share it (and a reset of one resets both).
+Beyond moto: signed SNS HTTP/S deliveries (:mod:`simulators.aws.webhooks`) and the confirmation handshake
+(:mod:`simulators.aws.models_sns`), SES mailbox-simulator feedback (:mod:`simulators.aws.models_ses`), SMS
+attributes and opt-outs (:mod:`simulators.aws.models`), inspection under ``/_sim/aws/``
+(:mod:`simulators.aws.control`). moto's own ``/moto-api/`` stays reachable. moto's state is process-wide:
+two AWS simulators in one process share it (and a reset of one resets both).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
-from flask import Blueprint, has_request_context, request
-
-from simulators.aws import patches
-from simulators.aws.bridge import MotoBridge
-from simulators.aws.control import build_control_blueprint, control_openapi_paths
+from simulators.aws import patches, urls
+from simulators.aws.api import AwsApi, operation_name, request_info
+from simulators.aws.control import AwsControls
 from simulators.aws.exceptions import Protocol, error_for_status
-from simulators.aws.protocol import operation_name, request_info
-from simulators.aws.responses import AwsFrontApp
-from simulators.aws.sns import CONTENT_TYPE, SnsHeaderSigner
+from simulators.aws.models import MotoBridge
+from simulators.aws.webhooks import CONTENT_TYPE, RETRY_SCHEDULE, SnsHeaderSigner
 from simulators.kernel import ErrorResponse, SimRequest, SimulatorProvider
-from simulators.kernel.wsgi import WSGIApp
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +41,17 @@ class AwsProvider(SimulatorProvider):
     description = "AWS SES, SNS and S3 (moto) with signed SNS deliveries and SES feedback"
     default_port = 12115
     request_id_header = "x-amzn-RequestId"
-    # SNS's default HTTP/S delivery policy: 3 retries, 20 s apart (linear backoff).
-    retry_schedule = (20.0, 20.0, 20.0)
+    retry_schedule = RETRY_SCHEDULE
     webhook_content_type = CONTENT_TYPE
     masked_headers = frozenset({"x-amz-security-token"})
+    api_routes = urls.API_ROUTES
+    control_routes = urls.CONTROL_ROUTES
 
     def setup(self) -> None:
         """Wrap moto's methods (once per process) and build the bridge and its signing key."""
         patches.install()
         self.public_url = self.env.get("AWS_SIM_PUBLIC_URL") or None
         self.bridge = MotoBridge(self.runtime)
-        self._protocol = threading.local()
 
     def reset(self) -> None:
         """Reset moto's backends in place (``POST /moto-api/reset``) and the bridge's state."""
@@ -68,31 +63,27 @@ class AwsProvider(SimulatorProvider):
     # -- kernel hooks ----------------------------------------------------------------------------------
     def account_for(self, request: SimRequest) -> str | None:
         """The access key id (SigV4 credential scope, presigned URL or SigV2)."""
-        info = request_info(request)
-        # Remember how to render an error for this request: error_response() gets only a status and is
-        # called by the kernel middleware on this same thread right after this method.
-        self._protocol.value = Protocol(info.service, json=request.header("X-Amz-Target") is not None)
-        self._protocol.request_id = None
-        return info.access_key
+        return request_info(request).access_key
 
     def operation_for(self, request: SimRequest) -> str | None:
-        """The AWS action name (``Publish``, ``SendEmail``, ``PutObject``...)."""
-        return operation_name(request)
+        """The AWS action (``Publish``, ``SendEmail``, ``PutObject``...), or the simulator's own route's."""
+        return self.api.operation(request) or operation_name(request)
 
     def new_request_id(self) -> str:
         """A uuid4, like ``x-amzn-RequestId`` (also put in the body of a fault's error)."""
-        rid = self.runtime.ids.uuid4()
-        self._protocol.request_id = rid
-        return rid
+        return self.runtime.ids.uuid4()
 
-    def error_response(self, status: int) -> ErrorResponse:
-        """AWS's error body for ``status`` in the protocol of the request being served."""
-        protocol = getattr(self._protocol, "value", None) or Protocol("sns")
-        rid = getattr(self._protocol, "request_id", None) or self.runtime.ids.uuid4()
+    def error_for(self, status: int, request: SimRequest | None) -> ErrorResponse:
+        """AWS's error body for ``status`` in the protocol of ``request`` (its signing service; JSON when it
+        has an ``X-Amz-Target``), with its request id."""
+        if request is None:
+            return error_for_status(status, Protocol("sns"), self.runtime.ids.uuid4()).to_response()
+        protocol = Protocol(request_info(request).service, json=request.header("X-Amz-Target") is not None)
+        rid = request.request_id or self.runtime.ids.uuid4()
         return error_for_status(status, protocol, rid).to_response()
 
     def signer(self) -> SnsHeaderSigner:
-        """SNS signs bodies, not headers: see :class:`~simulators.aws.sns.SnsHeaderSigner`."""
+        """SNS signs bodies, not headers: see :class:`~simulators.aws.models_sns.SnsHeaderSigner`."""
         return SnsHeaderSigner()
 
     def new_webhook_secret(self) -> str | None:
@@ -104,22 +95,13 @@ class AwsProvider(SimulatorProvider):
         return {"sns_certificate": self.bridge.key.file_name}
 
     # -- HTTP ------------------------------------------------------------------------------------------
-    def build_wsgi_app(self) -> WSGIApp:
-        """moto's ``DomainDispatcherApplication`` behind :class:`AwsFrontApp`."""
+    def build_api(self) -> AwsApi:
+        """The simulator's own routes in front of moto's ``DomainDispatcherApplication``."""
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         moto_app = DomainDispatcherApplication(create_backend_app)
-        return AwsFrontApp(self.bridge, moto_app, self.public_url)
+        return AwsApi(self, self.bridge, moto_app, self.public_url)
 
-    def base_url(self) -> str:
-        """The simulator's public URL as seen by the current control request."""
-        if self.public_url:
-            return self.public_url.rstrip("/")
-        return request.host_url.rstrip("/") if has_request_context() else ""
-
-    def control_blueprint(self) -> Blueprint:
+    def control_handlers(self) -> AwsControls:
         """``/_sim/aws/...`` (see :mod:`simulators.aws.control`)."""
-        return build_control_blueprint(self.bridge, self.base_url)
-
-    def control_openapi_paths(self) -> dict[str, Any]:
-        return control_openapi_paths()
+        return AwsControls(self.bridge, self.public_url)

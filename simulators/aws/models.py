@@ -1,8 +1,9 @@
 """The simulator's side of moto: what the wrapped moto methods call, and the state moto does not keep.
 
-One :class:`MotoBridge` per AWS simulator. It owns the SNS signing key, the SNS deliveries
-(:class:`~simulators.aws.sns.SnsDeliveries`), SES feedback and captured bodies
-(:class:`~simulators.aws.ses.SesFeedback`), the SMS publishes with their ``MessageAttributes`` (moto
+One :class:`MotoBridge` per AWS simulator. It owns the SNS signing key, the SNS messages
+(:class:`~simulators.aws.webhooks.SnsMessages`) and subscription handshakes
+(:class:`~simulators.aws.models_sns.SnsSubscriptions`), SES feedback and captured bodies
+(:class:`~simulators.aws.models_ses.SesFeedback`), the SMS publishes with their ``MessageAttributes`` (moto
 stores only phone and text) and the numbers opted out through the control API. Read it through
 ``/_sim/aws/...``; ``/_sim/reset`` empties it and resets moto.
 """
@@ -15,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from simulators.aws.ses import SesFeedback
-from simulators.aws.sns import SnsDeliveries
-from simulators.aws.sns_signing import SnsSigningKey
+from simulators.aws.models_ses import SesFeedback
+from simulators.aws.models_sns import SnsSubscriptions
+from simulators.aws.webhooks import SnsMessages
+from simulators.aws.webhooks_signing import SnsSigningKey
 
 if TYPE_CHECKING:
     from simulators.kernel.app import SimulatorRuntime
@@ -69,7 +71,8 @@ class MotoBridge:
     def __init__(self, runtime: SimulatorRuntime) -> None:
         self.runtime = runtime
         self.key = SnsSigningKey(runtime.ids.stream("sns-cert").randbytes(16).hex(), runtime.clock.datetime())
-        self.sns = SnsDeliveries(runtime, self.key)
+        self.messages = SnsMessages(runtime, self.key)
+        self.sns = SnsSubscriptions(runtime, self.messages)
         self.ses = SesFeedback(runtime)
         self._sms: deque[SmsRecord] = deque(maxlen=MAX_SMS_RECORDS)
         self._opted_out: set[str] = set()
@@ -94,7 +97,7 @@ class MotoBridge:
     ) -> SmsRecord:
         """Keep an SMS publish with its attributes. SNS accepts a publish to an opted-out number and
         drops it (``Publish`` has no opted-out error); ``opted_out`` says so."""
-        from simulators.aws.context import current
+        from simulators.aws.patches import current
 
         ctx = current()
         record = SmsRecord(

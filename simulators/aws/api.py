@@ -1,4 +1,13 @@
-"""Reading AWS requests without running them: access key, signing service/region, and the operation.
+"""The AWS simulator's API app, and reading AWS requests without running them.
+
+:class:`AwsApi` is the kernel's :class:`~simulators.kernel.api.ProviderApi` with moto's server app as the
+``fallback``: the routes of ``urls.API_ROUTES`` (the SNS certificate and ``SubscribeURL``/``UnsubscribeURL``
+GETs, :mod:`simulators.aws.responses`) are the simulator's, anything else is moto's. Around every request it
+makes a :class:`~simulators.aws.patches.RequestContext` current, so the wrapped moto methods know which
+simulator they serve and its public URL: ``AWS_SIM_PUBLIC_URL`` when set, else the scheme and ``Host`` of
+the request. After moto's own ``POST /moto-api/reset`` the simulator forgets what it keeps beside moto.
+
+Reading a request (the kernel's ``account_for`` / ``operation_for`` / ``error_for``):
 
 * The access key id comes from a SigV4 ``Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/
   service/aws4_request, ...`` header, a presigned URL's ``X-Amz-Credential``, SigV2 ``AWS AKID:sig`` or
@@ -12,10 +21,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
-from simulators.kernel.wsgi import SimRequest
+from simulators.aws import urls
+from simulators.aws.exceptions import AwsError
+from simulators.aws.patches import RequestContext, activate
+from simulators.aws.responses import AwsResponses
+from simulators.kernel.api import ProviderApi
+from simulators.kernel.errors import ProviderError
+from simulators.kernel.wsgi import Environ, SimRequest, StartResponse, WSGIApp
+
+if TYPE_CHECKING:
+    from simulators.aws.models import MotoBridge
+    from simulators.aws.provider import AwsProvider
 
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _SUBRESOURCES = (
@@ -130,3 +151,35 @@ def operation_name(req: SimRequest, info: AwsRequestInfo | None = None) -> str |
     if info.service == "s3":
         return _s3_operation(req)
     return None
+
+
+class AwsApi(ProviderApi):
+    """The simulator's own AWS routes, then moto (see the module docstring)."""
+
+    def __init__(
+        self, provider: AwsProvider, bridge: MotoBridge, moto_app: WSGIApp, public_url: str | None = None
+    ) -> None:
+        super().__init__(provider, urls.API_ROUTES, AwsResponses(bridge), fallback=self._moto)
+        self.bridge = bridge
+        self.moto_app = moto_app
+        self.public_url = public_url.rstrip("/") if public_url else None
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        request = SimRequest.of(environ)
+        base_url = self.public_url or request.host_url
+        ctx = RequestContext(
+            self.bridge, base_url, request.account, request.body, request.header("Content-Type") or ""
+        )
+        with activate(ctx):
+            return super().__call__(environ, start_response)
+
+    def crash_error(self, request: SimRequest) -> ProviderError:
+        return AwsError("InternalFailure", "Internal error", 500)
+
+    def _moto(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        request = SimRequest.of(environ)
+        if request.method.upper() == "POST" and request.path == urls.MOTO_RESET:
+            result = list(self.moto_app(environ, start_response))
+            self.bridge.reset()
+            return result
+        return self.moto_app(environ, start_response)

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
-from simulators.aws.sns import iso_timestamp
+from simulators.aws.webhooks import iso_timestamp
 
 if TYPE_CHECKING:
-    from simulators.aws.context import RequestContext
+    from simulators.aws.patches import RequestContext
     from simulators.kernel.app import SimulatorRuntime
 
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
