@@ -178,7 +178,10 @@ def openapi_operation(route: Route, tag: str) -> dict[str, Any]:
             "required": route.body_required,
             "content": {"application/json": {"schema": ref(route.body.__name__)}},
         }
-    op["responses"] = {str(status): _reply(reply) for status, reply in sorted(route.responses.items())}
+    replies = dict(route.responses)
+    if route.body is not None:
+        replies.setdefault(400, "Invalid request body")  # the kernel validates it with route.body
+    op["responses"] = {str(status): _reply(reply) for status, reply in sorted(replies.items())}
     return op
 
 
