@@ -1,6 +1,6 @@
 """Stripe's test cards and test PaymentMethods, and what each does when charged.
 
-Source: docs.stripe.com/testing (the table in ``../shared/reference/stripe.md`` section 5), messages as Stripe
+Source: docs.stripe.com/testing (the test card tables), messages as Stripe
 sends them (``Your card was declined.``, ``Your card has insufficient funds.``...). A :class:`CardProfile` is
 what the simulator keeps of a card: brand, last4, funding, country and an :class:`Outcome`. **It never holds
 a card number or a CVC**: numbers are only read to pick the profile, then dropped. Inspect the table with

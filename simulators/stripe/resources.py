@@ -1,7 +1,7 @@
 """Builders of Stripe objects as API 2023-10-16 renders them (pure functions, no state, no I/O).
 
 Charges, refunds, disputes and balance transactions are in :mod:`simulators.stripe.resources_money`.
-Field sets follow ``../shared/specs/stripe/fixtures-2023-10-16.json`` and the 2023-08-16 OpenAPI schemas
+Field sets follow Stripe's ``fixtures-2023-10-16.json`` (stripe-mock) and the 2023-08-16 OpenAPI schemas
 (``id`` and ``object`` first, then alphabetical, as the live API sends them). Deliberate 2023-10-16 details:
 a Charge no longer carries ``refunds`` unless expanded (changelog 2022-11-15 "deprecates charges auto
 expand"), a PaymentIntent has ``latest_charge`` and no ``charges`` list, and a publishable key sees only the

@@ -2,7 +2,7 @@
 
 Like the Stripe CLI (``pkg/fixtures/triggers/*.json``), it makes the real API calls with the account's test
 key through the official SDK, and the simulator then emits the event and its side-effect events to the
-account's webhook endpoints. Fixtures (stripe-cli v1.50, ``../shared/reference/stripe.md`` section 2):
+account's webhook endpoints. Fixtures (stripe-cli v1.50, ``pkg/fixtures/triggers``):
 
 * ``payment_intent.succeeded``: create + confirm, 2000 usd, ``pm_card_visa``, shipping, description
   ``(created by Stripe CLI)``.

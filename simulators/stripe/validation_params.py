@@ -1,7 +1,7 @@
 """The parameters each Stripe operation accepts (API 2023-10-16), as specs for
 :mod:`simulators.stripe.validation` (each route of ``urls.API_ROUTES`` carries its own).
 
-Top-level names follow ``../shared/specs/stripe/openapi-2023-08-16-payment-intents-subset.json`` (the tests
+Top-level names follow Stripe's OpenAPI spec (2023-08-16, the payment-intents subset the tests load; they
 check that every name here is one of the spec's for the paths it holds); operations outside that subset
 (charges, disputes, payment methods, webhook endpoints) follow Stripe's API reference. Parameters that are
 valid at Stripe but have no effect here (Connect transfers, mandates, Radar options) are accepted and ignored,

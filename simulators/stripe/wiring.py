@@ -16,9 +16,9 @@ from typing import Any
 DEFAULT_SECRET_KEY = "sk_test_genaidemo0000000000000000"
 WEBHOOK_PATH = "/api/v1/webhooks/stripe"
 
-# The events the reference service handles (issue 4) plus the ones that tell it about the same payments'
-# other steps (3DS pending, async processing, manual-capture authorisations, dispute outcomes); the
-# service acknowledges types it does not act on.
+# The events the reference service handles (payments, refunds, disputes) plus the ones that tell it about
+# the same payments' other steps (3DS pending, async processing, manual-capture authorisations, dispute
+# outcomes); the service acknowledges types it does not act on.
 ENABLED_EVENTS: tuple[str, ...] = (
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
