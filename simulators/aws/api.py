@@ -166,10 +166,7 @@ class AwsApi(ProviderApi):
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         request = SimRequest.of(environ)
-        base_url = self.public_url or request.host_url
-        ctx = RequestContext(
-            self.bridge, base_url, request.account, request.body, request.header("Content-Type") or ""
-        )
+        ctx = RequestContext(self.bridge, self.public_url or request.host_url, request)
         with activate(ctx):
             return super().__call__(environ, start_response)
 

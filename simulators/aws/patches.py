@@ -33,7 +33,6 @@ SES (``moto/ses/models.py``):
 from __future__ import annotations
 
 import inspect
-import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,42 +43,35 @@ from urllib.parse import parse_qs
 
 if TYPE_CHECKING:
     from simulators.aws.models import MotoBridge
+    from simulators.kernel.wsgi import SimRequest
 
 
 class RequestContext:
-    """The request being served: the bridge, the simulator's public base URL, the caller's access key
-    and the raw body (parsed lazily, for SES bodies moto does not keep)."""
+    """The request being served (the kernel's :class:`~simulators.kernel.wsgi.SimRequest`), the bridge and
+    the simulator's public base URL; the body is parsed lazily, for SES bodies moto does not keep."""
 
-    def __init__(
-        self,
-        bridge: MotoBridge,
-        base_url: str,
-        access_key: str | None,
-        body: bytes = b"",
-        content_type: str = "",
-    ) -> None:
+    def __init__(self, bridge: MotoBridge, base_url: str, request: SimRequest) -> None:
         self.bridge = bridge
         self.base_url = base_url.rstrip("/")
-        self.access_key = access_key
-        self.body = body
-        self.content_type = content_type
+        self.request = request
+
+    @property
+    def access_key(self) -> str | None:
+        """The caller's access key id (the kernel's account)."""
+        return self.request.account
 
     @cached_property
     def form(self) -> dict[str, list[str]]:
-        """The body as a query-protocol form (empty if it is not one)."""
-        if not self.body or "json" in self.content_type:
+        """The body as a query-protocol form (empty if it is JSON)."""
+        body = self.request.body
+        if not body or "json" in (self.request.header("Content-Type") or ""):
             return {}
-        return parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+        return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
 
     @cached_property
     def json(self) -> Any:
         """The body as JSON (``None`` if it is not)."""
-        if not self.body:
-            return None
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
+        return self.request.json()
 
     def param(self, name: str) -> str | None:
         """First value of a form field."""
