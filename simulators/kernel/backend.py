@@ -71,20 +71,21 @@ class BoundedMap(OrderedDict[K, V], Generic[K, V]):
         self, cap: int | Callable[[], int], on_evict: Callable[[K, V], object] | None = None
     ) -> None:
         super().__init__()
-        self._cap = cap
+        self._cap: Callable[[], int] = cap if callable(cap) else (lambda: cap)
         self._on_evict = on_evict
         self.evicted = 0
 
     @property
     def cap(self) -> int:
         """The current cap."""
-        return self._cap() if callable(self._cap) else self._cap
+        return self._cap()
 
     def add(self, key: K, value: V) -> V:
         """Insert ``key`` as the newest entry (moving it if present) and evict past the cap."""
+        if key in self:
+            self.move_to_end(key)
         self[key] = value
-        self.move_to_end(key)
-        cap = self.cap
+        cap = self._cap()
         while len(self) > cap:
             self.evict_oldest()
         return value
