@@ -94,7 +94,16 @@ class KernelMiddleware:
         t0 = time.perf_counter()
         body = read_body(environ)
         req = SimRequest(environ, body)
-        environ[REQUEST_KEY] = req
+        environ[REQUEST_KEY] = req  # the provider app reuses it; dropped below (it and environ form a cycle)
+        try:
+            return self._handle(environ, start_response, req, t0)
+        finally:
+            environ.pop(REQUEST_KEY, None)
+
+    def _handle(
+        self, environ: Environ, start_response: StartResponse, req: SimRequest, t0: float
+    ) -> Iterable[bytes]:
+        body = req.body
         try:
             account = self.provider.account_for(req)
         except Exception:
