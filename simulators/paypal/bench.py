@@ -126,7 +126,7 @@ def _print(r: dict[str, Any], seconds: float, connections: int, clients: int) ->
     print(
         "PayPal simulator, POST /v2/checkout/orders "
         "(1 item + breakdown, Prefer: return=minimal, one cached token)\n"
-        f"  server: genai-demo sim paypal (granian, 1 worker, 64 threads); load: kernel bench client, "
+        f"  server: genai-demo sim paypal (granian, 1 worker, 64 threads); load: shared bench client, "
         f"{connections} keep-alive connections from {clients} processes, {seconds:g} s after a 1 s warm-up, "
         f"same machine ({os.cpu_count()} cores)"
     )
@@ -139,7 +139,7 @@ def _print(r: dict[str, Any], seconds: float, connections: int, clients: int) ->
     lb, la = r["load_before"], r["load_after"]
     before, after = " ".join(f"{x:.2f}" for x in lb), " ".join(f"{x:.2f}" for x in la)
     print(f"  load average (1/5/15 min) before {before}, after {after}")
-    print("  target (the Stripe issue's class): >= 1350 req/s, p99 < 25 ms")
+    print("  target (the Stripe simulator's): >= 1350 req/s, p99 < 25 ms")
 
 
 if __name__ == "__main__":

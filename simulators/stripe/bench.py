@@ -84,7 +84,7 @@ def bench_stripe(
 def _print(result: dict[str, Any], seconds: float, connections: int, warmup: float) -> None:
     print(
         f"Stripe simulator over HTTP: `genai-demo sim stripe` (granian, 1 worker, 64 threads), {connections} "
-        f"keep-alive connections from 2 client processes (the kernel bench client), {warmup:g} s warm-up "
+        f"keep-alive connections from 2 client processes (the shared bench client), {warmup:g} s warm-up "
         "then "
         f"{seconds:g} s measured, SDK-shaped form POSTs with a fresh Idempotency-Key each; client and server "
         f"on the same {os.cpu_count()}-core machine."
