@@ -42,12 +42,12 @@ class KernelControls(WebhookControls):
     """The handlers of the kernel's control routes (:data:`simulators.kernel.urls.CONTROL_ROUTES`), one
     method per operation, bound to one simulator's runtime."""
 
-    def __init__(self, rt: SimulatorRuntime) -> None:
-        self.rt = rt
-        self.provider = rt.provider
+    def __init__(self, runtime: SimulatorRuntime) -> None:
+        self.runtime = runtime
+        self.provider = runtime.provider
 
     def health(self) -> Response:
-        rt = self.rt
+        rt = self.runtime
         data = {
             "status": "UP",
             "provider": self.provider.name,
@@ -64,12 +64,12 @@ class KernelControls(WebhookControls):
         return json_response(control_openapi(self.provider))
 
     def reset(self, body: ResetSpec) -> Response:
-        seed = self.rt.reset(body.seed, keep_endpoints=body.keep_endpoints)
-        return json_response({"status": "reset", "seed": seed, "endpoints_kept": len(self.rt.endpoints)})
+        seed = self.runtime.reset(body.seed, keep_endpoints=body.keep_endpoints)
+        return json_response({"status": "reset", "seed": seed, "endpoints_kept": len(self.runtime.endpoints)})
 
     # -- journal ---------------------------------------------------------------------------------------
     def journal(self) -> Response:
-        rt, provider = self.rt, self.provider
+        rt, provider = self.runtime, self.provider
         limit = int_arg("limit", 100, 1, rt.journal.capacity)
         status = request.args.get("status") or None
         if status:
@@ -100,38 +100,38 @@ class KernelControls(WebhookControls):
         return json_response({"data": data, "size": len(rt.journal), "capacity": rt.journal.capacity})
 
     def journal_clear(self) -> Response:
-        self.rt.journal.clear()
+        self.runtime.journal.clear()
         return json_response({"cleared": True})
 
     # -- faults ----------------------------------------------------------------------------------------
     def fault_create(self, body: FaultRuleSpec) -> Response:
-        rule = self.rt.faults.add(body)
-        return json_response(rule.to_json(self.rt.clock.now()), 201)
+        rule = self.runtime.faults.add(body)
+        return json_response(rule.to_json(self.runtime.clock.now()), 201)
 
     def fault_list(self) -> Response:
-        now = self.rt.clock.now()
-        return json_response({"data": [r.to_json(now) for r in self.rt.faults.rules()]})
+        now = self.runtime.clock.now()
+        return json_response({"data": [r.to_json(now) for r in self.runtime.faults.rules()]})
 
     def fault_get(self, rule_id: str) -> Response:
-        rule = self.rt.faults.get(rule_id)
+        rule = self.runtime.faults.get(rule_id)
         if rule is None:
             raise NotFound(f"no fault rule {rule_id!r}")
-        return json_response(rule.to_json(self.rt.clock.now()))
+        return json_response(rule.to_json(self.runtime.clock.now()))
 
     def fault_delete(self, rule_id: str) -> Response:
-        if not self.rt.faults.delete(rule_id):
+        if not self.runtime.faults.delete(rule_id):
             raise NotFound(f"no fault rule {rule_id!r}")
         return json_response({"id": rule_id, "deleted": True})
 
     def fault_clear(self) -> Response:
-        return json_response({"deleted": self.rt.faults.clear()})
+        return json_response({"deleted": self.runtime.faults.clear()})
 
     # -- clock -----------------------------------------------------------------------------------------
     def clock_get(self) -> Response:
-        return json_response(self.rt.clock.snapshot())
+        return json_response(self.runtime.clock.snapshot())
 
     def clock_advance(self, body: ClockSpec) -> Response:
-        rt = self.rt
+        rt = self.runtime
         rt.clock.advance(body.advance)
         data: dict[str, Any] = {**rt.clock.snapshot(), "advanced": body.advance}
         if body.wait:
@@ -142,4 +142,4 @@ class KernelControls(WebhookControls):
         return json_response(data)
 
     def transitions(self) -> Response:
-        return json_response({"data": [i.to_json() for i in self.rt.timeline.pending()]})
+        return json_response({"data": [i.to_json() for i in self.runtime.timeline.pending()]})

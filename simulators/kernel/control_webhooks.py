@@ -40,13 +40,13 @@ class EventSpec(BaseModel):
 
 
 class WebhookControls:
-    """The webhook control handlers (``rt`` and ``provider`` are set by the subclass)."""
+    """The webhook control handlers (``runtime`` and ``provider`` are set by the subclass)."""
 
-    rt: SimulatorRuntime
+    runtime: SimulatorRuntime
     provider: SimulatorProvider
 
     def webhooks_index(self) -> Response:
-        rt = self.rt
+        rt = self.runtime
         return json_response(
             {
                 "endpoints": len(rt.endpoints),
@@ -59,9 +59,9 @@ class WebhookControls:
 
     def endpoints_list(self) -> Response:
         if "account" in request.args:
-            items = self.rt.endpoints.find(request.args["account"] or None)
+            items = self.runtime.endpoints.find(request.args["account"] or None)
         else:
-            items = self.rt.endpoints.find(any_account=True)
+            items = self.runtime.endpoints.find(any_account=True)
         return json_response({"data": [e.to_json() for e in items]})
 
     def endpoints_create(self, body: EndpointSpec) -> Response:
@@ -72,20 +72,20 @@ class WebhookControls:
             url=body.url,
             secret=body.secret if body.secret is not None else provider.new_webhook_secret(),
             events=tuple(body.events),
-            created=self.rt.clock.now(),
+            created=self.runtime.clock.now(),
             metadata=body.metadata,
         )
-        self.rt.endpoints.add(endpoint)
+        self.runtime.endpoints.add(endpoint)
         return json_response(endpoint.to_json(), 201)
 
     def endpoints_get(self, endpoint_id: str) -> Response:
-        endpoint = self.rt.endpoints.get(endpoint_id)
+        endpoint = self.runtime.endpoints.get(endpoint_id)
         if endpoint is None:
             raise NotFound(f"no webhook endpoint {endpoint_id!r}")
         return json_response(endpoint.to_json())
 
     def endpoints_delete(self, endpoint_id: str) -> Response:
-        if self.rt.endpoints.remove(endpoint_id) is None:
+        if self.runtime.endpoints.remove(endpoint_id) is None:
             raise NotFound(f"no webhook endpoint {endpoint_id!r}")
         return json_response({"id": endpoint_id, "deleted": True})
 
@@ -96,7 +96,7 @@ class WebhookControls:
         kwargs: dict[str, Any] = {}
         if "account" in request.args:
             kwargs["account"] = request.args["account"] or None
-        items = self.rt.webhooks.find(
+        items = self.runtime.webhooks.find(
             event_id=request.args.get("event_id") or None,
             event_type=request.args.get("event_type") or None,
             status=_status(status),
@@ -104,22 +104,22 @@ class WebhookControls:
             limit=int_arg("limit", 100, 1, 10_000),
             **kwargs,
         )
-        return json_response({"data": self.rt.webhooks.to_json(items)})
+        return json_response({"data": self.runtime.webhooks.to_json(items)})
 
     def deliveries_get(self, delivery_id: str) -> Response:
-        delivery = self.rt.webhooks.get(delivery_id)
+        delivery = self.runtime.webhooks.get(delivery_id)
         if delivery is None:
             raise NotFound(f"no webhook delivery {delivery_id!r}")
-        return json_response(self.rt.webhooks.to_json([delivery])[0])
+        return json_response(self.runtime.webhooks.to_json([delivery])[0])
 
     def deliveries_redeliver(self, delivery_id: str) -> Response:
-        delivery = self.rt.webhooks.redeliver(delivery_id)
+        delivery = self.runtime.webhooks.redeliver(delivery_id)
         if delivery is None:
             raise NotFound(f"no webhook delivery {delivery_id!r}")
-        return json_response(self.rt.webhooks.to_json([delivery])[0], 202)
+        return json_response(self.runtime.webhooks.to_json([delivery])[0], 202)
 
     def events_publish(self, body: EventSpec) -> Response:
-        rt = self.rt
+        rt = self.runtime
         ctype = body.content_type or self.provider.webhook_content_type
         if ctype.startswith("application/x-www-form-urlencoded"):
             raw = urlencode({k: str(v) for k, v in body.payload.items()}).encode()
@@ -140,13 +140,13 @@ class WebhookControls:
         return json_response({"event_id": event_id, "data": rt.webhooks.to_json(deliveries)}, 202)
 
     def chaos_get(self) -> Response:
-        return json_response(self.rt.webhooks.chaos.model_dump())
+        return json_response(self.runtime.webhooks.chaos.model_dump())
 
     def chaos_set(self, body: ChaosSettings) -> Response:
-        return json_response(self.rt.webhooks.set_chaos(body).model_dump())
+        return json_response(self.runtime.webhooks.set_chaos(body).model_dump())
 
     def chaos_clear(self) -> Response:
-        return json_response(self.rt.webhooks.set_chaos(ChaosSettings()).model_dump())
+        return json_response(self.runtime.webhooks.set_chaos(ChaosSettings()).model_dump())
 
 
 def _status(value: str | None) -> DeliveryStatus | None:

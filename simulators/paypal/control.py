@@ -39,7 +39,7 @@ class PayPalControls:
 
     def __init__(self, provider: PayPalProvider) -> None:
         self.provider = provider
-        self.rt = provider.runtime
+        self.runtime = provider.runtime
 
     def _find(self, order_id: str) -> tuple[AccountBackend, Order]:
         found = self.provider.find_order(order_id)
@@ -48,13 +48,16 @@ class PayPalControls:
         return found
 
     def _app_json(self, app: App) -> dict[str, Any]:
-        return {**app.to_json(), "live_tokens": self.provider.tokens.live(app.client_id, self.rt.clock.now())}
+        return {
+            **app.to_json(),
+            "live_tokens": self.provider.tokens.live(app.client_id, self.runtime.clock.now()),
+        }
 
     def apps_list(self) -> Response:
         return json_response({"data": [self._app_json(a) for a in self.provider.apps.all()]})
 
     def apps_create(self, body: AppSpec) -> Response:
-        rt = self.rt
+        rt = self.runtime
         client_id = body.client_id or "app-" + rt.ids.base62(20)
         secret = body.client_secret or rt.ids.base62(40)
         try:
@@ -94,7 +97,7 @@ class PayPalControls:
             (body.given_name or "John", body.surname or "Doe") if body.given_name or body.surname else None
         )
         try:
-            order, events = backend.approve(order_id, body.email_address, self.rt.clock.now(), names)
+            order, events = backend.approve(order_id, body.email_address, self.runtime.clock.now(), names)
         except StateConflict as exc:
             raise Conflict(str(exc)) from None
         self.provider.webhooks.emit(backend.account, events, order.base_url)
@@ -117,7 +120,7 @@ class PayPalControls:
         if backend is None:
             raise NotFound(f"no PayPal capture {capture_id!r}")
         try:
-            capture, events = resolve_pending(backend, capture_id, complete, self.rt.clock.now())
+            capture, events = resolve_pending(backend, capture_id, complete, self.runtime.clock.now())
         except StateConflict as exc:
             raise Conflict(str(exc)) from None
         self.provider.webhooks.emit(backend.account, events, capture.base_url)
