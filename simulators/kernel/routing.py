@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from simulators.kernel.wsgi import NO_ARGS
+
 if TYPE_CHECKING:
     from simulators.kernel.wsgi import SimRequest
 
@@ -95,7 +97,7 @@ def _pattern(rule: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(parts) + "$")
 
 
-Match = tuple[Route, dict[str, str]]
+Match = tuple[Route, Mapping[str, str]]
 
 
 class Router:
@@ -120,7 +122,7 @@ class Router:
     def _find(self, method: str, path: str, request: SimRequest | None) -> Match | None:
         for route in self._static.get((method, path), ()):
             if route.when is None or (request is not None and route.when(request)):
-                return route, {}
+                return route, NO_ARGS
         for regex, route in self._dynamic.get(method, ()):
             m = regex.match(path)
             if m is not None and (route.when is None or (request is not None and route.when(request))):

@@ -15,7 +15,7 @@ import logging
 import socket
 import struct
 from collections.abc import Callable, Iterable, Mapping
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
@@ -80,6 +80,7 @@ def read_body(environ: Environ) -> bytes:
 
 
 REQUEST_KEY = "sim.request"
+NO_ARGS: Mapping[str, str] = MappingProxyType({})
 
 
 class SimRequest:
@@ -97,10 +98,11 @@ class SimRequest:
         self.path: str = environ.get("PATH_INFO", "") or "/"
         self.query_string: str = environ.get("QUERY_STRING", "")
         self.body = body
-        self.route: Route | None = None
-        self.args: dict[str, str] = {}
-        self._query: dict[str, list[str]] | None = None
-        self._form: dict[str, list[str]] | None = None
+        self.route: Route | None
+        self._query: dict[str, list[str]] | None
+        self._form: dict[str, list[str]] | None
+        self.route = self._query = self._form = None  # one chained store: this runs on every request
+        self.args: Mapping[str, str] = NO_ARGS
 
     @classmethod
     def of(cls, environ: Environ) -> SimRequest:

@@ -8,7 +8,7 @@ the Stripe object to serialise (``expand[]`` applied; a publishable key gets its
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ class Call:
     ctx: Ctx
     state: AccountState
     params: dict[str, Any]
-    args: dict[str, str] = field(default_factory=dict)
+    args: Mapping[str, str] = field(default_factory=dict)
     expand: list[str] = field(default_factory=list)
 
 
