@@ -1,4 +1,7 @@
-"""Helpers a provider's ``responses.py`` uses: JSON responses, provider errors, form bodies.
+"""Response helpers for Flask blueprint plugins, and the bracket-form unflattener.
+
+Built-in providers answer with :class:`simulators.kernel.api.Response` (their handlers run on the kernel's
+:class:`~simulators.kernel.api.ProviderApi`); a plugin that hands the kernel a Flask blueprint uses these:
 
 * :func:`json_response` builds a Flask response without key sorting (providers' field order is kept).
 * :func:`error_response` renders a :class:`~simulators.kernel.errors.ProviderError`.
