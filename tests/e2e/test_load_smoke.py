@@ -21,7 +21,8 @@ from load.common.reports import Figures, figures_from_csv
 from load.common.sim import SimControl, SimControlError
 from load.common.thresholds import Thresholds, breaches, declared_in
 from load.run import LOCUSTFILES, parse_duration, scenarios
-from tests.support import REPO, LiveProcess, free_port
+from simulators.testing import free_port
+from tests.support import REPO, LiveProcess
 
 ORDER_REQUESTS = {
     "POST /api/v1/orders",

@@ -1,4 +1,4 @@
-"""Validation of Stripe objects against the official OpenAPI 3.0 schemas (copies in ``specs/``, see its README).
+"""Validation of Stripe objects against the official OpenAPI 3.0 schemas (copies in ``specs/``, see README).
 
 ``openapi_schema_validator.OAS30Validator`` resolves the spec's ``#/components/schemas`` through a
 ``referencing`` registry. It does not apply OpenAPI 3.0's ``nullable: true`` when the schema also has
