@@ -17,17 +17,20 @@ test asks for it, and is reset before every test that uses it (state, faults, jo
 and webhook endpoints; ids restart from the seed), so tests do not see each other's state and start in
 milliseconds. Override the session fixtures ``sim_config`` (``SimulatorConfig`` fields, default
 ``{"seed": 1}``) or ``sim_env`` (per provider: its environment, such as accepted credentials) in your
-``conftest.py`` to change how they start. ``webhook_receiver`` is a local HTTP server that records what the
-simulators deliver. Run ``pytest --fixtures`` to see them all.
+``conftest.py`` to change how they start. ``start_simulator`` starts extra simulators for one test (another
+configuration, or your own provider class); ``webhook_receiver`` is a local HTTP server that records what
+the simulators deliver. Run ``pytest --fixtures`` to see them all.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
 
+from simulators.kernel.provider import SimulatorProvider
 from simulators.testing import RunningSimulator, WebhookReceiver, running
 
 SimFixture = Callable[..., Any]
@@ -72,6 +75,19 @@ stripe_sim_server, stripe_sim = simulator_fixtures("stripe")
 paypal_sim_server, paypal_sim = simulator_fixtures("paypal")
 twilio_sim_server, twilio_sim = simulator_fixtures("twilio")
 aws_sim_server, aws_sim = simulator_fixtures("aws")
+
+
+@pytest.fixture
+def start_simulator() -> Iterator[Callable[..., RunningSimulator]]:
+    """``start_simulator(provider, env=None, **config)`` serves another simulator for this test only (a
+    registered name, a ``module:Class`` path or a provider instance; ``config`` as ``SimulatorConfig``); all
+    are stopped when the test ends."""
+    with contextlib.ExitStack() as stack:
+
+        def start(provider: str | SimulatorProvider, **options: Any) -> RunningSimulator:
+            return stack.enter_context(running(provider, **options))
+
+        yield start
 
 
 @pytest.fixture

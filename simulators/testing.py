@@ -56,7 +56,7 @@ def free_port(host: str = LOCALHOST) -> int:
 
 
 def poll(
-    check: Callable[[], T | None], *, timeout: float = 5.0, interval: float = 0.02, what: str = "condition"
+    check: Callable[[], T | None], what: str = "condition", *, timeout: float = 5.0, interval: float = 0.02
 ) -> T:
     """Call ``check`` until it returns something truthy, and return that; ``AssertionError`` naming ``what``
     and the last value after ``timeout`` seconds (webhooks and background work are asynchronous)."""
@@ -231,6 +231,11 @@ class RunningSimulator:
     def control_url(self) -> str:
         """Base URL of the control API (ends with ``/_sim/``)."""
         return self.server.control_url
+
+    @property
+    def provider(self) -> SimulatorProvider:
+        """The provider instance being served (its models, in-process)."""
+        return self.server.provider
 
     @property
     def runtime(self) -> SimulatorRuntime:

@@ -100,7 +100,7 @@ class SimClient:
             raise SimClientError(method, CONTROL_PREFIX + path.lstrip("/"), resp.status_code, body)
         return body
 
-    def get(self, path: str, **params: Any) -> Any:
+    def get(self, path: str, /, **params: Any) -> Any:
         """``GET /_sim/<path>``, e.g. a provider's own ``get("aws/sent-emails")``."""
         return self.call("GET", path, params=params)
 
