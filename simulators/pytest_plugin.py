@@ -71,6 +71,7 @@ def simulator_fixtures(name: str) -> tuple[SimFixture, SimFixture]:
     )
 
 
+# one line per provider of simulators.registry.PROVIDERS; a new provider adds its own line
 stripe_sim_server, stripe_sim = simulator_fixtures("stripe")
 paypal_sim_server, paypal_sim = simulator_fixtures("paypal")
 twilio_sim_server, twilio_sim = simulator_fixtures("twilio")

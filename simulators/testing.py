@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -106,8 +107,6 @@ class Received:
 
     def json(self) -> Any:
         """The body decoded as JSON."""
-        import json
-
         return json.loads(self.body)
 
 
