@@ -34,13 +34,13 @@ test: install tools lint  ## lint, type-check and run the whole suite
 	$(BIN)/pytest
 
 lint: install  ## ruff and mypy --strict over the three packages
-	$(BIN)/ruff check reference_service simulators contracts tests load
-	$(BIN)/ruff format --check reference_service simulators contracts tests load
+	$(BIN)/ruff check reference_service simulators contracts tests load docs/examples
+	$(BIN)/ruff format --check reference_service simulators contracts tests load docs/examples
 	$(BIN)/mypy reference_service simulators contracts
 
 fmt: install
-	$(BIN)/ruff check --fix reference_service simulators contracts tests load
-	$(BIN)/ruff format reference_service simulators contracts tests load
+	$(BIN)/ruff check --fix reference_service simulators contracts tests load docs/examples
+	$(BIN)/ruff format reference_service simulators contracts tests load docs/examples
 
 load: install  ## a short headless Locust run against a running lab (make run in another shell)
 	$(BIN)/python -m load.run $(SCENARIO)

@@ -120,10 +120,10 @@ class Settings(BaseSettings):
     s3_bucket: str = "genai-demo-files"
 
     # --- notifications: email through SES, SMS through SNS then Twilio (docs/notifications.md) -------
-    #: on the first request it serves, the service verifies SES_SENDER, creates SES_FEEDBACK_TOPIC, points
-    #: the sender's Bounce/Complaint/Delivery notifications at it and subscribes its own
-    #: /api/v1/webhooks/ses to it (the lab's stand-in for infrastructure code). Unset: only when
-    #: AWS_ENDPOINT_URL is set (a simulated AWS); never by default against real AWS
+    #: whether SES feedback is wired to this service (SES_SENDER's Bounce/Complaint/Delivery notifications
+    #: -> SES_FEEDBACK_TOPIC -> /api/v1/webhooks/ses): ``genai-demo up`` does that wiring against the lab's
+    #: AWS, and ``/health`` shows ``ses_feedback`` pending until the subscription is confirmed. Unset: only
+    #: when AWS_ENDPOINT_URL is set (a simulated AWS); never by default against real AWS
     aws_provision_on_start: bool | None = None
     ses_feedback_topic: str = Field("genai-demo-ses-feedback", pattern=r"^[A-Za-z0-9_-]{1,256}$")
     #: hosts SNS SigningCertURL/SubscribeURL may use besides AWS's own sns.<region>.amazonaws.com

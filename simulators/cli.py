@@ -1,26 +1,20 @@
 """``genai-demo sim <provider>``: serve one provider simulator under granian.
 
-The click command :func:`sim` is attached to the top-level ``genai-demo`` group; it also runs alone as
-``python -m simulators.cli <provider> --port N``. ``<provider>`` is a registered name (see
+The click command :func:`sim` is attached to the ``genai-demo`` group (``simulators.lab.cli``); it also
+runs alone as ``python -m simulators.cli <provider> --port N``. ``<provider>`` is a registered name (see
 ``simulators.registry.PROVIDERS``) or a ``module:Class`` plugin path.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import sys
 
 import click
 
 from simulators.kernel.serve import ENV_APP_DIR, serve
 from simulators.registry import resolve_spec
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+from simulators.testing import free_port
 
 
 @click.command("sim")
@@ -58,7 +52,7 @@ def sim(
     if port is None:
         port = spec.default_port
     if not port:
-        port = _free_port(host)
+        port = free_port(host)
     env: dict[str, str] = {ENV_APP_DIR: app_dir}
     if seed is not None:
         env["SIM_SEED"] = str(seed)

@@ -1,11 +1,14 @@
 """Which provider simulators exist, their default ports, and how to load them.
 
-``PROVIDERS`` maps a name to a :class:`ProviderSpec`. Issues that add a provider add one line here:
-Stripe 12111, PayPal 12112, Twilio 12113, logistics 12114, AWS (moto) 12115. ``plugin`` is a
+``PROVIDERS`` maps a name to a :class:`ProviderSpec`; a new provider adds one line here: Stripe 12111,
+PayPal 12112, Twilio 12113, AWS (moto) 12115 (12114 is kept for a carrier). ``plugin`` is a
 ``"module:Attr"`` path to a :class:`~simulators.kernel.provider.SimulatorProvider` subclass (or a factory
-taking ``env=``); ``wire`` is a ``"module:func"`` path to ``wire(sim_url, service_url, env) -> env vars``
-that ``genai-demo up`` calls once the simulator is healthy (register the service's webhook URL, return
-``STRIPE_WEBHOOK_SECRET`` and the like). :func:`load_provider` also accepts a plugin path directly, so
+taking ``env=``). The two wiring hooks are ``"module:func"`` paths to ``func(sim_url, service_url, env) ->
+dict[str, str]`` that ``genai-demo up`` (``simulators.lab``) calls: ``wire`` once the simulator is healthy,
+before the service starts (register the service's webhook URL, return ``STRIPE_WEBHOOK_SECRET`` and the
+like for the service's environment); ``wire_after_service`` once the service is healthy too, for wiring the
+provider checks with the service at once (an SNS subscription is confirmed by the endpoint), returning
+facts to print. :func:`load_provider` also accepts a plugin path directly, so
 ``genai-demo sim tests.simulators.kernel.example_provider:WidgetsProvider`` works.
 """
 
@@ -32,6 +35,7 @@ class ProviderSpec:
     plugin: str
     wire: str | None = None
     description: str = ""
+    wire_after_service: str | None = None
 
 
 PROVIDERS: Mapping[str, ProviderSpec] = MappingProxyType(
@@ -61,6 +65,7 @@ PROVIDERS: Mapping[str, ProviderSpec] = MappingProxyType(
             12115,
             "simulators.aws.provider:AwsProvider",
             description="AWS SES, SNS, S3 on moto: signed SNS deliveries, SES mailbox-simulator feedback",
+            wire_after_service="simulators.lab.wiring:wire_ses_feedback",
         ),
     }
 )
@@ -114,12 +119,19 @@ def load_provider(name_or_path: str, env: Mapping[str, str] | None = None) -> Si
     return provider
 
 
-def load_wire(name: str) -> WireFunc | None:
-    """The ``wire`` function of a registered provider, or ``None`` if it has none."""
-    spec = PROVIDERS[name]
-    if spec.wire is None:
+def load_wire(name: str, *, after_service: bool = False) -> WireFunc | None:
+    """The ``wire`` (or, with ``after_service``, the ``wire_after_service``) function of a registered
+    provider, or ``None`` if it has none."""
+    return wire_function(PROVIDERS[name], after_service=after_service)
+
+
+def wire_function(spec: ProviderSpec, *, after_service: bool = False) -> WireFunc | None:
+    """The imported ``wire`` (or ``wire_after_service``) hook of ``spec``, or ``None``."""
+    name = spec.name
+    path = spec.wire_after_service if after_service else spec.wire
+    if path is None:
         return None
-    func = import_object(spec.wire)
+    func = import_object(path)
     if not callable(func):
-        raise TypeError(f"wire of {name!r} is not callable")
+        raise TypeError(f"wiring of {name!r} is not callable")
     return func  # type: ignore[no-any-return]

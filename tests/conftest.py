@@ -3,7 +3,9 @@
 - ``sqlite_url`` / ``postgres_url`` / ``database_url`` (parametrised over both backends);
 - ``settings`` and ``container``/``app``/``client`` for in-process API tests (SQLite, relay not
   started: tests call ``container.relay.drain()``);
-- ``live_service``: the service as a real process on a free port (session-wide).
+- ``live_service``: the service as a real process on a free port (session-wide);
+- ``sim_config``: how the lab plugin's simulator fixtures (``stripe_sim``, ``aws_sim``...) start here:
+  seeded, short webhook timeouts, whole request bodies in the journal (contracts are checked on them).
 
 PostgreSQL is ``TEST_POSTGRES_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``);
 each use gets its own schema, dropped afterwards. With ``CI=true`` a missing server fails the test.
@@ -15,6 +17,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -102,6 +105,11 @@ def app(settings: Settings, container: Container) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def sim_config() -> dict[str, Any]:
+    return {"seed": 7, "webhook_timeout_s": 2.0, "max_journal_body_bytes": 65536}
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,12 @@
-"""Helpers shared by the test suite: free ports, waiting for HTTP, running the service as a process,
-and the rule that a test needing PostgreSQL or Redis fails (never skips) in CI."""
+"""Helpers shared by the test suite: waiting for HTTP, running the service and simulators as processes,
+and the rule that a test needing PostgreSQL or Redis fails (never skips) in CI. Free ports, polling and
+webhook receivers come from ``simulators.testing``."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from simulators.testing import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -27,13 +29,6 @@ def require(service: str, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{message} (CI=true: tests that need {service} must run)")
     pytest.skip(message)  # a laptop without the server; never in CI (above), which fails instead
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def wait_http(
@@ -52,7 +47,7 @@ def wait_http(
 
 
 def genai_demo_argv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "reference_service.entrypoints.cli", *args]
+    return [sys.executable, "-m", "simulators.lab.cli", *args]
 
 
 @dataclass

@@ -1,8 +1,10 @@
-"""A lab for tests: simulators in-process (``ThreadedSimulator``) plus the service as a real process,
-wired exactly as ``genai-demo up`` wires them (credentials, base URLs, the providers' ``wire`` hooks).
+"""A lab for tests: simulators in-process (``simulators.running``) plus the service as a real process,
+wired exactly as ``genai-demo up`` wires them (credentials, base URLs, the providers' ``wire`` hooks before
+the service starts and their ``wire_after_service`` hooks once it is up).
 
 ``run_lab(tmp, ["stripe"])`` yields a ``LabHandle``: ``lab.url`` is the service, ``lab.sim("stripe")`` the
-simulator (``.url``, ``.control_url``, ``.runtime``), ``lab.env`` what the service was started with.
+simulator (a ``RunningSimulator``: ``.url``, ``.client``, ``.runtime``, ``fault()``...), ``lab.env`` what the
+service was started with.
 Provider retries are shortened (``PROVIDER_RETRY_INITIAL_SECONDS``) so retry scenarios run in
 milliseconds; the policy itself (3 attempts) is the seed's.
 """
@@ -18,10 +20,10 @@ from typing import Any
 import requests
 
 from reference_service.config import load_settings
-from reference_service.entrypoints.lab import SIMULATOR_URL_SETTINGS, credential_env
-from simulators.kernel.server import ThreadedSimulator
+from simulators.lab.wiring import SIMULATOR_URL_SETTINGS, credential_env, feedback_env
 from simulators.registry import load_wire
-from tests.support import LiveProcess, PortTaken, free_port, run_service
+from simulators.testing import RunningSimulator, free_port, running
+from tests.support import LiveProcess, PortTaken, run_service
 
 FAST_RETRIES = {
     "PROVIDER_RETRY_INITIAL_SECONDS": "0.02",
@@ -33,26 +35,24 @@ FAST_RETRIES = {
 @dataclass
 class LabHandle:
     service: LiveProcess
-    sims: dict[str, ThreadedSimulator]
+    sims: dict[str, RunningSimulator]
     env: dict[str, str]
 
     @property
     def url(self) -> str:
         return self.service.url
 
-    def sim(self, name: str) -> ThreadedSimulator:
+    def sim(self, name: str) -> RunningSimulator:
         return self.sims[name]
 
     def control(self, name: str, method: str, path: str, **kw: Any) -> requests.Response:
-        """Call a simulator's control API (``path`` relative to ``/_sim/``)."""
-        return requests.request(
-            method, self.sims[name].control_url.rstrip("/") + "/" + path.lstrip("/"), timeout=10, **kw
-        )
+        """The raw answer of a simulator's control API (``path`` relative to ``/_sim/``)."""
+        return self.sims[name].client.request(method, path, **kw)
 
     def clear_faults(self) -> None:
-        for name in self.sims:
-            self.control(name, "DELETE", "faults")
-            self.control(name, "DELETE", "webhooks/chaos")
+        for sim in self.sims.values():
+            sim.client.clear_faults()
+            sim.client.clear_chaos()
 
 
 @contextlib.contextmanager
@@ -77,14 +77,12 @@ def _lab(tmp: Path, providers: Sequence[str], service_env: Mapping[str, str] | N
     creds = credential_env(settings)
     port = free_port()
     service_url = f"http://127.0.0.1:{port}"
-    sims: dict[str, ThreadedSimulator] = {}
-    try:
+    with contextlib.ExitStack() as stack:
+        sims = {name: stack.enter_context(running(name, env=creds)) for name in providers}
         env: dict[str, str] = {**creds, **FAST_RETRIES, "SERVICE_PUBLIC_URL": service_url}
-        if "aws" not in providers:  # no AWS simulator: the service must not provision SES feedback anywhere
+        if "aws" not in providers:  # no AWS simulator: nothing wires SES feedback to the service
             env["AWS_PROVISION_ON_START"] = "false"
-        for name in providers:
-            sim = ThreadedSimulator(name, env=creds).start()
-            sims[name] = sim
+        for name, sim in sims.items():
             if name in SIMULATOR_URL_SETTINGS:
                 variable, suffix = SIMULATOR_URL_SETTINGS[name]
                 env[variable] = sim.url + suffix
@@ -93,7 +91,8 @@ def _lab(tmp: Path, providers: Sequence[str], service_env: Mapping[str, str] | N
                 env.update(wire(sim.url, service_url, env))
         env.update(service_env or {})
         with run_service(tmp, env=env, port=port) as live:
+            for name, sim in sims.items():
+                wire = load_wire(name, after_service=True)
+                if wire is not None:
+                    wire(sim.url, service_url, {**feedback_env(settings), **env})
             yield LabHandle(live, sims, env)
-    finally:
-        for sim in sims.values():
-            sim.stop()

@@ -5,8 +5,8 @@ back from the simulators (``SimClient``) and the signing helpers of the callback
 The simulators run as processes (``genai-demo sim aws|twilio``), not in-process: moto's state is
 process-wide, and the simulator tests reset it at will. The service gets short timeouts, a small circuit
 breaker (``SMS_CIRCUIT_FAILURE_THRESHOLD=3``, ``SMS_CIRCUIT_RESET_SECONDS=1``), ``SERVICE_PUBLIC_URL``
-pointing at itself (so Twilio's signed callbacks and SNS's deliveries reach it), and provisions its SES
-feedback on its first request (``AWS_PROVISION_ON_START``).
+pointing at itself (so Twilio's signed callbacks and SNS's deliveries reach it); once it is up, its SES
+feedback is wired the way ``genai-demo up`` wires it (``simulators.lab.wiring.wire_ses_feedback``).
 
 Use it from pytest through the ``notifications_lab`` fixture (``tests/conftest.py``), or by hand::
 
@@ -27,8 +27,11 @@ from typing import Any
 
 import requests
 
+from simulators.kernel.client import SimClient
+from simulators.lab.wiring import wire_ses_feedback
+from simulators.testing import free_port, poll
 from tests import support
-from tests.support import LiveProcess, free_port, run_service
+from tests.support import LiveProcess, run_service
 
 TWILIO_ACCOUNT = "AC00000000000000000000000000000000"
 TWILIO_TOKEN = "genai-demo-twilio-token"
@@ -70,39 +73,6 @@ def run_simulator(name: str, tmp: Path, env: Mapping[str, str] | None = None) ->
         yield live
 
 
-class SimClient:
-    """A simulator's control API (``/_sim/``) in the few calls the notification tests need."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.session = requests.Session()
-
-    def get(self, path: str, **params: Any) -> Any:
-        resp = self.session.get(f"{self.url}/_sim/{path}", params=params, timeout=TIMEOUT)
-        resp.raise_for_status()
-        return resp.json()
-
-    def post(self, path: str, body: Any = None) -> Any:
-        resp = self.session.post(f"{self.url}/_sim/{path}", json=body, timeout=TIMEOUT)
-        resp.raise_for_status()
-        return resp.json()
-
-    def fault(self, match: dict[str, Any], action: dict[str, Any], **trigger: Any) -> dict[str, Any]:
-        rule: dict[str, Any] = self.post("faults", {"match": match, "action": action, **trigger})
-        return rule
-
-    def clear_faults(self) -> None:
-        self.session.delete(f"{self.url}/_sim/faults", timeout=TIMEOUT).raise_for_status()
-
-    def journal(self, **params: Any) -> list[dict[str, Any]]:
-        data: list[dict[str, Any]] = self.get("journal", **params)["data"]
-        return data
-
-    def advance(self, seconds: float) -> None:
-        """Move the simulated clock and wait for due transitions and deliveries."""
-        self.post("clock", {"advance": seconds, "wait": True})
-
-
 @dataclass
 class NotificationsLab:
     """The running lab: the service, the AWS and Twilio simulators, and clients for each."""
@@ -117,10 +87,12 @@ class NotificationsLab:
         return self.service.url
 
     def aws_sim(self) -> SimClient:
-        return SimClient(self.aws.url)
+        """The AWS simulator's control API."""
+        return SimClient(self.aws.url, timeout=TIMEOUT)
 
     def twilio_sim(self) -> SimClient:
-        return SimClient(self.twilio.url)
+        """The Twilio simulator's control API."""
+        return SimClient(self.twilio.url, timeout=TIMEOUT)
 
     def reset(self) -> None:
         """Between scenarios: no faults on either simulator, every SMS circuit closed."""
@@ -130,16 +102,13 @@ class NotificationsLab:
 
     def wait_feedback_confirmed(self, timeout: float = 20.0) -> dict[str, Any]:
         """Until the service's SES feedback subscription is confirmed (``/health`` check ``ses_feedback``)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            details: dict[str, Any] = requests.get(self.url + "/health", timeout=TIMEOUT).json()["checks"][
-                "ses_feedback"
-            ]["details"]
-            if details["state"] == "confirmed":
-                return details
-            if time.monotonic() > deadline:
-                raise AssertionError(f"SES feedback not confirmed after {timeout}s: {details}")
-            time.sleep(0.1)
+
+        def confirmed() -> dict[str, Any] | None:
+            health = requests.get(self.url + "/health", timeout=TIMEOUT).json()
+            details: dict[str, Any] = health["checks"]["ses_feedback"]["details"]
+            return details if details["state"] == "confirmed" else None
+
+        return poll(confirmed, timeout=timeout, interval=0.1, what="SES feedback confirmed")
 
 
 @contextlib.contextmanager
@@ -158,6 +127,7 @@ def run_notifications_lab(
             **(extra_env or {}),
         }
         with run_service(tmp, env=env, port=port) as service:
+            wire_ses_feedback(aws.url, service.url, env)
             yield NotificationsLab(service, aws, twilio, env)
 
 

@@ -1,8 +1,8 @@
 @notifications @email
 Feature: SES feedback suppresses bouncing and complaining addresses
   SES reports bounces and complaints to an SNS topic, and SNS POSTs them, signed, to
-  /api/v1/webhooks/ses. The service provisions that wiring on its first request in the lab and confirms
-  the subscription itself. The SES mailbox simulator's addresses produce the feedback: bounce@ a hard
+  /api/v1/webhooks/ses. The lab wires that path once the service is up (as genai-demo up does), and the
+  service confirms the subscription itself. The SES mailbox simulator's addresses produce the feedback: bounce@ a hard
   bounce, complaint@ a complaint. A suppressed address is never emailed again, and a forged SNS message
   changes nothing.
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from load.common.sim import SimControl
+from simulators.kernel.client import SimClient
 
 ACTIONS: dict[str, dict[str, Any]] = {
     "rate_limit": {"type": "rate_limit", "retry_after": 0},
@@ -42,10 +42,10 @@ def install_fault_mix(events: Any, sim_url: str, variable: str, matches: Sequenc
     @events.test_start.add_listener
     def _install(environment: Any, **_kw: Any) -> None:
         spec = os.environ.get(variable, "")
-        with SimControl(sim_url) as sim:
+        with SimClient(sim_url) as sim:
             for n, (name, share) in enumerate(fault_mix(spec)):
                 for match in matches:
-                    sim.add_fault(
+                    sim.fault(
                         match,
                         ACTIONS[name],
                         probability=share,
@@ -56,6 +56,6 @@ def install_fault_mix(events: Any, sim_url: str, variable: str, matches: Sequenc
     @events.test_stop.add_listener
     def _remove(environment: Any, **_kw: Any) -> None:
         if os.environ.get(variable):
-            with SimControl(sim_url) as sim:
+            with SimClient(sim_url) as sim:
                 print(f"{variable} fired: { {f['description']: f['fired'] for f in sim.faults()} }")
                 sim.clear_faults()

@@ -51,8 +51,8 @@ import phonenumbers
 from locust import FastHttpUser, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
-from load.common.sim import SimControl
 from load.common.thresholds import Thresholds, enforce
+from simulators.kernel.client import SimClient
 
 logger = logging.getLogger(__name__)
 
@@ -187,14 +187,12 @@ def _set_phase(environment: Any, phase: str) -> None:
     logger.info("phase: %s", phase)
 
 
-def _controller(environment: Any, sim: SimControl, run_time: float) -> None:
+def _controller(environment: Any, sim: SimClient, run_time: float) -> None:
     rule_id = None
     try:
         for phase, share in PHASES:
             if phase == "sns down":
-                rule_id = sim.add_fault(FAULT["match"], FAULT["action"], description="sms_failover outage")[
-                    "id"
-                ]
+                rule_id = sim.fault(FAULT["match"], FAULT["action"], description="sms_failover outage")["id"]
             elif rule_id is not None:
                 sim.delete_fault(rule_id)
                 rule_id = None
@@ -221,7 +219,7 @@ def _on_start(environment: Any, **_kwargs: Any) -> None:
         return
     options = environment.parsed_options
     run_time = float(getattr(options, "run_time", None) or 60)
-    sim = SimControl(os.environ.get("LOAD_AWS_SIM_URL", "http://127.0.0.1:12115"))
+    sim = SimClient(os.environ.get("LOAD_AWS_SIM_URL", "http://127.0.0.1:12115"))
     sim.clear_faults()
     RECORDER.started = time.monotonic()
     environment.sms_controller = gevent.spawn(_controller, environment, sim, run_time)

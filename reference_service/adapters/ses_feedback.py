@@ -1,11 +1,10 @@
 """Wiring SES feedback to the service: the lab's provisioning, and confirming the SNS subscription.
 
 SES reports bounces, complaints and deliveries to an SNS topic, and SNS POSTs them to the service's
-``/api/v1/webhooks/ses``. In production that wiring is infrastructure code; in the lab the service does
-it itself when ``AWS_PROVISION_ON_START`` is true (unset: when ``AWS_ENDPOINT_URL`` points at a simulated
-AWS), on the first request it serves, in a background thread (so SNS's ``SubscriptionConfirmation`` finds
-the service listening). Every step is idempotent, and it is retried with backoff (6 attempts, about 15 s)
-while the AWS endpoint is not up yet:
+``/api/v1/webhooks/ses``. In production that wiring is infrastructure code; in the lab ``genai-demo up``
+does it (``simulators.lab.wiring``), and the service runs the same steps again on
+``POST /api/v1/admin/notifications/provision``. Every step is idempotent (``provision_with_retries``
+retries with backoff, 6 attempts, about 15 s, while the AWS endpoint is not up yet):
 
 1. ``VerifyEmailIdentity(SES_SENDER)`` (moto verifies at once; real SES mails a link);
 2. ``CreateTopic(SES_FEEDBACK_TOPIC)`` (returns the existing topic when it exists);

@@ -73,8 +73,6 @@ class NotificationComponents:
     confirmer: SubscriptionConfirmer
     provisioner: SesFeedbackProvisioner
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
-    #: start provisioning on the first request (set by the SES webhook blueprint in a serving process)
-    provision_on_first_request: bool = False
 
 
 def notification_components(container: Container) -> NotificationComponents:

@@ -67,8 +67,7 @@ def create_app(
     app.register_blueprint(paypal_webhooks.build_blueprint(container, paypal_verifier(container)))
     app.register_blueprint(notifications.build_blueprint(container, spec))
     app.register_blueprint(twilio_webhooks.build_blueprint(container))
-    serving = start_relay if start_relay is not None else settings.outbox_relay_enabled  # a real process
-    app.register_blueprint(ses_webhooks.build_blueprint(container, provision=serving))
+    app.register_blueprint(ses_webhooks.build_blueprint(container))
     install_platform_routes(app, container, spec)
     document_routes(spec)
 

@@ -1,14 +1,15 @@
-"""The ``genai-demo`` command: ``up`` (the whole lab), ``service``, ``sim``, ``db``, ``config``, ``bench``.
+"""The reference service's own commands: ``service``, ``reconcile``, ``db upgrade`` and ``config``.
 
-Run ``genai-demo --help`` (and ``--help`` on any subcommand) for options.
+The ``genai-demo`` console script (``simulators.lab.cli``) adds these to the lab's commands (``up``, ``sim``,
+``trigger``, ``bench``); the service package knows nothing of the lab. Alone they run as
+``python -m reference_service.entrypoints.cli <command>``. ``--help`` works at every level.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-from pathlib import Path
+import socket
 from typing import Any
 
 import click
@@ -16,16 +17,28 @@ import click
 from reference_service.config import Settings, SettingsError, load_settings
 
 
-def _settings_or_exit(**overrides: Any) -> Settings:
+def settings_or_exit(**overrides: Any) -> Settings:
+    """The settings from the environment (plus ``overrides``); a bad value exits naming the variable."""
     try:
         return load_settings(**overrides)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
 
 
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether ``host:port`` can be bound right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
-    """genai-demo: the integration lab (reference service, provider simulators, harness)."""
+    """The reference service: serve it, reconcile provider events, migrate its database, show its config."""
 
 
 @cli.command()
@@ -52,9 +65,7 @@ def service(host: str | None, port: int | None, threads: int) -> None:
         os.environ["SERVICE_HOST"] = host
     if port:
         os.environ["SERVICE_PORT"] = str(port)
-    settings = _settings_or_exit()
-    from reference_service.entrypoints.lab import port_free
-
+    settings = settings_or_exit()
     if not port_free(settings.service_port, settings.service_host):
         raise click.ClickException(
             f"port {settings.service_port} on {settings.service_host} is already in use "
@@ -82,61 +93,6 @@ def service(host: str | None, port: int | None, threads: int) -> None:
     ).serve()
 
 
-@cli.command()
-@click.option(
-    "--port", type=click.IntRange(1, 65535), default=None, help="Service port (default SERVICE_PORT or 8000)."
-)
-@click.option(
-    "--var-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("var"),
-    show_default=True,
-    help="Where logs and the SQLite database live.",
-)
-@click.option(
-    "--ready-timeout",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Seconds to wait for each part's health check.",
-)
-@click.option(
-    "--port-offset",
-    type=click.IntRange(0, 50000),
-    default=0,
-    show_default=True,
-    help="Add this to every default port (service and simulators), to run a second lab.",
-)
-def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int) -> None:
-    """Start the service and every simulator, wire webhooks, print URLs and secrets; Ctrl-C stops all."""
-    from reference_service.entrypoints.lab import Lab, LabError
-    from simulators.registry import PROVIDERS
-
-    settings = _settings_or_exit()
-    lab = Lab(
-        settings,
-        var_dir=var_dir,
-        service_port=port or settings.service_port + port_offset,
-        providers=PROVIDERS,
-        ready_timeout=ready_timeout,
-        port_offset=port_offset,
-        echo=click.echo,
-    )
-    lab.install_signal_handlers()
-    code = 1
-    try:
-        ready = lab.start()
-        click.echo(lab.table(ready))
-        code = lab.wait()
-    except LabError as exc:
-        click.echo(f"error: {exc}", err=True)
-    finally:
-        click.echo("stopping…")
-        lab.stop()
-        click.echo("stopped.")
-    sys.exit(code)
-
-
 @cli.group()
 def db() -> None:
     """Database maintenance."""
@@ -148,7 +104,7 @@ def db_upgrade(revision: str) -> None:
     """Apply Alembic migrations to DATABASE_URL."""
     from reference_service.adapters.database import create_engines, migrate
 
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     engines = create_engines(settings.database_url)
     try:
         migrate(engines.write, revision)
@@ -160,7 +116,7 @@ def db_upgrade(revision: str) -> None:
 @cli.command()
 def config() -> None:
     """Print the effective settings as JSON (secrets masked)."""
-    click.echo(json.dumps(_settings_or_exit().masked(), indent=2, default=str))
+    click.echo(json.dumps(settings_or_exit().masked(), indent=2, default=str))
 
 
 @cli.command()
@@ -181,7 +137,7 @@ def reconcile(provider: str, limit: int) -> None:
     from reference_service.entrypoints.reconcile import reconcile_stripe
     from reference_service.observability.logging import configure_logging
 
-    settings = _settings_or_exit(outbox_relay_enabled=False)
+    settings = settings_or_exit(outbox_relay_enabled=False)
     configure_logging("WARNING")
     container = bootstrap(settings)
     try:
@@ -193,67 +149,7 @@ def reconcile(provider: str, limit: int) -> None:
     click.echo("done: " + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing to do"))
 
 
-@cli.group()
-def bench() -> None:
-    """Benchmarks that print their figures and their method (``make bench`` runs ``bench all``)."""
-
-
-@bench.command("kernel")
-@click.option("--seconds", type=float, default=5.0, show_default=True, help="Measured HTTP run per app.")
-@click.option("--connections", type=int, default=16, show_default=True, help="Keep-alive client connections.")
-@click.option("--no-http", is_flag=True, help="Only the in-process measurement.")
-def bench_kernel_cmd(seconds: float, connections: int, no_http: bool) -> None:
-    """The simulator kernel's per-request overhead (journal, faults), in-process and over HTTP."""
-    from simulators.kernel.bench import bench_kernel
-
-    bench_kernel(seconds=seconds, connections=connections, http=not no_http)
-
-
-@bench.command("paypal")
-@click.option(
-    "--seconds", type=float, default=10.0, show_default=True, help="Measured run after a 1 s warm-up."
-)
-@click.option("--connections", type=int, default=16, show_default=True, help="Keep-alive client connections.")
-def bench_paypal_cmd(seconds: float, connections: int) -> None:
-    """The PayPal simulator's create-order throughput and latency under `genai-demo sim paypal`."""
-    from simulators.paypal.bench import bench_paypal
-
-    bench_paypal(seconds=seconds, connections=connections)
-
-
-@bench.command("stripe")
-@click.option(
-    "--seconds", type=float, default=10.0, show_default=True, help="Measured run after the warm-up."
-)
-@click.option("--warmup", type=float, default=2.0, show_default=True, help="Warm-up seconds (not measured).")
-@click.option("--connections", type=int, default=16, show_default=True, help="Keep-alive client connections.")
-@click.option("--no-confirm", is_flag=True, help="Skip the create + confirm(pm_card_visa) run.")
-def bench_stripe_cmd(seconds: float, warmup: float, connections: int, no_confirm: bool) -> None:
-    """The Stripe simulator's create-PaymentIntent throughput and latency under `genai-demo sim stripe`."""
-    from simulators.stripe.bench import bench_stripe
-
-    bench_stripe(seconds=seconds, connections=connections, warmup=warmup, confirm=not no_confirm)
-
-
-@bench.command("all")
-@click.pass_context
-def bench_all(ctx: click.Context) -> None:
-    """Every benchmark, one after the other."""
-    for name, command in sorted(bench.commands.items()):
-        if name != "all":
-            click.echo(f"== bench {name} ==")
-            ctx.invoke(command)
-
-
-def _attach_optional_commands() -> None:
-    from simulators.cli import sim, trigger
-
-    cli.add_command(sim)
-    cli.add_command(trigger)
-
-
 def main() -> None:
-    _attach_optional_commands()
     cli()
 
 

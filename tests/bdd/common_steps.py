@@ -36,13 +36,19 @@ Vocabulary (list all steps with ``pytest tests/bdd --collect-only -q`` and read 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
 
 from pytest_bdd import given, parsers, step, then, when
 
+from simulators.testing import poll
 from tests.bdd.world import ApiWorld, get_path, remove_path, set_path
+
+WAIT = 15.0
+#: ``wait_until(check, "what")``: poll until ``check()`` is truthy (webhooks and the relay are asynchronous)
+wait_until = functools.partial(poll, timeout=WAIT, interval=0.05)
 
 
 def _typed(pattern: str) -> Callable[[str], str]:

@@ -46,8 +46,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -56,7 +54,7 @@ import requests
 from pytest_bdd import given, parsers, then, when
 
 import contracts
-from tests.bdd.common_steps import json_literal, p
+from tests.bdd.common_steps import json_literal, p, wait_until
 from tests.bdd.world import ApiWorld, get_path
 from tests.support_notifications import TWILIO_ACCOUNT, TWILIO_TOKEN, NotificationsLab, twilio_signature
 from tests.support_sns import SnsSigner, ses_feedback
@@ -81,18 +79,6 @@ INVALID_PARAMETER = (
     "<Code>InvalidParameter</Code><Message>Invalid parameter: PhoneNumber Reason: not a valid number"
     "</Message></Error><RequestId>bdd</RequestId></ErrorResponse>"
 )
-
-
-def eventually(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    """``check()`` until it returns something truthy; fail naming ``what`` and the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s (last: {value!r})")
-        time.sleep(0.1)
 
 
 def fill(world: ApiWorld, text: str) -> str:
@@ -175,7 +161,7 @@ def cool_down(world: ApiWorld) -> None:
         listing = world.session.get(world.base_url + "/api/v1/admin/sms/providers", timeout=5).json()
         return any(p["name"] == "sns" and p["circuit"]["state"] == "half_open" for p in listing["data"])
 
-    eventually(half_open, "the sns circuit to half-open", timeout=5)
+    wait_until(half_open, "the sns circuit to half-open", timeout=5)
 
 
 # -------------------------------------------------------------------------------------------- when
@@ -292,7 +278,7 @@ def emails_sent(world: ApiWorld, notifications_lab: NotificationsLab, count: str
 
 
 def _that_email(world: ApiWorld, lab: NotificationsLab) -> dict[str, Any]:
-    emails = eventually(lambda: _emails_to(lab, world.saved["email_to"]), "the email in the AWS simulator")
+    emails = wait_until(lambda: _emails_to(lab, world.saved["email_to"]), "the email in the AWS simulator")
     email: dict[str, Any] = emails[-1]
     return email
 
@@ -324,7 +310,7 @@ def ses_message_id(world: ApiWorld, notifications_lab: NotificationsLab) -> None
 
 @then(p('the notification becomes "{status:Q}"'))
 def notification_becomes(world: ApiWorld, status: str) -> None:
-    eventually(lambda: _notification(world)["status"] == status, f"the notification to become {status}")
+    wait_until(lambda: _notification(world)["status"] == status, f"the notification to become {status}")
 
 
 @then(p('the notification\'s history is "{statuses:Q}"'))
@@ -341,7 +327,7 @@ def notification_reports(world: ApiWorld, statuses: str) -> None:
     def reported() -> bool:
         return wanted <= {h["provider_status"] for h in _notification(world)["history"]}
 
-    eventually(reported, f"reports {sorted(wanted)}")
+    wait_until(reported, f"reports {sorted(wanted)}")
 
 
 @then(p('the notification\'s field "{path:Q}" is {value:Json}'))
@@ -400,7 +386,7 @@ def sns_resend(notifications_lab: NotificationsLab, phone: str) -> None:
         data: list[dict[str, Any]] = notifications_lab.aws_sim().get("aws/sms", phone_number=phone)["data"]
         return data
 
-    eventually(accepted, f"a resend to {phone} through SNS")
+    wait_until(accepted, f"a resend to {phone} through SNS")
 
 
 def _twilio_messages(lab: NotificationsLab, phone: str) -> list[dict[str, Any]]:

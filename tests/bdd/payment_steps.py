@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -45,24 +44,10 @@ from pytest_bdd import given, then, when
 
 import contracts
 from simulators.kernel.responses import unflatten_form
-from tests.bdd.common_steps import p
+from tests.bdd.common_steps import p, wait_until
 from tests.bdd.world import ApiWorld
 from tests.support_lab import LabHandle
 from tests.support_stripe import sign, stripe_event
-
-WAIT = 15.0
-
-
-def eventually(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    """Poll ``check`` until it returns something truthy (webhooks and the relay are asynchronous)."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout}s (last seen: {last!r})")
 
 
 def stripe_client(lab: LabHandle) -> stripe.StripeClient:
@@ -183,12 +168,12 @@ def order_is(world: ApiWorld, status: str) -> None:
 
 @then(p('the order becomes "{status:Q}"'))
 def order_becomes(world: ApiWorld, status: str) -> None:
-    eventually(lambda: _order(world)["status"] == status, f"order -> {status}")
+    wait_until(lambda: _order(world)["status"] == status, f"order -> {status}")
 
 
 @then(p('the payment becomes "{status:Q}"'))
 def payment_becomes(world: ApiWorld, status: str) -> None:
-    eventually(lambda: _payment(world)["status"] == status, f"payment -> {status}")
+    wait_until(lambda: _payment(world)["status"] == status, f"payment -> {status}")
 
 
 # -- webhooks ------------------------------------------------------------------------------------------------
@@ -200,17 +185,11 @@ def _events_for_payment(lab: LabHandle, world: ApiWorld, event_type: str) -> lis
     return [e.id for e in events.data if e.data.object["id"] == ref]
 
 
-def _deliveries(lab: LabHandle, event_id: str) -> list[dict[str, Any]]:
-    resp = lab.control("stripe", "GET", "webhooks/deliveries", params={"event_id": event_id, "limit": 100})
-    data: list[dict[str, Any]] = resp.json()["data"]
-    return data
-
-
 def _outcomes(lab: LabHandle, world: ApiWorld, event_type: str) -> list[str]:
     """The service's answer to every attempt of every delivery of ``event_type`` for this payment."""
     outcomes = []
     for event_id in _events_for_payment(lab, world, event_type):
-        for delivery in _deliveries(lab, event_id):
+        for delivery in lab.sim("stripe").deliveries(event_id=event_id, limit=100):
             for attempt in delivery["attempts"]:
                 if attempt.get("ok"):
                     outcomes.append(json.loads(attempt["response_body"])["outcome"])
@@ -219,13 +198,13 @@ def _outcomes(lab: LabHandle, world: ApiWorld, event_type: str) -> list[str]:
 
 @then(p('Stripe delivered "{event_type:Q}" for the payment and the service applied it'))
 def delivered_and_applied(lab: LabHandle, world: ApiWorld, event_type: str) -> None:
-    outcomes = eventually(lambda: _outcomes(lab, world, event_type), f"delivery of {event_type}")
+    outcomes = wait_until(lambda: _outcomes(lab, world, event_type), f"delivery of {event_type}")
     assert outcomes[0] in ("applied", "duplicate-state"), outcomes
 
 
 @then(p('Stripe delivered "{event_type:Q}" for the payment at least twice'))
 def delivered_twice(lab: LabHandle, world: ApiWorld, event_type: str) -> None:
-    eventually(lambda: len(_outcomes(lab, world, event_type)) >= 2, f"two deliveries of {event_type}")
+    wait_until(lambda: len(_outcomes(lab, world, event_type)) >= 2, f"two deliveries of {event_type}")
 
 
 @then(p('the service applied "{event_type:Q}" for the payment exactly once'))
@@ -290,26 +269,16 @@ def duplicate_deliveries(lab: LabHandle) -> None:
 # -- faults and the journal ----------------------------------------------------------------------------------
 
 
-def _fault(lab: LabHandle, rule: dict[str, Any]) -> None:
-    resp = lab.control("stripe", "POST", "faults", json=rule)
-    assert resp.status_code == 201, resp.text
-
-
 @given(p('Stripe rate-limits the next {n:d} "{method:Method}" request to "{path:Q}"'))
 def rate_limit(lab: LabHandle, n: int, method: str, path: str) -> None:
-    _fault(
-        lab,
-        {
-            "match": {"method": method, "path": path},
-            "action": {"type": "rate_limit", "retry_after": 0},
-            "times": n,
-        },
+    lab.sim("stripe").fault(
+        method=method, path=path, action={"type": "rate_limit", "retry_after": 0}, times=n
     )
 
 
 @given(p('Stripe answers {status:d} to every "{method:Method}" request to "{path:Q}"'))
 def always_fail(lab: LabHandle, status: int, method: str, path: str) -> None:
-    _fault(lab, {"match": {"method": method, "path": path}, "action": {"type": "status", "status": status}})
+    lab.sim("stripe").fault(method=method, path=path, status=status)
 
 
 @when("Stripe recovers")
@@ -317,17 +286,13 @@ def stripe_recovers(lab: LabHandle) -> None:
     assert lab.control("stripe", "DELETE", "faults").status_code in (200, 204)
 
 
-def _journal(lab: LabHandle, method: str, path: str) -> list[dict[str, Any]]:
-    resp = lab.control("stripe", "GET", "journal", params={"method": method, "path": path, "limit": 1000})
-    data: list[dict[str, Any]] = resp.json()["data"]
-    return data
-
-
 @then(p('Stripe received {n:d} "{method:Method}" requests to "{path:Q}" with one Idempotency-Key'))
 def received_with_one_key(lab: LabHandle, world: ApiWorld, n: int, method: str, path: str) -> None:
     prefix = f"genai-demo-{world.saved['order_id']}-attempt-"
     mine = [
-        e for e in _journal(lab, method, path) if e["headers"].get("Idempotency-Key", "").startswith(prefix)
+        e
+        for e in lab.sim("stripe").journal(method=method, path=path, limit=1000)
+        if e["headers"].get("Idempotency-Key", "").startswith(prefix)
     ]
     keys = {e["headers"]["Idempotency-Key"] for e in mine}
     assert len(mine) == n, [(e["status"], e["headers"].get("Idempotency-Key")) for e in mine]
@@ -341,11 +306,11 @@ def refund_requested(lab: LabHandle, world: ApiWorld) -> None:
     def refunds() -> list[dict[str, Any]]:
         return [
             e
-            for e in _journal(lab, "POST", "/v1/refunds")
+            for e in lab.sim("stripe").journal(method="POST", path="/v1/refunds", limit=1000)
             if dict(parse_qsl(e["body"])).get("payment_intent") == ref and e["status"] == 200
         ]
 
-    [entry] = eventually(refunds, "a refund request")
+    [entry] = wait_until(refunds, "a refund request")
     contracts.validate(
         "providers/stripe/requests/create-refund",
         unflatten_form(parse_qsl(entry["body"], keep_blank_values=True)),
@@ -367,7 +332,7 @@ def requests_satisfy_contracts(lab: LabHandle, world: ApiWorld) -> None:
     prefix = f"genai-demo-{world.saved['order_id']}-"
     creates = [
         e
-        for e in _journal(lab, "POST", "/v1/payment_intents")
+        for e in lab.sim("stripe").journal(method="POST", path="/v1/payment_intents", limit=1000)
         if e["headers"].get("Idempotency-Key", "").startswith(prefix)
     ]
     assert creates

@@ -33,8 +33,7 @@ from pytest_bdd import given, step, then, when
 import contracts
 from simulators.paypal import urls as paypal_urls
 from simulators.paypal.webhooks import signed_message, transmission_time
-from tests.bdd.common_steps import p
-from tests.bdd.payment_steps import eventually
+from tests.bdd.common_steps import p, wait_until
 from tests.bdd.world import ApiWorld
 from tests.support_lab import LabHandle
 
@@ -110,7 +109,7 @@ def _acknowledged(delivery: dict[str, Any]) -> list[str]:
 
 @then(p('PayPal delivered "{event_type:Q}" and the service acknowledged it'))
 def delivered(lab: LabHandle, world: ApiWorld, event_type: str) -> None:
-    outcomes = eventually(
+    outcomes = wait_until(
         lambda: [o for d in _deliveries(lab, world, event_type) for o in _acknowledged(d)],
         f"an acknowledged {event_type}",
     )
@@ -119,7 +118,7 @@ def delivered(lab: LabHandle, world: ApiWorld, event_type: str) -> None:
 
 @when(p('PayPal redelivers "{event_type:Q}" for the payment'))
 def redeliver(lab: LabHandle, world: ApiWorld, event_type: str) -> None:
-    [delivery] = eventually(
+    [delivery] = wait_until(
         lambda: [d for d in _deliveries(lab, world, event_type) if _acknowledged(d)],
         f"the first {event_type}",
     )
@@ -134,7 +133,7 @@ def redelivery_outcome(lab: LabHandle, world: ApiWorld, outcome: str) -> None:
         delivery = lab.control("paypal", "GET", f"webhooks/deliveries/{world.saved['redelivered']}").json()
         return _acknowledged(delivery) if len(_acknowledged(delivery)) >= 2 else []
 
-    assert eventually(answers, "the redelivery")[-1] == outcome
+    assert wait_until(answers, "the redelivery")[-1] == outcome
 
 
 def _sign(
@@ -167,7 +166,7 @@ def _sign(
 
 @when(p('a {kind:w} "{event_type:Q}" delivery for the payment arrives'))
 def crafted_delivery(lab: LabHandle, world: ApiWorld, kind: str, event_type: str) -> None:
-    [completed] = eventually(
+    [completed] = wait_until(
         lambda: _deliveries(lab, world, "PAYMENT.CAPTURE.COMPLETED"), "the capture event"
     )
     event = json.loads(completed["body"])
@@ -193,13 +192,6 @@ def crafted_delivery(lab: LabHandle, world: ApiWorld, kind: str, event_type: str
 # -- the journal ---------------------------------------------------------------------------------------------
 
 
-def _journal(lab: LabHandle, **params: Any) -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = lab.control(
-        "paypal", "GET", "journal", params={"limit": 1000, **params}
-    ).json()["data"]
-    return data
-
-
 def _header(entry: dict[str, Any], name: str) -> str:
     """A journal entry's header, whatever case the server wrote its name in."""
     return next((str(v) for k, v in entry["headers"].items() if k.lower() == name.lower()), "")
@@ -208,22 +200,25 @@ def _header(entry: dict[str, Any], name: str) -> str:
 @then(p("PayPal received {n:d} capture for the order"))
 def captures_received(lab: LabHandle, world: ApiWorld, n: int) -> None:
     path = f"/v2/checkout/orders/{world.saved['provider_ref']}/capture"
-    assert len([e for e in _journal(lab, method="POST", path=path) if e["status"] in (200, 201)]) == n
+    entries = lab.sim("paypal").journal(method="POST", path=path, limit=1000)
+    assert len([e for e in entries if e["status"] in (200, 201)]) == n
 
 
 @then("PayPal refused an expired token and the service fetched a new one")
 def token_refreshed(lab: LabHandle, world: ApiWorld) -> None:
     path = f"/v2/checkout/orders/{world.saved['provider_ref']}/capture"
-    statuses = [e["status"] for e in reversed(_journal(lab, method="POST", path=path))]
+    statuses = [
+        e["status"] for e in reversed(lab.sim("paypal").journal(method="POST", path=path, limit=1000))
+    ]
     assert statuses[:2] == [401, 201], statuses
-    assert _journal(lab, method="POST", path="/v1/oauth2/token", status=200)
+    assert lab.sim("paypal").journal(limit=1000, method="POST", path="/v1/oauth2/token", status=200)
 
 
 @then("the service's requests to PayPal satisfy their contracts")
 def paypal_requests_satisfy_contracts(lab: LabHandle, world: ApiWorld) -> None:
     [create] = [
         e
-        for e in _journal(lab, method="POST", path="/v2/checkout/orders")
+        for e in lab.sim("paypal").journal(limit=1000, method="POST", path="/v2/checkout/orders")
         if _header(e, "PayPal-Request-Id").startswith(f"genai-demo-{world.saved['order_id']}-")
     ]
     contracts.validate("providers/paypal/requests/create-order", json.loads(create["body"]))

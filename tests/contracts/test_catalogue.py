@@ -73,7 +73,7 @@ def _properties(node: Any, where: str = "") -> Iterator[tuple[str, str, Any]]:
 
 @pytest.mark.parametrize("name", contracts.names())
 def test_money_is_integer_minor_units_and_currency_is_iso(name: str) -> None:
-    """House rule 7, checked on every schema, including those later issues add.
+    """House rule 7, checked on every schema, including those added later.
 
     A provider's contract describes the provider's own wire format (Stripe's lower-case currency, a
     form-encoded amount arriving as a string of digits), so there money must still be minor units, but

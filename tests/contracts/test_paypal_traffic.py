@@ -4,7 +4,6 @@ and every webhook PayPal delivered to it, after approve+capture, a declined capt
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
@@ -13,9 +12,15 @@ import requests
 
 import contracts
 from reference_service.entrypoints.webhooks.paypal import HANDLED
+from simulators.testing import poll
 from tests.support_lab import LabHandle, run_lab
 
 pytestmark = pytest.mark.e2e
+
+
+def wait_status(url: str, wanted: str, what: str) -> None:
+    """Until the resource at ``url`` has ``status`` ``wanted`` (webhooks are asynchronous)."""
+    poll(lambda: requests.get(url, timeout=10).json()["status"] == wanted, what, timeout=30, interval=0.05)
 
 
 def checkout(lab: LabHandle, buyer: str | None = None) -> str:
@@ -34,11 +39,8 @@ def checkout(lab: LabHandle, buyer: str | None = None) -> str:
     requests.get(
         payment["approve_url"] + (f"&buyer={buyer}" if buyer else ""), allow_redirects=False, timeout=10
     )
-    deadline = time.monotonic() + 30
     url = f"{lab.url}/api/v1/orders/{order['id']}/payments/{payment['id']}"
-    while requests.get(url, timeout=10).json()["status"] != "AUTHORIZED":
-        assert time.monotonic() < deadline, "the approval webhook never arrived"
-        time.sleep(0.05)
+    wait_status(url, "AUTHORIZED", "the approval webhook")
     requests.post(url + "/capture", timeout=10)
     order_id: str = order["id"]
     return order_id
@@ -50,10 +52,7 @@ def traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
         paid = checkout(lab)
         checkout(lab, "buyer-declined@example.com")
         requests.post(f"{lab.url}/api/v1/orders/{paid}/cancel", timeout=10)  # refunds through PayPal
-        deadline = time.monotonic() + 30
-        while requests.get(f"{lab.url}/api/v1/orders/{paid}", timeout=10).json()["status"] != "REFUNDED":
-            assert time.monotonic() < deadline, "the refund never completed"
-            time.sleep(0.05)
+        wait_status(f"{lab.url}/api/v1/orders/{paid}", "REFUNDED", "the refund")
         yield lab
 
 

@@ -14,6 +14,7 @@ import stripe
 import contracts
 from reference_service.adapters.stripe_events import HANDLED
 from simulators.kernel.responses import unflatten_form
+from simulators.testing import poll
 from tests.support_lab import LabHandle, run_lab
 
 pytestmark = pytest.mark.e2e
@@ -43,10 +44,7 @@ def status(lab: LabHandle, order_id: str) -> str:
 
 
 def wait_for(lab: LabHandle, order_id: str, wanted: str) -> None:
-    deadline = time.monotonic() + 30
-    while status(lab, order_id) != wanted:
-        assert time.monotonic() < deadline, f"{order_id} never reached {wanted}"
-        time.sleep(0.05)
+    poll(lambda: status(lab, order_id) == wanted, f"{order_id} reaching {wanted}", timeout=30, interval=0.05)
 
 
 @pytest.fixture(scope="module")

@@ -10,18 +10,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from load.common.reports import Figures, figures_from_csv
-from load.common.sim import SimControl, SimControlError
 from load.common.thresholds import Thresholds, breaches, declared_in
 from load.run import LOCUSTFILES, parse_duration, scenarios
-from tests.support import REPO, LiveProcess, free_port
+from simulators.testing import free_port
+from tests.support import REPO, LiveProcess
 
 ORDER_REQUESTS = {
     "POST /api/v1/orders",
@@ -148,44 +146,3 @@ def test_breaches(figures: Figures, expected: list[str]) -> None:
 @pytest.mark.parametrize(("text", "seconds"), [("20s", 20), ("1m30s", 90), ("2h", 7200), ("45", 45)])
 def test_run_time_syntax(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
-
-
-@pytest.fixture
-def simulator() -> Iterator[str]:
-    """A simulator with one route (``GET /v1/things``) on the kernel, for the ``/_sim/`` client."""
-    from flask import Blueprint, jsonify
-
-    from simulators.kernel.config import SimulatorConfig
-    from simulators.kernel.provider import SimulatorProvider
-    from simulators.kernel.server import ThreadedSimulator
-
-    class Things(SimulatorProvider):
-        name = "things"
-
-        def blueprint(self) -> Blueprint:
-            bp = Blueprint("things", __name__)
-            bp.add_url_rule("/v1/things", "list_things", lambda: jsonify({"data": []}))
-            return bp
-
-    with ThreadedSimulator(Things(), config=SimulatorConfig(seed=1)) as sim:
-        yield sim.url
-
-
-def test_sim_control_drives_a_simulator(simulator: str) -> None:
-    with SimControl(simulator) as sim:
-        assert sim.health()["provider"] == "things"
-        rule = sim.add_fault(
-            {"method": "GET", "path": "/v1/things*"}, {"type": "status", "status": 503}, times=2
-        )
-        statuses = [requests.get(f"{simulator}/v1/things", timeout=5).status_code for _ in range(3)]
-        assert statuses == [503, 503, 200]
-        assert sim.fault(rule["id"])["fired"] == 2 and len(sim.faults()) == 1
-        assert [e["status"] for e in sim.journal(path="/v1/things")] == [200, 503, 503]  # newest first
-        assert sim.advance_clock(10)["offset"] == 10
-        sim.clear_faults()
-        sim.clear_journal()
-        assert sim.faults() == [] and sim.journal() == []
-        assert sim.reset(seed=3)["seed"] == 3
-        with pytest.raises(SimControlError, match="404") as caught:
-            sim.fault("flt_missing")
-        assert caught.value.status == 404

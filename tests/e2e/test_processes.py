@@ -14,8 +14,9 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from reference_service.entrypoints import cli as cli_module
-from tests.support import REPO, free_port, genai_demo_argv, run_service
+from simulators.lab import cli as cli_module
+from simulators.testing import free_port
+from tests.support import REPO, genai_demo_argv, run_service
 
 pytestmark = pytest.mark.e2e
 
@@ -47,10 +48,11 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.parametrize(
-    "args", [[], ["service"], ["up"], ["sim"], ["db"], ["db", "upgrade"], ["config"]], ids=" ".join
+    "args",
+    [[], ["service"], ["up"], ["sim"], ["db"], ["db", "upgrade"], ["config"], ["bench"], ["trigger"]],
+    ids=" ".join,
 )
 def test_help_works_at_every_level(args: list[str]) -> None:
-    cli_module._attach_optional_commands()
     result = CliRunner().invoke(cli_module.cli, [*args, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
@@ -129,7 +131,11 @@ def test_up_starts_the_lab_prints_the_table_and_ctrl_c_stops_everything(tmp_path
         assert "lab is up" in text, text
         service_url = f"http://127.0.0.1:{8000 + offset}"
         assert service_url in text and "STRIPE_SECRET_KEY" in text
-        assert requests.get(service_url + "/health", timeout=5).json()["status"] == "UP"
+        health = requests.get(service_url + "/health", timeout=5).json()
+        assert health["status"] == "UP"
+        # up wired SES feedback once the service was healthy, and the service confirmed the subscription
+        assert "wired aws: SES_FEEDBACK_SUBSCRIPTION_ARN, SES_FEEDBACK_TOPIC_ARN" in text
+        assert health["checks"]["ses_feedback"]["details"]["state"] == "confirmed"
         from simulators.registry import PROVIDERS
 
         for name, spec in PROVIDERS.items():

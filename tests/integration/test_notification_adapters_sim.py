@@ -1,12 +1,11 @@
-"""The notification adapters against the simulators in-process (``ThreadedSimulator``): SES ``SendEmail``
-and the lab's provisioning on moto, SNS SMS and the simulator's real SNS signatures, Twilio through the
-official SDK with its magic numbers. Every request the service sends is checked against its contract,
-taken from the simulator's journal."""
+"""The notification adapters against the simulators in-process (the lab plugin's ``aws_sim`` and
+``twilio_sim``): SES ``SendEmail`` and the service's SES feedback provisioning on moto, SNS SMS and the
+simulator's real SNS signatures, Twilio through the official SDK with its magic numbers. Every request the
+service sends is checked against its contract, taken from the simulator's journal."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -27,27 +26,10 @@ from reference_service.config import Settings, load_settings
 from reference_service.observability.metrics import ServiceMetrics
 from reference_service.service_layer.errors import ProviderError
 from reference_service.service_layer.notification_errors import SmsRecipientRejected
-from simulators.aws.provider import AwsProvider
-from simulators.kernel import SimulatorConfig, ThreadedSimulator
-from simulators.twilio.provider import TwilioProvider as TwilioSimulator
-from tests.simulators.kernel.receiver import Receiver
+from simulators.testing import RunningSimulator, WebhookReceiver
 
 RESET = {"customerName": "Ada", "resetLink": "https://shop.example/r/abc", "expiryTime": "in 30 minutes"}
 SENDER = "no-reply@genai-demo.example"
-
-
-@pytest.fixture
-def aws_sim() -> Iterator[ThreadedSimulator]:
-    config = SimulatorConfig(seed=5, webhook_timeout_s=2.0, max_journal_body_bytes=65536)
-    with ThreadedSimulator(AwsProvider(), config=config) as sim:
-        sim.runtime.reset()  # moto's state is process-wide
-        yield sim
-
-
-@pytest.fixture
-def twilio_sim() -> Iterator[ThreadedSimulator]:
-    with ThreadedSimulator(TwilioSimulator(), config=SimulatorConfig(seed=3, webhook_timeout_s=2.0)) as sim:
-        yield sim
 
 
 def settings_for(aws_url: str = "http://127.0.0.1:1", twilio_url: str = "http://127.0.0.1:1") -> Settings:
@@ -60,23 +42,9 @@ def settings_for(aws_url: str = "http://127.0.0.1:1", twilio_url: str = "http://
     )
 
 
-def journal(sim: ThreadedSimulator, **params: Any) -> list[dict[str, Any]]:
-    resp = requests.get(sim.control_url + "journal", params=params, timeout=5)
-    resp.raise_for_status()
-    data: list[dict[str, Any]] = resp.json()["data"]
-    return data
-
-
 def form(entry: dict[str, Any]) -> dict[str, str]:
     assert not entry["body_truncated"], "raise max_journal_body_bytes"
     return dict(parse_qsl(entry["body"], keep_blank_values=True))
-
-
-def fault(sim: ThreadedSimulator, match: dict[str, Any], action: dict[str, Any], **trigger: Any) -> None:
-    resp = requests.post(
-        sim.control_url + "faults", json={"match": match, "action": action, **trigger}, timeout=5
-    )
-    resp.raise_for_status()
 
 
 def counted(metrics: ServiceMetrics, provider: str, operation: str, outcome: str) -> float:
@@ -98,7 +66,7 @@ def verify_sender(url: str) -> None:
     ses.verify_email_identity(EmailAddress=SENDER)
 
 
-def test_send_email_reaches_ses_with_both_bodies(aws_sim: ThreadedSimulator) -> None:
+def test_send_email_reaches_ses_with_both_bodies(aws_sim: RunningSimulator) -> None:
     verify_sender(aws_sim.url)
     sender = SesEmailSender(settings_for(aws_sim.url), ServiceMetrics(), RetryPolicy(3, 0, 0))
     email = JinjaEmailTemplates().render("PASSWORD_RESET", RESET)
@@ -107,38 +75,38 @@ def test_send_email_reaches_ses_with_both_bodies(aws_sim: ThreadedSimulator) -> 
     [mail] = [m for m in sent if m["id"] == message_id]
     assert mail["source"] == SENDER and mail["recipients"] == ["success@simulator.amazonses.com"]
     assert (mail["subject"], mail["text"], mail["html"]) == (email.subject, email.text, email.html)
-    [entry] = journal(aws_sim, operation="SendEmail")
+    [entry] = aws_sim.journal(operation="SendEmail")
     contracts.validate("providers/ses/requests/send-email", form(entry))
     assert "us-east-1" in sender.check_health()["region"]
 
 
-def test_an_unverified_sender_is_a_clear_error(aws_sim: ThreadedSimulator) -> None:
+def test_an_unverified_sender_is_a_clear_error(aws_sim: RunningSimulator) -> None:
     sender = SesEmailSender(settings_for(aws_sim.url), ServiceMetrics(), RetryPolicy(3, 0, 0))
     with pytest.raises(ProviderError) as caught:
         sender.send("a@example.com", JinjaEmailTemplates().render("PASSWORD_RESET", RESET))
     assert (caught.value.code, caught.value.retryable) == ("SENDER_NOT_VERIFIED", False)
-    assert len(journal(aws_sim, operation="SendEmail")) == 1  # not retried
+    assert len(aws_sim.journal(operation="SendEmail")) == 1  # not retried
 
 
 def test_throttling_is_retried_by_the_shared_policy_and_each_attempt_counted(
-    aws_sim: ThreadedSimulator,
+    aws_sim: RunningSimulator,
 ) -> None:
     verify_sender(aws_sim.url)
     metrics = ServiceMetrics()
     sender = SesEmailSender(settings_for(aws_sim.url), metrics, RetryPolicy(3, 0, 0))
-    fault(aws_sim, {"operation": "SendEmail"}, {"type": "rate_limit", "retry_after": 0}, times=2)
+    aws_sim.fault({"operation": "SendEmail"}, {"type": "rate_limit", "retry_after": 0}, times=2)
     assert sender.send("a@example.com", JinjaEmailTemplates().render("PASSWORD_RESET", RESET))
-    assert [e["status"] for e in journal(aws_sim, operation="SendEmail")] == [200, 429, 429]
+    assert [e["status"] for e in aws_sim.journal(operation="SendEmail")] == [200, 429, 429]
     assert counted(metrics, "ses", "send_email", "rate_limited") == 2
     assert counted(metrics, "ses", "send_email", "success") == 1
-    fault(aws_sim, {"operation": "SendEmail"}, {"type": "status", "status": 503})
+    aws_sim.fault({"operation": "SendEmail"}, {"type": "status", "status": 503})
     with pytest.raises(ProviderError) as caught:
         sender.send("a@example.com", JinjaEmailTemplates().render("PASSWORD_RESET", RESET))
     assert caught.value.retryable and caught.value.code == "EMAIL_PROVIDER_ERROR"
 
 
-def test_provisioning_is_idempotent(aws_sim: ThreadedSimulator) -> None:
-    with Receiver() as receiver:
+def test_provisioning_is_idempotent(aws_sim: RunningSimulator) -> None:
+    with WebhookReceiver() as receiver:
         settings = settings_for(aws_sim.url)
         state = FeedbackState()
         provisioner = SesFeedbackProvisioner(settings, ServiceMetrics(), state)
@@ -147,7 +115,7 @@ def test_provisioning_is_idempotent(aws_sim: ThreadedSimulator) -> None:
         assert first["state"] == "subscribed" and first["topic_arn"].endswith(":genai-demo-ses-feedback")
         assert provisioner.provision()["topic_arn"] == first["topic_arn"]
         # moto's GetIdentityNotificationAttributes leaves out the *Topic keys: read the calls instead
-        calls = [form(e) for e in journal(aws_sim, operation="SetIdentityNotificationTopic")]
+        calls = [form(e) for e in aws_sim.journal(operation="SetIdentityNotificationTopic")]
         assert sorted(c["NotificationType"] for c in calls) == sorted(["Bounce", "Complaint", "Delivery"] * 2)
         assert {(c["Identity"], c["SnsTopic"]) for c in calls} == {(SENDER, first["topic_arn"])}
         ses = boto3.client(
@@ -171,7 +139,7 @@ def sns_provider(url: str, metrics: ServiceMetrics | None = None) -> AwsSnsProvi
     )
 
 
-def test_sms_through_sns_is_transactional(aws_sim: ThreadedSimulator) -> None:
+def test_sms_through_sns_is_transactional(aws_sim: RunningSimulator) -> None:
     result = sns_provider(aws_sim.url).send("+14155550100", "Your order shipped")
     [sms] = requests.get(aws_sim.control_url + "aws/sms", timeout=5).json()["data"]
     assert sms["message_id"] == result.message_id and result.provider == "sns"
@@ -180,15 +148,15 @@ def test_sms_through_sns_is_transactional(aws_sim: ThreadedSimulator) -> None:
         "Your order shipped",
         "Transactional",
     )
-    [entry] = journal(aws_sim, operation="Publish")
+    [entry] = aws_sim.journal(operation="Publish")
     contracts.validate("providers/sns/requests/publish-sms", form(entry))
 
 
 def test_sns_failures_count_against_the_circuit_and_invalid_parameter_is_permanent(
-    aws_sim: ThreadedSimulator,
+    aws_sim: RunningSimulator,
 ) -> None:
     provider = sns_provider(aws_sim.url)
-    fault(aws_sim, {"operation": "Publish"}, {"type": "status", "status": 503}, times=3)
+    aws_sim.fault({"operation": "Publish"}, {"type": "status", "status": 503}, times=3)
     for _ in range(3):
         assert provider.is_available()
         with pytest.raises(ProviderError) as caught:
@@ -201,8 +169,7 @@ def test_sns_failures_count_against_the_circuit_and_invalid_parameter_is_permane
         "<Code>InvalidParameter</Code><Message>Invalid parameter: PhoneNumber Reason: +14155550100 is "
         "not valid</Message></Error><RequestId>x</RequestId></ErrorResponse>"
     )
-    fault(
-        aws_sim,
+    aws_sim.fault(
         {"operation": "Publish"},
         {"type": "status", "status": 400, "body": invalid, "content_type": "text/xml"},
         times=1,
@@ -213,7 +180,7 @@ def test_sns_failures_count_against_the_circuit_and_invalid_parameter_is_permane
 
 
 @pytest.mark.parametrize("version", ["1", "2"])
-def test_the_simulators_sns_signatures_verify(aws_sim: ThreadedSimulator, version: str) -> None:
+def test_the_simulators_sns_signatures_verify(aws_sim: RunningSimulator, version: str) -> None:
     sns = boto3.client(
         "sns",
         endpoint_url=aws_sim.url,
@@ -225,7 +192,7 @@ def test_the_simulators_sns_signatures_verify(aws_sim: ThreadedSimulator, versio
         "TopicArn"
     ]
     verifier = SnsMessageVerifier(sns_certificates(["127.0.0.1"]), ["genai-demo-ses-feedback"])
-    with Receiver() as receiver:
+    with WebhookReceiver() as receiver:
         sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=receiver.url)
         [confirmation] = receiver.wait_for(1)
         message = json.loads(confirmation.body)
@@ -264,10 +231,10 @@ def twilio_provider(url: str, metrics: ServiceMetrics | None = None) -> TwilioPr
     )
 
 
-def test_sms_through_twilio_with_the_official_sdk(twilio_sim: ThreadedSimulator) -> None:
+def test_sms_through_twilio_with_the_official_sdk(twilio_sim: RunningSimulator) -> None:
     result = twilio_provider(twilio_sim.url).send("+14155550100", "Your order shipped")
     assert result.provider == "twilio" and result.status == "queued" and result.message_id.startswith("SM")
-    [entry] = journal(twilio_sim, operation="*Message*")
+    [entry] = twilio_sim.journal(operation="*Message*")
     sent = form(entry)
     contracts.validate("providers/twilio/requests/create-message", sent)
     assert sent["StatusCallback"] == "http://127.0.0.1:8000/api/v1/webhooks/twilio/status"
@@ -288,22 +255,22 @@ def test_sms_through_twilio_with_the_official_sdk(twilio_sim: ThreadedSimulator)
     ],
 )
 def test_twilio_magic_numbers_are_permanent_refusals(
-    twilio_sim: ThreadedSimulator, to: str, code: str
+    twilio_sim: RunningSimulator, to: str, code: str
 ) -> None:
     provider = twilio_provider(twilio_sim.url)
     with pytest.raises(SmsRecipientRejected) as caught:
         provider.send(to, "x")
     assert caught.value.code == code and provider.breaker.state == "closed"
-    assert len(journal(twilio_sim, operation="*Message*")) == 1  # never retried
+    assert len(twilio_sim.journal(operation="*Message*")) == 1  # never retried
 
 
-def test_twilio_transient_errors_are_retried_then_fail_over(twilio_sim: ThreadedSimulator) -> None:
+def test_twilio_transient_errors_are_retried_then_fail_over(twilio_sim: RunningSimulator) -> None:
     metrics = ServiceMetrics()
     provider = twilio_provider(twilio_sim.url, metrics)
-    fault(twilio_sim, {"method": "POST"}, {"type": "rate_limit", "retry_after": 0}, times=1)
+    twilio_sim.fault({"method": "POST"}, {"type": "rate_limit", "retry_after": 0}, times=1)
     assert provider.send("+14155550100", "x").message_id.startswith("SM")
     assert counted(metrics, "twilio", "create_message", "rate_limited") == 1
-    fault(twilio_sim, {"method": "POST"}, {"type": "status", "status": 500})
+    twilio_sim.fault({"method": "POST"}, {"type": "status", "status": 500})
     with pytest.raises(ProviderError) as caught:
         provider.send("+14155550100", "x")
     assert caught.value.retryable and caught.value.code == "SMS_PROVIDER_ERROR"

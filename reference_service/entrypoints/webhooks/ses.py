@@ -13,9 +13,9 @@
    email sent moments ago that the service has not finished recording yet gets a 503
    ``webhook-not-ready`` (its suppressions are kept): SNS retries 5xx answers (not 4xx), so it comes back.
 
-When the service starts serving (first request) and ``Settings.provision_aws`` holds, this blueprint starts
-the lab's provisioning (``adapters/ses_feedback.py``). Counted in ``webhook_events_total{provider=
-"ses"}`` and the ``email_*`` series.
+The lab subscribes this endpoint to SES feedback (``genai-demo up``, ``simulators.lab.wiring``); the
+service does not wire itself. Counted in ``webhook_events_total{provider="ses"}`` and the ``email_*``
+series.
 """
 
 from __future__ import annotations
@@ -38,19 +38,12 @@ logger = logging.getLogger(__name__)
 TYPE_HEADER = "x-amz-sns-message-type"
 
 
-def build_blueprint(container: Container, *, provision: bool = False) -> Blueprint:
-    """The webhook; with ``provision`` (a serving process) the first request starts the lab's wiring."""
+def build_blueprint(container: Container) -> Blueprint:
+    """The SES feedback webhook."""
     bp = Blueprint("ses_webhooks", __name__, url_prefix="/api/v1/webhooks")
     comps = notification_components(container)
     counter = container.metrics.webhook_events
     metrics = comps.metrics
-    comps.provision_on_first_request = provision and container.settings.provision_aws
-
-    @bp.before_app_request
-    def _provision_once() -> None:
-        if comps.provision_on_first_request:
-            comps.provision_on_first_request = False
-            comps.provisioner.start()
 
     @bp.post("/ses")
     def ses_webhook() -> Response:

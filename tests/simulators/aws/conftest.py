@@ -1,9 +1,8 @@
-"""Fixtures for the AWS simulator: one simulator per test (moto reset first), boto3 clients, a receiver."""
+"""Fixtures for the AWS simulator: the simulator (reset before each test, moto included) and boto3 clients."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,10 +11,7 @@ import pytest
 import requests
 from botocore.config import Config
 
-from simulators.aws.provider import AwsProvider
-from simulators.kernel import SimulatorConfig, ThreadedSimulator
-from tests.simulators.kernel.conftest import poll
-from tests.simulators.kernel.receiver import Received, Receiver
+from simulators.testing import Received, RunningSimulator, WebhookReceiver, poll
 
 from .sns_verify import verify_with_certificate
 
@@ -47,22 +43,14 @@ def make_clients(url: str, **config: Any) -> Clients:
 
 
 @pytest.fixture
-def sim() -> Iterator[ThreadedSimulator]:
-    """The AWS simulator on a free port; moto's process-wide state is reset first."""
-    with ThreadedSimulator(AwsProvider(), config=SimulatorConfig(seed=7, webhook_timeout_s=2.0)) as running:
-        running.runtime.reset()
-        yield running
+def sim(aws_sim: RunningSimulator) -> RunningSimulator:
+    """The AWS simulator (the lab plugin's: one per session, moto and the kernel reset before each test)."""
+    return aws_sim
 
 
 @pytest.fixture
-def aws(sim: ThreadedSimulator) -> Clients:
+def aws(sim: RunningSimulator) -> Clients:
     return make_clients(sim.url)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
 
 
 def messages(received: list[Received]) -> list[dict[str, Any]]:
@@ -71,7 +59,7 @@ def messages(received: list[Received]) -> list[dict[str, Any]]:
 
 
 def wait_for_type(
-    receiver: Receiver, message_type: str, topic_arn: str | None = None, timeout: float = 5.0
+    receiver: WebhookReceiver, message_type: str, topic_arn: str | None = None, timeout: float = 5.0
 ) -> dict[str, Any]:
     """The first message of ``message_type`` (``Notification``, ``SubscriptionConfirmation``...),
     of ``topic_arn`` if given."""
@@ -89,7 +77,7 @@ def wait_for_type(
     return found
 
 
-def subscribe_confirmed(aws: Clients, receiver: Receiver, topic_arn: str) -> str:
+def subscribe_confirmed(aws: Clients, receiver: WebhookReceiver, topic_arn: str) -> str:
     """Subscribe the receiver over HTTP, check the confirmation's signature and confirm through the
     SubscribeURL; returns the subscription ARN."""
     aws.sns.subscribe(TopicArn=topic_arn, Protocol="http", Endpoint=receiver.url)
@@ -100,9 +88,3 @@ def subscribe_confirmed(aws: Clients, receiver: Receiver, topic_arn: str) -> str
     assert resp.status_code == 200, resp.text
     arn = resp.text.split("<SubscriptionArn>")[1].split("</SubscriptionArn>")[0]
     return arn
-
-
-def control(sim: ThreadedSimulator, path: str, **params: str) -> Any:
-    resp = requests.get(sim.control_url + path, params=params, timeout=5)
-    resp.raise_for_status()
-    return resp.json()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import boto3
 import pytest
@@ -11,16 +10,9 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from simulators.kernel import ThreadedSimulator
+from simulators.testing import RunningSimulator
 
-from .conftest import ACCESS_KEY, REGION, SENDER, Clients, control
-
-
-def _fault(sim: ThreadedSimulator, rule: dict[str, Any]) -> dict[str, Any]:
-    resp = requests.post(sim.control_url + "faults", json=rule, timeout=5)
-    assert resp.status_code == 201, resp.text
-    data: dict[str, Any] = resp.json()
-    return data
+from .conftest import ACCESS_KEY, REGION, SENDER, Clients
 
 
 @pytest.mark.parametrize(
@@ -28,21 +20,19 @@ def _fault(sim: ThreadedSimulator, rule: dict[str, Any]) -> dict[str, Any]:
     [(503, "ServiceUnavailable"), (500, "InternalError"), (429, "Throttling"), (400, "Throttling")],
 )
 def test_a_status_fault_on_publish_is_a_client_error_with_the_aws_code(
-    sim: ThreadedSimulator, aws: Clients, status: int, code: str
+    sim: RunningSimulator, aws: Clients, status: int, code: str
 ) -> None:
-    _fault(
-        sim, {"match": {"operation": "Publish"}, "action": {"type": "status", "status": status}, "times": 1}
-    )
+    sim.fault({"operation": "Publish"}, {"type": "status", "status": status}, times=1)
     with pytest.raises(ClientError) as err:
         aws.sns.publish(PhoneNumber="+14155550100", Message="hi")
     assert err.value.response["Error"]["Code"] == code
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
     aws.sns.publish(PhoneNumber="+14155550100", Message="hi")  # the rule fired once
-    assert control(sim, "aws/sms")["data"][0]["message"] == "hi"
+    assert sim.client.get("aws/sms")["data"][0]["message"] == "hi"
 
 
-def test_faults_match_the_operation_only(sim: ThreadedSimulator, aws: Clients) -> None:
-    _fault(sim, {"match": {"operation": "SendEmail"}, "action": {"type": "rate_limit", "retry_after": 1}})
+def test_faults_match_the_operation_only(sim: RunningSimulator, aws: Clients) -> None:
+    sim.fault({"operation": "SendEmail"}, {"type": "rate_limit", "retry_after": 1})
     aws.ses.verify_email_identity(EmailAddress=SENDER)  # another SES operation goes through
     with pytest.raises(ClientError) as err:
         aws.ses.send_email(
@@ -54,15 +44,15 @@ def test_faults_match_the_operation_only(sim: ThreadedSimulator, aws: Clients) -
     assert err.value.response["Error"]["Message"] == "Rate exceeded"
 
 
-def test_an_s3_fault_answers_the_s3_error_shape(sim: ThreadedSimulator, aws: Clients) -> None:
+def test_an_s3_fault_answers_the_s3_error_shape(sim: RunningSimulator, aws: Clients) -> None:
     aws.s3.create_bucket(Bucket="genai-demo-files")
-    _fault(sim, {"match": {"operation": "PutObject"}, "action": {"type": "status", "status": 503}})
+    sim.fault({"operation": "PutObject"}, {"type": "status", "status": 503})
     with pytest.raises(ClientError) as err:
         aws.s3.put_object(Bucket="genai-demo-files", Key="k", Body=b"x")
     assert err.value.response["Error"]["Code"] == "SlowDown"
 
 
-def test_botocore_retries_a_5xx_publish(sim: ThreadedSimulator) -> None:
+def test_botocore_retries_a_5xx_publish(sim: RunningSimulator) -> None:
     """With its retries on (standard mode), boto3 rides out two 503s; the journal shows three calls."""
     sns = boto3.client(
         "sns",
@@ -72,37 +62,37 @@ def test_botocore_retries_a_5xx_publish(sim: ThreadedSimulator) -> None:
         aws_secret_access_key="secret",
         config=Config(retries={"total_max_attempts": 3, "mode": "standard"}),
     )
-    _fault(sim, {"match": {"operation": "Publish"}, "action": {"type": "status", "status": 503}, "times": 2})
+    sim.fault({"operation": "Publish"}, {"type": "status", "status": 503}, times=2)
     resp = sns.publish(PhoneNumber="+14155550100", Message="third time lucky")
     assert resp["ResponseMetadata"]["RetryAttempts"] == 2
-    assert len(control(sim, "journal", operation="Publish")["data"]) == 3
+    assert len(sim.client.get("journal", operation="Publish")["data"]) == 3
 
 
-def test_latency_fault_slows_the_call_down(sim: ThreadedSimulator, aws: Clients) -> None:
-    _fault(sim, {"match": {"operation": "Publish"}, "action": {"type": "latency", "ms": 300}})
+def test_latency_fault_slows_the_call_down(sim: RunningSimulator, aws: Clients) -> None:
+    sim.fault({"operation": "Publish"}, {"type": "latency", "ms": 300})
     t0 = time.perf_counter()
     aws.sns.publish(PhoneNumber="+14155550100", Message="slow")
     assert time.perf_counter() - t0 >= 0.3
 
 
-def test_reset_fault_is_a_connection_error_for_boto3(sim: ThreadedSimulator, aws: Clients) -> None:
-    _fault(sim, {"match": {"operation": "Publish"}, "action": {"type": "reset"}, "times": 1})
+def test_reset_fault_is_a_connection_error_for_boto3(sim: RunningSimulator, aws: Clients) -> None:
+    sim.fault({"operation": "Publish"}, {"type": "reset"}, times=1)
     with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
         aws.sns.publish(PhoneNumber="+14155550100", Message="lost")
-    assert control(sim, "journal", status="reset")["data"][0]["operation"] == "Publish"
+    assert sim.client.get("journal", status="reset")["data"][0]["operation"] == "Publish"
 
 
 def test_the_journal_names_account_and_operation_and_masks_credentials(
-    sim: ThreadedSimulator, aws: Clients
+    sim: RunningSimulator, aws: Clients
 ) -> None:
     aws.sns.create_topic(Name="journaled")
-    [entry] = control(sim, "journal", operation="CreateTopic")["data"]
+    [entry] = sim.client.get("journal", operation="CreateTopic")["data"]
     assert entry["account"] == ACCESS_KEY and entry["status"] == 200
     assert entry["headers"]["Authorization"].endswith("****")
     assert "secret" not in str(entry)
 
 
-def test_reset_clears_moto_state(sim: ThreadedSimulator, aws: Clients) -> None:
+def test_reset_clears_moto_state(sim: RunningSimulator, aws: Clients) -> None:
     aws.sns.create_topic(Name="gone-after-reset")
     aws.s3.create_bucket(Bucket="gone-after-reset")
     assert requests.post(sim.control_url + "reset", json={}, timeout=5).status_code == 200

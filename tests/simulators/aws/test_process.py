@@ -9,7 +9,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.simulators.kernel.receiver import Receiver
+from simulators.testing import WebhookReceiver
 from tests.support import run_simulator
 
 from .conftest import SENDER, make_clients, subscribe_confirmed, wait_for_type
@@ -42,7 +42,7 @@ def test_ses_sns_and_faults_in_the_granian_process(url: str) -> None:
         aws.sns.publish(PhoneNumber="+14155550100", Message="x")
     assert err.value.response["Error"]["Code"] == "ServiceUnavailable"
 
-    with Receiver() as receiver:
+    with WebhookReceiver() as receiver:
         topic = aws.sns.create_topic(Name="process")["TopicArn"]
         aws.sns.set_topic_attributes(TopicArn=topic, AttributeName="SignatureVersion", AttributeValue="2")
         subscribe_confirmed(aws, receiver, topic)

@@ -9,10 +9,9 @@ from email.mime.text import MIMEText
 import pytest
 from botocore.exceptions import ClientError
 
-from simulators.kernel import ThreadedSimulator
-from tests.simulators.kernel.receiver import Receiver
+from simulators.testing import RunningSimulator, WebhookReceiver
 
-from .conftest import SENDER, Clients, control, subscribe_confirmed, wait_for_type
+from .conftest import SENDER, Clients, subscribe_confirmed, wait_for_type
 from .sns_verify import verify
 
 
@@ -29,15 +28,15 @@ def _send(aws: Clients, to: str, subject: str = "Order Confirmation - Order #100
     return message_id
 
 
-def test_send_email_with_html_and_text_is_read_back(sim: ThreadedSimulator, aws: Clients) -> None:
+def test_send_email_with_html_and_text_is_read_back(sim: RunningSimulator, aws: Clients) -> None:
     aws.ses.verify_email_identity(EmailAddress=SENDER)
     message_id = _send(aws, "ada@example.com")
-    [mail] = control(sim, "aws/sent-emails")["data"]
+    [mail] = sim.client.get("aws/sent-emails")["data"]
     assert mail["id"] == message_id and mail["source"] == SENDER
     assert mail["recipients"] == ["ada@example.com"]
     assert mail["subject"] == "Order Confirmation - Order #1001"
     assert mail["text"] == "Hello Ada, thanks." and mail["html"] == "<p>Hello <b>Ada</b></p>"
-    assert control(sim, "aws/sent-emails", to="nobody@example.com")["data"] == []
+    assert sim.client.get("aws/sent-emails", to="nobody@example.com")["data"] == []
 
 
 def test_an_unverified_sender_is_message_rejected(aws: Clients) -> None:
@@ -46,19 +45,19 @@ def test_an_unverified_sender_is_message_rejected(aws: Clients) -> None:
     assert err.value.response["Error"]["Code"] == "MessageRejected"
 
 
-def test_send_raw_email_parts_are_read_back(sim: ThreadedSimulator, aws: Clients) -> None:
+def test_send_raw_email_parts_are_read_back(sim: RunningSimulator, aws: Clients) -> None:
     aws.ses.verify_domain_identity(Domain="genai-demo.example")
     mime = MIMEMultipart("alternative")
     mime["Subject"], mime["From"], mime["To"] = "Password Reset Request", SENDER, "bob@example.com"
     mime.attach(MIMEText("reset: https://x/r", "plain"))
     mime.attach(MIMEText("<a href='https://x/r'>reset</a>", "html"))
     aws.ses.send_raw_email(RawMessage={"Data": mime.as_bytes()})
-    [mail] = control(sim, "aws/sent-emails")["data"]
+    [mail] = sim.client.get("aws/sent-emails")["data"]
     assert mail["subject"] == "Password Reset Request" and mail["kind"] == "RawMessage"
     assert mail["text"].strip() == "reset: https://x/r" and "href" in mail["html"]
 
 
-def _feedback_topic(aws: Clients, receiver: Receiver, kind: str) -> str:
+def _feedback_topic(aws: Clients, receiver: WebhookReceiver, kind: str) -> str:
     topic: str = aws.sns.create_topic(Name=f"ses-{kind.lower()}")["TopicArn"]
     subscribe_confirmed(aws, receiver, topic)
     aws.ses.set_identity_notification_topic(
@@ -68,7 +67,7 @@ def _feedback_topic(aws: Clients, receiver: Receiver, kind: str) -> str:
 
 
 def test_a_bounce_reaches_the_https_subscriber_as_a_signed_notification(
-    sim: ThreadedSimulator, aws: Clients, receiver: Receiver
+    sim: RunningSimulator, aws: Clients, receiver: WebhookReceiver
 ) -> None:
     aws.ses.verify_domain_identity(Domain="genai-demo.example")
     topic = _feedback_topic(aws, receiver, "Bounce")
@@ -83,10 +82,12 @@ def test_a_bounce_reaches_the_https_subscriber_as_a_signed_notification(
     assert ses["mail"]["messageId"] == message_id and ses["mail"]["source"] == SENDER
     assert ses["mail"]["destination"] == ["bounce@simulator.amazonses.com"]
     assert ses["mail"]["commonHeaders"]["subject"] == "Order Confirmation - Order #1001"
-    assert control(sim, "aws/sent-emails")["data"][0]["feedback"] == ["Bounce"]
+    assert sim.client.get("aws/sent-emails")["data"][0]["feedback"] == ["Bounce"]
 
 
-def test_a_complaint_is_published_with_the_complained_recipient(aws: Clients, receiver: Receiver) -> None:
+def test_a_complaint_is_published_with_the_complained_recipient(
+    aws: Clients, receiver: WebhookReceiver
+) -> None:
     aws.ses.verify_email_identity(EmailAddress=SENDER)
     aws.ses.verify_domain_identity(Domain="genai-demo.example")
     _feedback_topic(aws, receiver, "Complaint")
@@ -100,12 +101,12 @@ def test_a_complaint_is_published_with_the_complained_recipient(aws: Clients, re
 
 
 def test_success_only_notifies_a_delivery_topic(
-    sim: ThreadedSimulator, aws: Clients, receiver: Receiver
+    sim: RunningSimulator, aws: Clients, receiver: WebhookReceiver
 ) -> None:
     aws.ses.verify_domain_identity(Domain="genai-demo.example")
     _feedback_topic(aws, receiver, "Bounce")
     _send(aws, "success@simulator.amazonses.com")
-    assert control(sim, "aws/sent-emails")["data"][0]["feedback"] == []
+    assert sim.client.get("aws/sent-emails")["data"][0]["feedback"] == []
     topic = _feedback_topic(aws, receiver, "Delivery")
     _send(aws, "success@simulator.amazonses.com")
     ses = json.loads(wait_for_type(receiver, "Notification", topic)["Message"])

@@ -8,20 +8,18 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from simulators.kernel import ThreadedSimulator
-from tests.simulators.kernel.conftest import deliveries, poll
-from tests.simulators.kernel.receiver import Receiver
+from simulators.testing import RunningSimulator, WebhookReceiver, poll
 
-from .conftest import Clients, control, subscribe_confirmed, wait_for_type
+from .conftest import Clients, subscribe_confirmed, wait_for_type
 from .sns_verify import canonical, verify, verify_with_certificate
 
 
-def _host(sim: ThreadedSimulator) -> str:
+def _host(sim: RunningSimulator) -> str:
     return sim.url.removeprefix("http://")
 
 
 # -- SMS -------------------------------------------------------------------------------------------------
-def test_sms_publish_keeps_the_message_attributes(sim: ThreadedSimulator, aws: Clients) -> None:
+def test_sms_publish_keeps_the_message_attributes(sim: RunningSimulator, aws: Clients) -> None:
     resp = aws.sns.publish(
         PhoneNumber="+14155550100",
         Message="Your order shipped",
@@ -30,7 +28,7 @@ def test_sms_publish_keeps_the_message_attributes(sim: ThreadedSimulator, aws: C
             "AWS.SNS.SMS.SenderID": {"DataType": "String", "StringValue": "GENAIDEMO"},
         },
     )
-    [sms] = control(sim, "aws/sms")["data"]
+    [sms] = sim.client.get("aws/sms")["data"]
     assert sms["message_id"] == resp["MessageId"]
     assert sms["phone_number"] == "+14155550100" and sms["message"] == "Your order shipped"
     assert sms["sms_type"] == "Transactional" and sms["sender_id"] == "GENAIDEMO"
@@ -44,7 +42,7 @@ def test_an_invalid_phone_number_is_invalid_parameter(aws: Clients) -> None:
     assert "E164" in err.value.response["Error"]["Message"]
 
 
-def test_opting_a_number_out_through_the_control_api(sim: ThreadedSimulator, aws: Clients) -> None:
+def test_opting_a_number_out_through_the_control_api(sim: RunningSimulator, aws: Clients) -> None:
     number = "+14155550111"
     assert aws.sns.check_if_phone_number_is_opted_out(phoneNumber=number)["isOptedOut"] is False
     resp = requests.post(sim.control_url + "aws/sms/opt-out", json={"number": number}, timeout=5)
@@ -52,14 +50,14 @@ def test_opting_a_number_out_through_the_control_api(sim: ThreadedSimulator, aws
     assert aws.sns.check_if_phone_number_is_opted_out(phoneNumber=number)["isOptedOut"] is True
     assert number in aws.sns.list_phone_numbers_opted_out()["phoneNumbers"]
     aws.sns.publish(PhoneNumber=number, Message="dropped")  # SNS accepts it and does not deliver
-    assert control(sim, "aws/sms", phone_number=number)["data"][0]["status"] == "opted_out"
+    assert sim.client.get("aws/sms", phone_number=number)["data"][0]["status"] == "opted_out"
     aws.sns.opt_in_phone_number(phoneNumber=number)
     assert aws.sns.check_if_phone_number_is_opted_out(phoneNumber=number)["isOptedOut"] is False
 
 
 # -- HTTP subscriptions ----------------------------------------------------------------------------------
 def test_a_new_http_subscription_is_pending_until_confirmed(
-    sim: ThreadedSimulator, aws: Clients, receiver: Receiver
+    sim: RunningSimulator, aws: Clients, receiver: WebhookReceiver
 ) -> None:
     topic = aws.sns.create_topic(Name="orders")["TopicArn"]
     resp = aws.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=receiver.url)
@@ -68,7 +66,7 @@ def test_a_new_http_subscription_is_pending_until_confirmed(
     assert confirmation["TopicArn"] == topic and confirmation["Token"]
     assert confirmation["SignatureVersion"] == "1"
     assert verify(confirmation, allowed_host=_host(sim))
-    [sub] = control(sim, "aws/sns/subscriptions")["data"]
+    [sub] = sim.client.get("aws/sns/subscriptions")["data"]
     assert sub["pending"] is True and sub["subscribe_url"] == confirmation["SubscribeURL"]
     attrs = aws.sns.get_subscription_attributes(SubscriptionArn=sub["subscription_arn"])["Attributes"]
     assert attrs["PendingConfirmation"] == "true"
@@ -88,7 +86,7 @@ def test_a_new_http_subscription_is_pending_until_confirmed(
 
 @pytest.mark.parametrize("version", ["1", "2"])
 def test_notifications_are_signed_with_the_topic_signature_version(
-    sim: ThreadedSimulator, aws: Clients, receiver: Receiver, version: str
+    sim: RunningSimulator, aws: Clients, receiver: WebhookReceiver, version: str
 ) -> None:
     topic = aws.sns.create_topic(Name=f"signed-v{version}")["TopicArn"]
     if version == "2":
@@ -123,14 +121,14 @@ def test_notifications_are_signed_with_the_topic_signature_version(
 
 
 def test_confirm_subscription_api_checks_the_token(
-    sim: ThreadedSimulator, aws: Clients, receiver: Receiver
+    sim: RunningSimulator, aws: Clients, receiver: WebhookReceiver
 ) -> None:
     topic = aws.sns.create_topic(Name="tokens")["TopicArn"]
     aws.sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=receiver.url.replace("http://", "https://"))
     with pytest.raises(ClientError) as err:
         aws.sns.confirm_subscription(TopicArn=topic, Token="not-the-token")
     assert err.value.response["Error"]["Code"] == "InvalidParameter"
-    [sub] = control(sim, "aws/sns/subscriptions")["data"]
+    [sub] = sim.client.get("aws/sns/subscriptions")["data"]
     token = sub["subscribe_url"].rpartition("Token=")[2]
     arn = aws.sns.confirm_subscription(TopicArn=topic, Token=token)["SubscriptionArn"]
     assert arn == sub["subscription_arn"]
@@ -138,7 +136,7 @@ def test_confirm_subscription_api_checks_the_token(
     assert attrs["PendingConfirmation"] == "false" and attrs["ConfirmationWasAuthenticated"] == "true"
 
 
-def test_raw_message_delivery_posts_the_bare_message(aws: Clients, receiver: Receiver) -> None:
+def test_raw_message_delivery_posts_the_bare_message(aws: Clients, receiver: WebhookReceiver) -> None:
     topic = aws.sns.create_topic(Name="raw")["TopicArn"]
     arn = subscribe_confirmed(aws, receiver, topic)
     aws.sns.set_subscription_attributes(
@@ -150,7 +148,7 @@ def test_raw_message_delivery_posts_the_bare_message(aws: Clients, receiver: Rec
 
 
 def test_unsubscribing_sends_an_unsubscribe_confirmation(
-    sim: ThreadedSimulator, aws: Clients, receiver: Receiver
+    sim: RunningSimulator, aws: Clients, receiver: WebhookReceiver
 ) -> None:
     topic = aws.sns.create_topic(Name="leaving")["TopicArn"]
     subscribe_confirmed(aws, receiver, topic)
@@ -163,15 +161,15 @@ def test_unsubscribing_sends_an_unsubscribe_confirmation(
 
 
 def test_failed_deliveries_are_retried_on_the_sns_policy(
-    sim: ThreadedSimulator, aws: Clients, receiver: Receiver
+    sim: RunningSimulator, aws: Clients, receiver: WebhookReceiver
 ) -> None:
     topic = aws.sns.create_topic(Name="flaky")["TopicArn"]
     subscribe_confirmed(aws, receiver, topic)
     receiver.script.extend([500, 503])
     aws.sns.publish(TopicArn=topic, Message="eventually")
-    poll(lambda: deliveries(sim, event_type="Notification"))
+    poll(lambda: sim.deliveries(event_type="Notification"))
     requests.post(sim.control_url + "clock", json={"advance": 45, "wait": True}, timeout=10)
-    [delivery] = poll(lambda: deliveries(sim, event_type="Notification", status="succeeded"))
+    [delivery] = poll(lambda: sim.deliveries(event_type="Notification", status="succeeded"))
     assert [a["status_code"] for a in delivery["attempts"]] == [500, 503, 200]
     bodies = [json.loads(r.body) for r in receiver.received if b'"Notification"' in r.body]
     assert len({b["MessageId"] for b in bodies}) == 1 and len(bodies) == 3

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import requests
 from werkzeug.test import Client
 
 from simulators.kernel import SimulatorApp, SimulatorConfig, ThreadedSimulator, build_simulator_app
+from simulators.kernel.client import SimClient
 from tests.simulators.kernel.example_provider import WidgetsProvider
-from tests.simulators.kernel.receiver import Receiver
 
 ALICE = {"Authorization": "Bearer wk_alice"}
 BOB = {"Authorization": "Bearer wk_bob"}
@@ -52,26 +50,7 @@ def sim(make_sim: Callable[..., ThreadedSimulator]) -> ThreadedSimulator:
     return make_sim(webhook_timeout_s=1.0)
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
-
-
-def poll(check: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01) -> Any:
-    """Call ``check`` until it returns something truthy (returned) or fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
-        time.sleep(interval)
-
-
 def deliveries(sim: ThreadedSimulator, **params: str) -> list[dict[str, Any]]:
-    resp = requests.get(sim.control_url + "webhooks/deliveries", params=params, timeout=5)
-    resp.raise_for_status()
-    data: list[dict[str, Any]] = resp.json()["data"]
-    return data
+    """The simulator's webhook deliveries, through the control client."""
+    with SimClient(sim.url) as client:
+        return client.deliveries(**params)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from simulators.testing import WebhookReceiver, poll
 from tests.support import LiveProcess, run_simulator
 
-from .conftest import ALICE, poll
-from .receiver import Receiver
+from .conftest import ALICE
 
 PLUGIN = "tests.simulators.kernel.example_provider:WidgetsProvider"
 
@@ -76,7 +76,7 @@ def test_every_fault_action_under_granian(process: LiveProcess) -> None:
 
 def test_signed_webhooks_with_retries_from_the_process(process: LiveProcess) -> None:
     url = process.url
-    with Receiver() as rx:
+    with WebhookReceiver() as rx:
         rx.script.extend([500, 500])
         requests.post(url + "/_sim/webhooks/endpoints", json={"url": rx.url, "account": "bob"}, timeout=5)
         requests.post(

@@ -12,9 +12,9 @@ from collections.abc import Callable
 import requests
 
 from simulators.kernel import ThreadedSimulator
+from simulators.testing import WebhookReceiver, poll
 
-from .conftest import ALICE, poll
-from .receiver import Receiver
+from .conftest import ALICE
 
 
 def test_sre_demo(make_sim: Callable[..., ThreadedSimulator]) -> None:
@@ -41,7 +41,7 @@ def test_sre_demo(make_sim: Callable[..., ThreadedSimulator]) -> None:
     ]
     assert len(faulted) == 2 and all(e["fault_ids"] == [rule["id"]] for e in faulted)
 
-    with Receiver() as rx:
+    with WebhookReceiver() as rx:
         rx.script.extend([500, 500])
         requests.post(ctl + "webhooks/endpoints", json={"url": rx.url, "account": "alice"}, timeout=5)
         requests.post(

@@ -4,17 +4,17 @@ redelivery, chaos (duplicates, reordering), account isolation, eviction and the 
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from simulators.kernel import ThreadedSimulator
+from simulators.kernel.client import SimClient
+from simulators.testing import WebhookReceiver, free_port, poll
 
-from .conftest import ALICE, BOB, deliveries, poll
+from .conftest import ALICE, BOB, deliveries
 from .example_provider import WidgetsProvider, sign
-from .receiver import Receiver
 
 Make = Callable[..., ThreadedSimulator]
 
@@ -33,19 +33,6 @@ def create_widget(sim: ThreadedSimulator, name: str = "w", headers: dict[str, st
     assert resp.status_code == 201, resp.text
     data: dict[str, Any] = resp.json()
     return data
-
-
-def advance(sim: ThreadedSimulator, seconds: float) -> dict[str, Any]:
-    resp = requests.post(sim.control_url + "clock", json={"advance": seconds, "wait": True}, timeout=30)
-    assert resp.status_code == 200
-    data: dict[str, Any] = resp.json()
-    return data
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_endpoint_registry_crud(sim: ThreadedSimulator) -> None:
@@ -68,7 +55,7 @@ def test_endpoint_registry_crud(sim: ThreadedSimulator) -> None:
 
 
 def test_events_are_signed_and_only_go_to_the_accounts_subscribed_endpoints(sim: ThreadedSimulator) -> None:
-    with Receiver() as alice_rx, Receiver() as bob_rx, Receiver() as other_rx:
+    with WebhookReceiver() as alice_rx, WebhookReceiver() as bob_rx, WebhookReceiver() as other_rx:
         ep = register(sim, alice_rx.url, events=["widget.created"])
         register(sim, bob_rx.url, account="bob")
         register(sim, other_rx.url, events=["widget.deleted"])
@@ -87,7 +74,7 @@ def test_events_are_signed_and_only_go_to_the_accounts_subscribed_endpoints(sim:
 
 def test_receiver_failing_twice_gets_the_event_three_times_with_every_attempt_listed(make_sim: Make) -> None:
     sim = make_sim(time_scale=1000.0)  # retry delays 10 s, 60 s -> 10 ms, 60 ms
-    with Receiver() as rx:
+    with WebhookReceiver() as rx:
         rx.script.extend([500, 500])
         register(sim, rx.url, events=["widget.created"])
         create_widget(sim)
@@ -104,7 +91,7 @@ def test_receiver_failing_twice_gets_the_event_three_times_with_every_attempt_li
 
 
 def test_advancing_the_clock_fires_every_due_retry_at_once(sim: ThreadedSimulator) -> None:
-    with Receiver() as rx:
+    with WebhookReceiver() as rx:
         rx.script.extend([500, 500, 500])
         register(sim, rx.url, events=["widget.created"])
         for name in ("a", "b", "c"):
@@ -118,18 +105,20 @@ def test_advancing_the_clock_fires_every_due_retry_at_once(sim: ThreadedSimulato
         assert {round(d["next_attempt_at"] - d["created"]) for d in pending} == {10}
         listed = requests.get(sim.control_url + "transitions", timeout=5).json()["data"]
         assert {i["name"] for i in listed} >= {"webhook.retry"}
-        advance(sim, 10)
+        with SimClient(sim.url) as control:
+            control.advance(10)
         assert len(rx.received) == 6
         assert {d["status"] for d in deliveries(sim)} == {"succeeded"}
 
 
 def test_a_big_clock_jump_runs_the_whole_schedule_back_to_back(sim: ThreadedSimulator) -> None:
-    with Receiver(default=503) as rx:
+    with WebhookReceiver(default=503) as rx:
         register(sim, rx.url, events=["widget.created"])
         create_widget(sim)
         rx.wait_for(1)
         poll(lambda: deliveries(sim)[0]["attempt_count"] == 1)
-        advance(sim, 10 + 60 + 300)
+        with SimClient(sim.url) as control:
+            control.advance(10 + 60 + 300)
         d = poll(lambda: deliveries(sim, status="failed"))[0]
         assert d["attempt_count"] == 4 and d["next_attempt_at"] is None
         assert len(rx.received) == 4
@@ -137,7 +126,7 @@ def test_a_big_clock_jump_runs_the_whole_schedule_back_to_back(sim: ThreadedSimu
 
 def test_timeouts_and_refused_connections_are_retried_and_recorded(make_sim: Make) -> None:
     sim = make_sim(webhook_timeout_s=0.2, time_scale=1000.0)
-    with Receiver() as rx:
+    with WebhookReceiver() as rx:
         rx.delay = 0.5
         register(sim, rx.url, events=["widget.created"])
         register(sim, f"http://127.0.0.1:{free_port()}/closed", events=["widget.created"])
@@ -153,7 +142,9 @@ def test_timeouts_and_refused_connections_are_retried_and_recorded(make_sim: Mak
         assert all(d["attempt_count"] == 4 for d in done)
 
 
-def test_redeliver_sends_a_completed_delivery_again(sim: ThreadedSimulator, receiver: Receiver) -> None:
+def test_redeliver_sends_a_completed_delivery_again(
+    sim: ThreadedSimulator, receiver: WebhookReceiver
+) -> None:
     register(sim, receiver.url, events=["widget.created"])
     create_widget(sim)
     receiver.wait_for(1)
@@ -179,7 +170,7 @@ def test_redeliver_sends_a_completed_delivery_again(sim: ThreadedSimulator, rece
 
 def test_redeliver_a_failed_delivery_that_now_succeeds(make_sim: Make) -> None:
     sim = make_sim(time_scale=100_000.0)
-    with Receiver(default=500) as rx:
+    with WebhookReceiver(default=500) as rx:
         register(sim, rx.url, events=["widget.created"])
         create_widget(sim)
         d = poll(lambda: deliveries(sim, status="failed"))[0]
@@ -189,7 +180,7 @@ def test_redeliver_a_failed_delivery_that_now_succeeds(make_sim: Make) -> None:
         assert [a["manual"] for a in d["attempts"]] == [False] * 4 + [True]
 
 
-def test_chaos_duplicates_every_delivery(sim: ThreadedSimulator, receiver: Receiver) -> None:
+def test_chaos_duplicates_every_delivery(sim: ThreadedSimulator, receiver: WebhookReceiver) -> None:
     resp = requests.post(sim.control_url + "webhooks/chaos", json={"duplicate": 1.0, "seed": 1}, timeout=5)
     assert resp.json()["duplicate"] == 1.0
     register(sim, receiver.url, events=["widget.created"])
@@ -202,7 +193,7 @@ def test_chaos_duplicates_every_delivery(sim: ThreadedSimulator, receiver: Recei
     assert requests.delete(sim.control_url + "webhooks/chaos", timeout=5).json()["duplicate"] == 0
 
 
-def test_chaos_reorder_delivers_later_events_first(sim: ThreadedSimulator, receiver: Receiver) -> None:
+def test_chaos_reorder_delivers_later_events_first(sim: ThreadedSimulator, receiver: WebhookReceiver) -> None:
     requests.post(sim.control_url + "webhooks/chaos", json={"reorder": True, "seed": 1}, timeout=5)
     register(sim, receiver.url, events=["widget.created"])
     first = create_widget(sim, "first")
@@ -213,19 +204,20 @@ def test_chaos_reorder_delivers_later_events_first(sim: ThreadedSimulator, recei
 
 
 def test_a_held_delivery_is_released_by_the_clock_so_nothing_is_lost(
-    sim: ThreadedSimulator, receiver: Receiver
+    sim: ThreadedSimulator, receiver: WebhookReceiver
 ) -> None:
     requests.post(sim.control_url + "webhooks/chaos", json={"reorder": 1, "hold_s": 30}, timeout=5)
     register(sim, receiver.url, events=["widget.created"])
     create_widget(sim)
     poll(lambda: deliveries(sim)[0]["held"])
     assert receiver.received == []
-    advance(sim, 30)
+    with SimClient(sim.url) as control:
+        control.advance(30)
     assert len(receiver.wait_for(1)) == 1
 
 
 def test_raw_events_through_the_control_api_form_encoded_and_ad_hoc_url(
-    sim: ThreadedSimulator, receiver: Receiver
+    sim: ThreadedSimulator, receiver: WebhookReceiver
 ) -> None:
     resp = requests.post(
         sim.control_url + "webhooks/events",
@@ -246,7 +238,7 @@ def test_raw_events_through_the_control_api_form_encoded_and_ad_hoc_url(
     )
 
 
-def test_delivery_filters_and_404(sim: ThreadedSimulator, receiver: Receiver) -> None:
+def test_delivery_filters_and_404(sim: ThreadedSimulator, receiver: WebhookReceiver) -> None:
     register(sim, receiver.url)
     create_widget(sim)
     receiver.wait_for(1)
@@ -260,7 +252,7 @@ def test_delivery_filters_and_404(sim: ThreadedSimulator, receiver: Receiver) ->
 
 def test_completed_deliveries_are_evicted_beyond_the_bound_but_pending_ones_never(make_sim: Make) -> None:
     sim = make_sim(max_deliveries=5)
-    with Receiver() as ok_rx, Receiver(default=500) as bad_rx:
+    with WebhookReceiver() as ok_rx, WebhookReceiver(default=500) as bad_rx:
         register(sim, bad_rx.url, events=["widget.created"])
         create_widget(sim, "kept")
         poll(lambda: deliveries(sim)[0]["attempt_count"] == 1)
@@ -283,7 +275,7 @@ def test_completed_deliveries_are_evicted_beyond_the_bound_but_pending_ones_neve
 
 def test_a_slow_receiver_does_not_hold_up_others(make_sim: Make) -> None:
     sim = make_sim(webhook_timeout_s=5.0)
-    with Receiver() as slow, Receiver() as fast:
+    with WebhookReceiver() as slow, WebhookReceiver() as fast:
         slow.delay = 2.0
         register(sim, slow.url, events=["widget.created"])
         register(sim, fast.url, events=["widget.created"])

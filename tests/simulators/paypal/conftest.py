@@ -1,64 +1,36 @@
-"""Fixtures: one PayPal simulator per test module (reset before each test), a spec-validating client,
-and a webhook receiver."""
+"""Fixtures: the PayPal simulator (reset before each test), a spec-validating client, extra simulators."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 
-from simulators.kernel import SimulatorConfig, ThreadedSimulator
 from simulators.paypal.provider import PayPalProvider
-from tests.simulators.kernel.receiver import Receiver
+from simulators.testing import RunningSimulator
 
 from .support import PayPalClient
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[ThreadedSimulator]:
-    """A PayPal simulator shared by the module's tests."""
-    with ThreadedSimulator(
-        PayPalProvider(), config=SimulatorConfig(seed=7, webhook_timeout_s=2.0)
-    ) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _fresh(request: pytest.FixtureRequest) -> None:
-    """Forget orders, events, endpoints, faults and deliveries before each test that uses ``sim``."""
-    if "sim" in request.fixturenames:
-        running: ThreadedSimulator = request.getfixturevalue("sim")
-        requests.post(
-            running.control_url + "reset", json={"keep_endpoints": False}, timeout=10
-        ).raise_for_status()
+@pytest.fixture
+def sim(paypal_sim: RunningSimulator) -> RunningSimulator:
+    """The PayPal simulator (the lab plugin's: one per session, everything forgotten before each test)."""
+    return paypal_sim
 
 
 @pytest.fixture
-def pp(sim: ThreadedSimulator) -> PayPalClient:
+def pp(sim: RunningSimulator) -> PayPalClient:
     """A client of the default app with a fresh token."""
     return PayPalClient(sim.url)
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A webhook receiver (answers 200 unless scripted)."""
-    with Receiver() as r:
-        yield r
-
-
-@pytest.fixture
-def make_sim() -> Iterator[Callable[..., ThreadedSimulator]]:
+def make_sim(start_simulator: Callable[..., RunningSimulator]) -> Callable[..., RunningSimulator]:
     """Start extra simulators with a given config/env; all stopped after the test."""
-    started: list[ThreadedSimulator] = []
 
-    def _make(env: dict[str, str] | None = None, **config: Any) -> ThreadedSimulator:
+    def _make(env: dict[str, str] | None = None, **config: Any) -> RunningSimulator:
         config.setdefault("seed", 11)
-        running = ThreadedSimulator(PayPalProvider(env=env), config=SimulatorConfig(**config)).start()
-        started.append(running)
-        return running
+        return start_simulator(PayPalProvider(env=env), **config)
 
-    yield _make
-    for running in started:
-        running.stop()
+    return _make

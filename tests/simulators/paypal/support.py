@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from tests.simulators.kernel.receiver import Received
+from simulators.testing import Received
 
 from .spec import assert_event_valid, check_response
 
@@ -110,11 +110,6 @@ class PayPalClient:
         body = {"url": url, "event_types": [{"name": e} for e in events]}
         resp = self.call("webhooks.webhook", "POST", "/v1/notifications/webhooks", 201, json=body)
         return str(resp.json()["id"])
-
-
-def control(base: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-    """A control API call (``path`` relative to ``/_sim/``)."""
-    return requests.request(method, f"{base}/_sim/{path}", timeout=10, **kwargs)
 
 
 def header(received: Received, name: str) -> str:

@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from simulators.kernel import ThreadedSimulator
+from simulators.testing import RunningSimulator
 
 from .spec import assert_valid
-from .support import PayPalClient, control, order_body, with_context
+from .support import PayPalClient, order_body, with_context
 
 
 def _link(resource: dict[str, Any], rel: str) -> str:
@@ -50,7 +50,7 @@ def test_approve_link_shows_a_page_or_redirects_to_return_url(pp: PayPalClient) 
     assert requests.get(f"{pp.base}/checkoutnow?token=NOPE", timeout=10).status_code == 404
 
 
-def test_control_approve_with_a_chosen_buyer(sim: ThreadedSimulator, pp: PayPalClient) -> None:
+def test_control_approve_with_a_chosen_buyer(sim: RunningSimulator, pp: PayPalClient) -> None:
     order = pp.create(with_context(order_body(), return_url="https://shop.example/r"))
     result = pp.approve(order["id"], email_address="alice@example.com", given_name="Alice", surname="Liddell")
     assert result["redirect"].startswith("https://shop.example/r?token=" + order["id"])
@@ -60,20 +60,20 @@ def test_control_approve_with_a_chosen_buyer(sim: ThreadedSimulator, pp: PayPalC
         got["payer"]["email_address"] == "alice@example.com" and got["payer"]["name"]["given_name"] == "Alice"
     )
     assert pp.approve(order["id"])["order"]["status"] == "APPROVED"  # idempotent
-    assert control(sim.url, "POST", "paypal/orders/NOPE/approve").status_code == 404
+    assert sim.client.request("POST", "paypal/orders/NOPE/approve").status_code == 404
 
 
-def test_buyer_cancel_leaves_the_order_unapproved(sim: ThreadedSimulator, pp: PayPalClient) -> None:
+def test_buyer_cancel_leaves_the_order_unapproved(sim: RunningSimulator, pp: PayPalClient) -> None:
     order = pp.create(with_context(order_body(), cancel_url="https://shop.example/cancel"))
-    resp = control(sim.url, "POST", f"paypal/orders/{order['id']}/cancel")
+    resp = sim.client.request("POST", f"paypal/orders/{order['id']}/cancel")
     assert resp.status_code == 200
     assert resp.json()["redirect"] == f"https://shop.example/cancel?token={order['id']}"
     assert pp.get(order["id"])["status"] == "CREATED"
-    assert control(sim.url, "GET", f"paypal/orders/{order['id']}").json()["payer_cancelled"] is True
+    assert sim.client.request("GET", f"paypal/orders/{order['id']}").json()["payer_cancelled"] is True
     body = pp.capture(order["id"], 422).json()
     assert body["details"][0]["issue"] == "ORDER_NOT_APPROVED"
     pp.approve(order["id"])
-    assert control(sim.url, "POST", f"paypal/orders/{order['id']}/cancel").status_code == 409
+    assert sim.client.request("POST", f"paypal/orders/{order['id']}/cancel").status_code == 409
 
 
 def test_capture_before_approval_then_capture_then_again(pp: PayPalClient) -> None:
@@ -115,14 +115,14 @@ def test_capture_representation_is_the_full_order(pp: PayPalClient) -> None:
     assert full["intent"] == "CAPTURE" and full == pp.get(order["id"])
 
 
-def test_paypal_request_id_replays_for_six_simulated_hours(sim: ThreadedSimulator, pp: PayPalClient) -> None:
+def test_paypal_request_id_replays_for_six_simulated_hours(sim: RunningSimulator, pp: PayPalClient) -> None:
     first = pp.create(expect=201, headers={"PayPal-Request-Id": "order-1-attempt-1"})
     replay = pp.create(order_body("99.00"), expect=200, headers={"PayPal-Request-Id": "order-1-attempt-1"})
     assert replay == first
     pp.approve(first["id"])
     captured = pp.capture(first["id"], headers={"PayPal-Request-Id": "cap-1"}).json()
     assert pp.capture(first["id"], 200, headers={"PayPal-Request-Id": "cap-1"}).json() == captured
-    control(sim.url, "POST", "clock", json={"advance": 6 * 3600})
+    sim.client.request("POST", "clock", json={"advance": 6 * 3600})
     fresh = PayPalClient(sim.url)
     later = fresh.create(expect=201, headers={"PayPal-Request-Id": "order-1-attempt-1"})
     assert later["id"] != first["id"]

@@ -2,62 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import requests
 from openapi_spec_validator import validate
 
-from simulators.kernel import ThreadedSimulator
 from simulators.paypal.exceptions import describe
 from simulators.registry import PROVIDERS, load_wire
+from simulators.testing import RunningSimulator
 
 from .spec import assert_valid, check_response
-from .support import CLIENT_ID, PayPalClient, control, order_body
+from .support import CLIENT_ID, PayPalClient, order_body
 
 
-def _fault(sim: ThreadedSimulator, action: dict[str, Any], **match: str) -> None:
-    resp = control(sim.url, "POST", "faults", json={"match": match, "action": action, "times": 1})
-    assert resp.status_code == 201, resp.text
-
-
-def test_status_faults_render_paypal_error_bodies(sim: ThreadedSimulator, pp: PayPalClient) -> None:
-    _fault(sim, {"type": "status", "status": 500}, operation="create_order")
+def test_status_faults_render_paypal_error_bodies(sim: RunningSimulator, pp: PayPalClient) -> None:
+    sim.fault(action={"type": "status", "status": 500}, times=1, operation="create_order")
     resp = pp.session.post(pp.base + "/v2/checkout/orders", json=order_body(), timeout=10)
     check_response("orders.create", resp)
     body = resp.json()
     assert resp.status_code == 500 and body["name"] == "INTERNAL_SERVER_ERROR"
     assert body["debug_id"] == resp.headers["Paypal-Debug-Id"]
     assert_valid("o:error_500", body)
-    _fault(sim, {"type": "status", "status": 503}, path="/v2/checkout/orders*")
+    sim.fault(action={"type": "status", "status": 503}, times=1, path="/v2/checkout/orders*")
     unavailable = pp.session.post(pp.base + "/v2/checkout/orders", json=order_body(), timeout=10)
     assert unavailable.status_code == 503 and unavailable.json()["name"] == "SERVICE_UNAVAILABLE"
     assert_valid("o:error_503", unavailable.json())
-    _fault(sim, {"type": "rate_limit", "retry_after": 7})
+    sim.fault(action={"type": "rate_limit", "retry_after": 7}, times=1)
     limited = pp.session.post(pp.base + "/v2/checkout/orders", json=order_body(), timeout=10)
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "7"
     assert limited.json()["name"] == "RATE_LIMIT_REACHED"
-    _fault(sim, {"type": "status", "status": 503}, path="/v1/notifications/*")
+    sim.fault(action={"type": "status", "status": 503}, times=1, path="/v1/notifications/*")
     v1 = pp.session.get(pp.base + "/v1/notifications/webhooks", timeout=10)
     assert v1.status_code == 503
     assert_valid("w:error", v1.json())
     assert pp.create()["status"] == "CREATED"
 
 
-def test_reset_after_processing_fault_keeps_the_state_change(
-    sim: ThreadedSimulator, pp: PayPalClient
-) -> None:
+def test_reset_after_processing_fault_keeps_the_state_change(sim: RunningSimulator, pp: PayPalClient) -> None:
     order = pp.create()
     pp.approve(order["id"])
-    _fault(sim, {"type": "reset", "after_processing": True}, operation="capture_order")
+    sim.fault(action={"type": "reset", "after_processing": True}, times=1, operation="capture_order")
     with pytest.raises(requests.ConnectionError):  # the capture happened, but its answer was lost
         pp.session.post(f"{pp.base}/v2/checkout/orders/{order['id']}/capture", timeout=10)
     assert pp.get(order["id"])["status"] == "COMPLETED"
 
 
-def test_journal_names_the_app_and_operation(sim: ThreadedSimulator, pp: PayPalClient) -> None:
+def test_journal_names_the_app_and_operation(sim: RunningSimulator, pp: PayPalClient) -> None:
     pp.create()
-    entry = control(sim.url, "GET", "journal", params={"operation": "create_order"}).json()["data"][0]
+    entry = sim.client.request("GET", "journal", params={"operation": "create_order"}).json()["data"][0]
     assert entry["account"] == CLIENT_ID and entry["status"] == 201
     token = str(pp.session.headers["Authorization"])[len("Bearer ") :]
     assert entry["request_id"] and token not in str(entry)
@@ -71,14 +62,14 @@ def test_unknown_routes_use_paypal_bodies(pp: PayPalClient) -> None:
     assert method.status_code == 405 and method.json()["name"] == "METHOD_NOT_SUPPORTED"
 
 
-def test_reset_forgets_orders_but_keeps_apps_and_tokens(sim: ThreadedSimulator, pp: PayPalClient) -> None:
+def test_reset_forgets_orders_but_keeps_apps_and_tokens(sim: RunningSimulator, pp: PayPalClient) -> None:
     order = pp.create()
-    control(sim.url, "POST", "reset")
+    sim.client.request("POST", "reset")
     assert pp.call("orders.get", "GET", f"/v2/checkout/orders/{order['id']}", 404).status_code == 404
 
 
-def test_control_openapi_is_valid_and_lists_paypal_routes(sim: ThreadedSimulator) -> None:
-    doc = control(sim.url, "GET", "openapi.json").json()
+def test_control_openapi_is_valid_and_lists_paypal_routes(sim: RunningSimulator) -> None:
+    doc = sim.client.request("GET", "openapi.json").json()
     validate(doc)
     assert "/_sim/paypal/orders/{order_id}/approve" in doc["paths"]
     assert "post" in doc["paths"]["/_sim/paypal/apps"]

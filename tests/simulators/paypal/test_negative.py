@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-from simulators.kernel import ThreadedSimulator
-from tests.simulators.kernel.receiver import Receiver
+from simulators.testing import RunningSimulator, WebhookReceiver
 
-from .support import PayPalClient, by_type, control, order_body, verified
+from .support import PayPalClient, by_type, order_body, verified
 
 CREATE_CODES = [
     "AMOUNT_MISMATCH",
@@ -37,10 +36,10 @@ def _mock(code: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("code", CREATE_CODES)
-def test_mocked_create_errors(sim: ThreadedSimulator, pp: PayPalClient, code: str) -> None:
+def test_mocked_create_errors(sim: RunningSimulator, pp: PayPalClient, code: str) -> None:
     body = pp.create(order_body(), expect=422, headers=_mock(code))
     assert body["name"] == "UNPROCESSABLE_ENTITY" and body["details"][0]["issue"] == code
-    journal = control(sim.url, "GET", "journal", params={"path": "/v2/checkout/orders"}).json()["data"]
+    journal = sim.client.request("GET", "journal", params={"path": "/v2/checkout/orders"}).json()["data"]
     assert journal[0]["status"] == 422
 
 
@@ -98,7 +97,7 @@ def test_malformed_or_unknown_mock_header_is_400(pp: PayPalClient) -> None:
     ],
 )
 def test_card_rejection_triggers_decline_the_capture(
-    pp: PayPalClient, receiver: Receiver, trigger: str, code: str
+    pp: PayPalClient, receiver: WebhookReceiver, trigger: str, code: str
 ) -> None:
     hook = pp.register_webhook(receiver.url)
     body = order_body()
@@ -115,7 +114,7 @@ def test_card_rejection_triggers_decline_the_capture(
     assert event["summary"] == "Payment denied for $ 10.00 USD"
 
 
-def test_declined_buyer_profile(pp: PayPalClient, receiver: Receiver) -> None:
+def test_declined_buyer_profile(pp: PayPalClient, receiver: WebhookReceiver) -> None:
     hook = pp.register_webhook(receiver.url, ("PAYMENT.CAPTURE.DENIED", "PAYMENT.CAPTURE.COMPLETED"))
     capture = pp.paid_capture(email_address="buyer-declined@example.com")
     assert capture["status"] == "DECLINED"
@@ -137,16 +136,16 @@ def test_payer_email_at_create_selects_the_profile(pp: PayPalClient) -> None:
 
 
 def test_pending_profile_settles_through_the_control_api(
-    sim: ThreadedSimulator, pp: PayPalClient, receiver: Receiver
+    sim: RunningSimulator, pp: PayPalClient, receiver: WebhookReceiver
 ) -> None:
     hook = pp.register_webhook(receiver.url, ("PAYMENT.CAPTURE.PENDING", "PAYMENT.CAPTURE.COMPLETED"))
     capture = pp.paid_capture(email_address="buyer-pending@example.com")
     assert capture["status"] == "PENDING" and capture["status_details"] == {"reason": "PENDING_REVIEW"}
     assert (
-        control(sim.url, "POST", f"paypal/captures/{capture['id']}/complete").json()["capture"]["status"]
+        sim.client.request("POST", f"paypal/captures/{capture['id']}/complete").json()["capture"]["status"]
         == "COMPLETED"
     )
-    assert control(sim.url, "POST", f"paypal/captures/{capture['id']}/deny").status_code == 409
+    assert sim.client.request("POST", f"paypal/captures/{capture['id']}/deny").status_code == 409
     got = by_type(receiver.wait_for(2))
     pending = verified(pp, got["PAYMENT.CAPTURE.PENDING"], hook)
     completed = verified(pp, got["PAYMENT.CAPTURE.COMPLETED"], hook)
@@ -158,11 +157,13 @@ def test_pending_profile_settles_through_the_control_api(
     assert got["status"] == "COMPLETED" and "seller_receivable_breakdown" in got
 
 
-def test_pending_capture_can_be_denied(sim: ThreadedSimulator, pp: PayPalClient, receiver: Receiver) -> None:
+def test_pending_capture_can_be_denied(
+    sim: RunningSimulator, pp: PayPalClient, receiver: WebhookReceiver
+) -> None:
     hook = pp.register_webhook(receiver.url, ("PAYMENT.CAPTURE.DENIED",))
     capture = pp.paid_capture(email_address="buyer-pending@example.com")
     assert (
-        control(sim.url, "POST", f"paypal/captures/{capture['id']}/deny").json()["capture"]["status"]
+        sim.client.request("POST", f"paypal/captures/{capture['id']}/deny").json()["capture"]["status"]
         == "DECLINED"
     )
     assert verified(pp, receiver.wait_for(1)[0], hook)["resource"]["status"] == "DECLINED"
@@ -176,7 +177,7 @@ def test_instrument_declined_profile_keeps_the_order_approved(pp: PayPalClient) 
     assert pp.capture(order["id"], 422).json()["details"][0]["issue"] == "INSTRUMENT_DECLINED"
 
 
-def test_magic_values_are_listed(sim: ThreadedSimulator) -> None:
-    magic = control(sim.url, "GET", "paypal/magic").json()
+def test_magic_values_are_listed(sim: RunningSimulator) -> None:
+    magic = sim.client.request("GET", "paypal/magic").json()
     assert magic["currencies"]["JPY"] == 0 and "CCREJECT-REFUSED" in magic["card_reject_triggers"]
     assert magic["buyer_profiles"]["buyer-declined@<any domain>"] == "DECLINED"

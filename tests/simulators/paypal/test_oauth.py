@@ -7,17 +7,17 @@ from collections.abc import Callable
 
 import requests
 
-from simulators.kernel import ThreadedSimulator
+from simulators.testing import RunningSimulator
 
 from .spec import check_response
-from .support import CLIENT_ID, CLIENT_SECRET, PayPalClient, control, order_body
+from .support import CLIENT_ID, CLIENT_SECRET, PayPalClient, order_body
 
 
 def _token(base: str, auth: tuple[str, str] | None, data: dict[str, str] | None) -> requests.Response:
     return requests.post(base + "/v1/oauth2/token", auth=auth, data=data, timeout=10)
 
 
-def test_token_reply_has_paypals_shape(sim: ThreadedSimulator) -> None:
+def test_token_reply_has_paypals_shape(sim: RunningSimulator) -> None:
     resp = _token(sim.url, (CLIENT_ID, CLIENT_SECRET), {"grant_type": "client_credentials"})
     assert resp.status_code == 200
     body = resp.json()
@@ -29,14 +29,14 @@ def test_token_reply_has_paypals_shape(sim: ThreadedSimulator) -> None:
     assert re.fullmatch(r"\d{13}|[0-9a-f]{13}", resp.headers["Paypal-Debug-Id"])
 
 
-def test_bad_credentials_are_invalid_client(sim: ThreadedSimulator) -> None:
+def test_bad_credentials_are_invalid_client(sim: RunningSimulator) -> None:
     expected = {"error": "invalid_client", "error_description": "Client Authentication failed"}
     for auth in ((CLIENT_ID, "wrong"), ("nobody", CLIENT_SECRET), None):
         resp = _token(sim.url, auth, {"grant_type": "client_credentials"})
         assert resp.status_code == 401 and resp.json() == expected
 
 
-def test_missing_or_unsupported_grant_type_is_400(sim: ThreadedSimulator) -> None:
+def test_missing_or_unsupported_grant_type_is_400(sim: RunningSimulator) -> None:
     missing = _token(sim.url, (CLIENT_ID, CLIENT_SECRET), None)
     assert missing.status_code == 400
     assert missing.json() == {"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}
@@ -60,22 +60,22 @@ def test_unknown_token_and_missing_auth(pp: PayPalClient) -> None:
     check_response("webhooks.list", basic)
 
 
-def test_tokens_expire_on_the_simulated_clock(sim: ThreadedSimulator, pp: PayPalClient) -> None:
+def test_tokens_expire_on_the_simulated_clock(sim: RunningSimulator, pp: PayPalClient) -> None:
     order = pp.create()
-    control(sim.url, "POST", "clock", json={"advance": 32399})
+    sim.client.request("POST", "clock", json={"advance": 32399})
     assert pp.get(order["id"])["id"] == order["id"]
-    control(sim.url, "POST", "clock", json={"advance": 1})
+    sim.client.request("POST", "clock", json={"advance": 1})
     resp = pp.session.get(f"{pp.base}/v2/checkout/orders/{order['id']}", timeout=10)
     assert resp.status_code == 401 and resp.json()["error"] == "invalid_token"
     assert PayPalClient(sim.url).get(order["id"])["status"] == "CREATED"  # a new token works
 
 
-def test_each_app_is_its_own_account(sim: ThreadedSimulator, pp: PayPalClient) -> None:
-    created = control(
-        sim.url, "POST", "paypal/apps", json={"client_id": "other-app", "client_secret": "s3cret"}
+def test_each_app_is_its_own_account(sim: RunningSimulator, pp: PayPalClient) -> None:
+    created = sim.client.request(
+        "POST", "paypal/apps", json={"client_id": "other-app", "client_secret": "s3cret"}
     )
     assert created.status_code == 201 and created.json()["app_id"].startswith("APP-")
-    assert control(sim.url, "POST", "paypal/apps", json={"client_id": "other-app"}).status_code == 409
+    assert sim.client.request("POST", "paypal/apps", json={"client_id": "other-app"}).status_code == 409
     other = PayPalClient(sim.url, "other-app", "s3cret")
     mine = pp.create()
     theirs = other.create()
@@ -86,18 +86,18 @@ def test_each_app_is_its_own_account(sim: ThreadedSimulator, pp: PayPalClient) -
     )
     other.register_webhook("http://127.0.0.1:9/other")
     assert pp.call("webhooks.list", "GET", "/v1/notifications/webhooks", 200).json() == {"webhooks": []}
-    journal = control(sim.url, "GET", "journal", params={"path": "/v2/checkout/orders"}).json()["data"]
+    journal = sim.client.request("GET", "journal", params={"path": "/v2/checkout/orders"}).json()["data"]
     assert {e["account"] for e in journal} == {CLIENT_ID, "other-app"}
-    tokens = control(sim.url, "GET", "journal", params={"operation": "oauth_token"}).json()["data"]
+    tokens = sim.client.request("GET", "journal", params={"operation": "oauth_token"}).json()["data"]
     assert {e["account"] for e in tokens} == {CLIENT_ID, "other-app"}
-    apps = {a["client_id"]: a for a in control(sim.url, "GET", "paypal/apps").json()["data"]}
+    apps = {a["client_id"]: a for a in sim.client.request("GET", "paypal/apps").json()["data"]}
     assert apps["other-app"]["live_tokens"] == 1
-    assert control(sim.url, "DELETE", "paypal/apps/other-app").json()["tokens_revoked"] == 1
+    assert sim.client.request("DELETE", "paypal/apps/other-app").json()["tokens_revoked"] == 1
     assert other.session.get(f"{other.base}/v2/checkout/orders/{theirs['id']}", timeout=10).status_code == 401
     assert _token(sim.url, ("other-app", "s3cret"), {"grant_type": "client_credentials"}).status_code == 401
 
 
-def test_default_app_comes_from_the_env(make_sim: Callable[..., ThreadedSimulator]) -> None:
+def test_default_app_comes_from_the_env(make_sim: Callable[..., RunningSimulator]) -> None:
     custom = make_sim(env={"PAYPAL_CLIENT_ID": "svc-id", "PAYPAL_CLIENT_SECRET": "svc-secret"})
     assert (
         _token(custom.url, ("svc-id", "svc-secret"), {"grant_type": "client_credentials"}).status_code == 200

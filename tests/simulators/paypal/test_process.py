@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.simulators.kernel.receiver import Receiver
+from simulators.testing import WebhookReceiver
 from tests.support import run_simulator
 
 from .support import PayPalClient, verified
@@ -31,7 +31,7 @@ def test_checkout_and_signed_webhook_from_the_process(process: tuple[str, subpro
     health = requests.get(url + "/_sim/health", timeout=5).json()
     assert health["provider"] == "paypal" and health["paypal"]["apps"] == ["proc-client"]
     pp = PayPalClient(url, "proc-client", "proc-secret")
-    with Receiver() as rx:
+    with WebhookReceiver() as rx:
         rx.script.append(500)  # the first attempt fails; the retry comes 60 s / 3600 later
         hook = pp.register_webhook(rx.url, ("PAYMENT.CAPTURE.COMPLETED",))
         order = pp.create()

@@ -10,13 +10,11 @@ from typing import Any
 import pytest
 import requests
 
-from simulators.kernel import ThreadedSimulator
 from simulators.paypal.webhooks import RETRY_SCHEDULE
-from tests.simulators.kernel.conftest import poll
-from tests.simulators.kernel.receiver import Receiver
+from simulators.testing import RunningSimulator, WebhookReceiver, poll
 
 from .spec import assert_event_valid
-from .support import PayPalClient, by_type, control, header, postback, self_verify, verified
+from .support import PayPalClient, by_type, header, postback, self_verify, verified
 
 CAPTURE_EVENTS = ("CHECKOUT.ORDER.APPROVED", "PAYMENT.CAPTURE.COMPLETED", "PAYMENT.CAPTURE.DENIED")
 
@@ -109,7 +107,9 @@ def _checkout(pp: PayPalClient, **payer: str) -> tuple[str, dict[str, Any]]:
     return order["id"], pp.capture(order["id"]).json()
 
 
-def test_checkout_events_are_delivered_signed_and_verifiable(pp: PayPalClient, receiver: Receiver) -> None:
+def test_checkout_events_are_delivered_signed_and_verifiable(
+    pp: PayPalClient, receiver: WebhookReceiver
+) -> None:
     hook = pp.register_webhook(receiver.url, CAPTURE_EVENTS)
     order_id, captured = _checkout(pp)
     got = by_type(receiver.wait_for(2))
@@ -132,7 +132,7 @@ def test_checkout_events_are_delivered_signed_and_verifiable(pp: PayPalClient, r
 
 
 def test_postback_says_failure_when_anything_is_off(
-    sim: ThreadedSimulator, pp: PayPalClient, receiver: Receiver
+    sim: RunningSimulator, pp: PayPalClient, receiver: WebhookReceiver
 ) -> None:
     hook = pp.register_webhook(receiver.url, CAPTURE_EVENTS)
     other = pp.register_webhook(receiver.url + "/other", ("CHECKOUT.ORDER.SAVED",))
@@ -185,15 +185,15 @@ def test_postback_says_failure_when_anything_is_off(
     assert bad_time["details"][0]["field"] == "transmission_time"
 
 
-def test_certificate_is_served_without_auth(sim: ThreadedSimulator) -> None:
-    info = control(sim.url, "GET", "paypal/cert").json()
+def test_certificate_is_served_without_auth(sim: RunningSimulator) -> None:
+    info = sim.client.request("GET", "paypal/cert").json()
     assert "CN=messageverificationcerts.sandbox.paypal.com" in info["subject"]
     pem = requests.get(f"{sim.url}/v1/notifications/certs/{info['cert_id']}", timeout=10)
     assert pem.status_code == 200 and pem.text == info["pem"]
     assert requests.get(f"{sim.url}/v1/notifications/certs/CERT-nope", timeout=10).status_code == 404
 
 
-def test_events_list_get_and_resend(pp: PayPalClient, receiver: Receiver) -> None:
+def test_events_list_get_and_resend(pp: PayPalClient, receiver: WebhookReceiver) -> None:
     hook = pp.register_webhook(receiver.url, CAPTURE_EVENTS)
     order_id, _ = _checkout(pp)
     receiver.wait_for(2)
@@ -234,7 +234,7 @@ def test_events_list_get_and_resend(pp: PayPalClient, receiver: Receiver) -> Non
     )
 
 
-def test_unsubscribed_events_are_not_sent(pp: PayPalClient, receiver: Receiver) -> None:
+def test_unsubscribed_events_are_not_sent(pp: PayPalClient, receiver: WebhookReceiver) -> None:
     pp.register_webhook(receiver.url, ("PAYMENT.CAPTURE.COMPLETED",))
     _checkout(pp)
     got = receiver.wait_for(1)
@@ -252,7 +252,7 @@ def test_unsubscribed_events_are_not_sent(pp: PayPalClient, receiver: Receiver) 
         "PAYMENT.AUTHORIZATION.CREATED",
     ],
 )
-def test_simulate_event_to_a_webhook(pp: PayPalClient, receiver: Receiver, event_type: str) -> None:
+def test_simulate_event_to_a_webhook(pp: PayPalClient, receiver: WebhookReceiver, event_type: str) -> None:
     hook = pp.register_webhook(receiver.url)
     body = {"webhook_id": hook, "event_type": event_type, "resource_version": "2.0"}
     sent = pp.call("webhooks.event", "POST", "/v1/notifications/simulate-event", 202, json=body).json()
@@ -260,7 +260,7 @@ def test_simulate_event_to_a_webhook(pp: PayPalClient, receiver: Receiver, event
     assert delivered == sent and sent["event_type"] == event_type
 
 
-def test_simulate_event_to_a_url_and_errors(pp: PayPalClient, receiver: Receiver) -> None:
+def test_simulate_event_to_a_url_and_errors(pp: PayPalClient, receiver: WebhookReceiver) -> None:
     body = {"url": receiver.url, "event_type": "PAYMENT.CAPTURE.COMPLETED"}
     pp.call("webhooks.event", "POST", "/v1/notifications/simulate-event", 202, json=body)
     self_verify(receiver.wait_for(1)[0], "WEBHOOK_ID")
@@ -295,44 +295,44 @@ def test_retry_schedule_is_25_attempts_over_3_days() -> None:
     assert list(RETRY_SCHEDULE) == sorted(RETRY_SCHEDULE)
 
 
-def test_a_failing_receiver_is_retried_until_it_answers(make_sim: Callable[..., ThreadedSimulator]) -> None:
+def test_a_failing_receiver_is_retried_until_it_answers(make_sim: Callable[..., RunningSimulator]) -> None:
     sim = make_sim(time_scale=1.0, webhook_timeout_s=2.0)
     pp = PayPalClient(sim.url)
-    with Receiver(default=500) as rx:
+    with WebhookReceiver(default=500) as rx:
         hook = pp.register_webhook(rx.url, ("CHECKOUT.ORDER.APPROVED",))
         order = pp.create()
         pp.approve(order["id"])
         rx.wait_for(1)
-        control(sim.url, "POST", "clock", json={"advance": sum(RETRY_SCHEDULE[:5]), "wait": True})
+        sim.client.request("POST", "clock", json={"advance": sum(RETRY_SCHEDULE[:5]), "wait": True})
         got = rx.wait_for(6)
         assert (
             len({r.body for r in got}) == 1 and len({header(r, "PAYPAL-TRANSMISSION-ID") for r in got}) == 6
         )
         rx.default = 200
-        control(sim.url, "POST", "clock", json={"advance": RETRY_SCHEDULE[5], "wait": True})
+        sim.client.request("POST", "clock", json={"advance": RETRY_SCHEDULE[5], "wait": True})
         last = rx.wait_for(7)[-1]
         assert last.status == 200 and verified(pp, last, hook)["resource"]["id"] == order["id"]
-        dlv = poll(lambda: control(sim.url, "GET", "webhooks/deliveries").json()["data"][0], timeout=5)
+        dlv = poll(lambda: sim.client.request("GET", "webhooks/deliveries").json()["data"][0], timeout=5)
         assert dlv["status"] == "succeeded" and dlv["attempt_count"] == 7
 
 
-def test_an_unreachable_receiver_gets_all_25_attempts(make_sim: Callable[..., ThreadedSimulator]) -> None:
+def test_an_unreachable_receiver_gets_all_25_attempts(make_sim: Callable[..., RunningSimulator]) -> None:
     sim = make_sim(time_scale=86400.0, webhook_timeout_s=1.0)
     pp = PayPalClient(sim.url)
-    with Receiver(default=503) as rx:
+    with WebhookReceiver(default=503) as rx:
         pp.register_webhook(rx.url, ("CHECKOUT.ORDER.APPROVED",))
         pp.approve(pp.create()["id"])
-        control(sim.url, "POST", "clock", json={"advance": 10, "wait": True})
+        sim.client.request("POST", "clock", json={"advance": 10, "wait": True})
 
         def finished() -> dict[str, Any] | None:
-            data: dict[str, Any] = control(sim.url, "GET", "webhooks/deliveries").json()["data"][0]
+            data: dict[str, Any] = sim.client.request("GET", "webhooks/deliveries").json()["data"][0]
             return data if data["status"] == "failed" else None
 
         dlv = poll(finished, timeout=15)
         assert dlv["attempt_count"] == 25 and len(rx.received) == 25 and dlv["next_attempt_at"] is None
 
 
-def test_webhook_resources_validate(pp: PayPalClient, receiver: Receiver) -> None:
+def test_webhook_resources_validate(pp: PayPalClient, receiver: WebhookReceiver) -> None:
     pp.register_webhook(receiver.url)
     capture = pp.paid_capture()
     pp.call("payments.refund", "POST", f"/v2/payments/captures/{capture['id']}/refund", 201)
@@ -345,7 +345,7 @@ def test_webhook_resources_validate(pp: PayPalClient, receiver: Receiver) -> Non
         assert_event_valid(event)
 
 
-def test_authorization_events(pp: PayPalClient, receiver: Receiver) -> None:
+def test_authorization_events(pp: PayPalClient, receiver: WebhookReceiver) -> None:
     names = ("PAYMENT.AUTHORIZATION.CREATED", "PAYMENT.AUTHORIZATION.VOIDED", "PAYMENT.CAPTURE.COMPLETED")
     hook = pp.register_webhook(receiver.url, names)
     body = {"intent": "AUTHORIZE", "purchase_units": [{"amount": {"currency_code": "EUR", "value": "40.00"}}]}

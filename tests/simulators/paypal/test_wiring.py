@@ -6,14 +6,13 @@ import json
 
 import pytest
 
-from simulators.kernel import ThreadedSimulator
 from simulators.paypal.wiring import WiringError, wire
-from tests.simulators.kernel.receiver import Receiver
+from simulators.testing import RunningSimulator, WebhookReceiver
 
 from .support import PayPalClient, by_type, verified
 
 
-def test_wire_registers_the_service_webhook_once(sim: ThreadedSimulator, receiver: Receiver) -> None:
+def test_wire_registers_the_service_webhook_once(sim: RunningSimulator, receiver: WebhookReceiver) -> None:
     service = receiver.url.rsplit("/", 1)[0]
     env = {"PAYPAL_CLIENT_ID": "genai-demo-client", "PAYPAL_CLIENT_SECRET": "genai-demo-secret"}
     first = wire(sim.url, service, env)
@@ -37,7 +36,7 @@ def test_wire_registers_the_service_webhook_once(sim: ThreadedSimulator, receive
     assert json.loads(by_type(got)["PAYMENT.CAPTURE.COMPLETED"].body)["resource"]["status"] == "COMPLETED"
 
 
-def test_wire_fails_clearly_with_bad_credentials(sim: ThreadedSimulator) -> None:
+def test_wire_fails_clearly_with_bad_credentials(sim: RunningSimulator) -> None:
     with pytest.raises(WiringError, match="401"):
         wire(
             sim.url,

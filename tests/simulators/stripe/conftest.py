@@ -1,6 +1,6 @@
 """Fixtures for the Stripe simulator's fidelity tests.
 
-``sim`` is the Stripe simulator on a real socket (``ThreadedSimulator``), built from
+``sim`` is the Stripe simulator on a real socket (the plugin's ``start_simulator``), built from
 :class:`ValidatingStripeProvider`: a ``StripeProvider`` whose WSGI app checks **every JSON body it answers**
 against the official OpenAPI schemas; a test fails at teardown if any response violated them. ``client`` is
 the official SDK pointed at it (``StripeClient(..., base_addresses={"api": url})``, default
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -21,10 +20,9 @@ import pytest
 import requests
 import stripe
 
-from simulators.kernel import SimulatorConfig, ThreadedSimulator
 from simulators.kernel.wsgi import Environ, StartResponse, WSGIApp
 from simulators.stripe.provider import StripeProvider
-from tests.simulators.kernel.receiver import Receiver
+from simulators.testing import RunningSimulator
 from tests.simulators.stripe.schemas import SPEC, StripeSchemas
 
 KEY = "sk_test_fidelity0000000000000000"
@@ -75,20 +73,18 @@ class ValidatingStripeProvider(StripeProvider):
 
 
 @pytest.fixture
-def make_sim() -> Iterator[Callable[..., ThreadedSimulator]]:
-    """Start Stripe simulators (validating every response); all are stopped and checked afterwards."""
-    started: list[ThreadedSimulator] = []
+def make_sim(start_simulator: Callable[..., RunningSimulator]) -> Iterator[Callable[..., RunningSimulator]]:
+    """Start Stripe simulators (validating every response); all are checked after the test, and stopped."""
+    started: list[RunningSimulator] = []
 
-    def _make(env: dict[str, str] | None = None, **config: Any) -> ThreadedSimulator:
+    def _make(env: dict[str, str] | None = None, **config: Any) -> RunningSimulator:
         config.setdefault("seed", 7)
         config.setdefault("webhook_timeout_s", 2.0)
-        sim = ThreadedSimulator(ValidatingStripeProvider(env=env), config=SimulatorConfig(**config)).start()
+        sim = start_simulator(ValidatingStripeProvider(env=env), **config)
         started.append(sim)
         return sim
 
     yield _make
-    for sim in started:
-        sim.stop()
     for sim in started:
         provider = sim.provider
         assert isinstance(provider, ValidatingStripeProvider)
@@ -96,19 +92,13 @@ def make_sim() -> Iterator[Callable[..., ThreadedSimulator]]:
 
 
 @pytest.fixture
-def sim(make_sim: Callable[..., ThreadedSimulator]) -> ThreadedSimulator:
+def sim(make_sim: Callable[..., RunningSimulator]) -> RunningSimulator:
     return make_sim()
 
 
 @pytest.fixture
-def client(sim: ThreadedSimulator) -> stripe.StripeClient:
+def client(sim: RunningSimulator) -> stripe.StripeClient:
     return stripe.StripeClient(KEY, base_addresses={"api": sim.url})
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
 
 
 class Raw:
@@ -141,20 +131,8 @@ class Raw:
 
 
 @pytest.fixture
-def raw(sim: ThreadedSimulator) -> Raw:
+def raw(sim: RunningSimulator) -> Raw:
     return Raw(sim.url)
-
-
-def poll(check: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01) -> Any:
-    """Call ``check`` until it returns something truthy (returned) or fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
-        time.sleep(interval)
 
 
 def error_of(resp: requests.Response) -> dict[str, Any]:

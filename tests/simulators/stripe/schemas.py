@@ -1,4 +1,4 @@
-"""Validation of Stripe objects against the official OpenAPI 3.0 schemas (``../shared/specs/stripe/``).
+"""Validation of Stripe objects against the official OpenAPI 3.0 schemas (copies in ``specs/``, see README).
 
 ``openapi_schema_validator.OAS30Validator`` resolves the spec's ``#/components/schemas`` through a
 ``referencing`` registry. It does not apply OpenAPI 3.0's ``nullable: true`` when the schema also has
@@ -19,7 +19,7 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-SPEC_DIR = Path(__file__).resolve().parents[4] / "shared" / "specs" / "stripe"
+SPEC_DIR = Path(__file__).with_name("specs")
 SPEC = SPEC_DIR / "openapi-2023-08-16-payment-intents-subset.json"
 FIXTURES = SPEC_DIR / "fixtures-2023-10-16.json"
 _URI = "urn:stripe-openapi"

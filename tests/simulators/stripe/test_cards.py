@@ -13,7 +13,7 @@ import pytest
 import requests
 import stripe
 
-from simulators.kernel import ThreadedSimulator
+from simulators.testing import RunningSimulator
 
 from .conftest import PK, Raw, error_of
 
@@ -257,7 +257,7 @@ def test_dispute_cards(client: stripe.StripeClient, raw: Raw, pm: str, status: s
 
 
 def test_payment_methods_from_card_numbers(
-    client: stripe.StripeClient, raw: Raw, sim: ThreadedSimulator
+    client: stripe.StripeClient, raw: Raw, sim: RunningSimulator
 ) -> None:
     pm = client.v1.payment_methods.create(
         params={

@@ -10,8 +10,8 @@ import pytest
 import requests
 import stripe
 
-from simulators.kernel import ThreadedSimulator
 from simulators.stripe.exceptions import NO_API_KEY
+from simulators.testing import RunningSimulator
 
 from .conftest import KEY, OTHER_KEY, PK, Raw, error_of
 
@@ -38,7 +38,7 @@ def _fast_sdk_retries(monkeypatch: Any) -> None:
         ("Token sk_test_abc", "Invalid API Key provided: sk_test_***"),
     ],
 )
-def test_bad_authentication_is_401(sim: ThreadedSimulator, authorization: str | None, message: str) -> None:
+def test_bad_authentication_is_401(sim: RunningSimulator, authorization: str | None, message: str) -> None:
     headers = {"Authorization": authorization} if authorization else {}
     resp = requests.get(sim.url + "/v1/payment_intents", headers=headers, timeout=5)
     assert resp.status_code == 401 and resp.headers["Request-Id"].startswith("req_")
@@ -48,13 +48,13 @@ def test_bad_authentication_is_401(sim: ThreadedSimulator, authorization: str | 
     assert requests.get(sim.url + "/v1/nope", headers=headers, timeout=5).status_code == 401
 
 
-def test_sdk_raises_authentication_error(sim: ThreadedSimulator) -> None:
+def test_sdk_raises_authentication_error(sim: RunningSimulator) -> None:
     with pytest.raises(stripe.AuthenticationError) as exc:
         stripe.StripeClient("sk_live_nope", base_addresses={"api": sim.url}).v1.payment_intents.list()
     assert exc.value.http_status == 401
 
 
-def test_basic_auth_and_restricted_keys_share_the_account(raw: Raw, sim: ThreadedSimulator) -> None:
+def test_basic_auth_and_restricted_keys_share_the_account(raw: Raw, sim: RunningSimulator) -> None:
     pi = raw.post("/v1/payment_intents", {"amount": "2000", "currency": "usd"}).json()
     basic = base64.b64encode(f"{KEY}:".encode()).decode()
     resp = requests.get(
@@ -176,7 +176,7 @@ def test_any_stripe_version_is_accepted_and_2023_10_16_is_rendered(raw: Raw) -> 
         assert "latest_charge" in resp.json() and "charges" not in resp.json()
 
 
-def test_cors_preflight_needs_no_key(sim: ThreadedSimulator) -> None:
+def test_cors_preflight_needs_no_key(sim: RunningSimulator) -> None:
     resp = requests.options(
         sim.url + "/v1/payment_intents/pi_x/confirm",
         timeout=5,
@@ -186,7 +186,7 @@ def test_cors_preflight_needs_no_key(sim: ThreadedSimulator) -> None:
     assert "Authorization" in resp.headers["Access-Control-Allow-Headers"]
 
 
-def test_rate_limit_fault_is_stripe_429_and_not_retried_by_the_sdk(sim: ThreadedSimulator, raw: Raw) -> None:
+def test_rate_limit_fault_is_stripe_429_and_not_retried_by_the_sdk(sim: RunningSimulator, raw: Raw) -> None:
     raw.control(
         "POST",
         "faults",
@@ -205,7 +205,7 @@ def test_rate_limit_fault_is_stripe_429_and_not_retried_by_the_sdk(sim: Threaded
     assert _journal_count(raw, "/v1/payment_intents") - before == 1  # reference §7: a 429 is not retried
 
 
-def test_500_says_do_not_retry_and_503_is_retried(sim: ThreadedSimulator, raw: Raw) -> None:
+def test_500_says_do_not_retry_and_503_is_retried(sim: RunningSimulator, raw: Raw) -> None:
     client = stripe.StripeClient(KEY, base_addresses={"api": sim.url}, max_network_retries=2)
     rule = raw.control(
         "POST",
@@ -239,7 +239,7 @@ def test_500_says_do_not_retry_and_503_is_retried(sim: ThreadedSimulator, raw: R
     assert exc.value.http_status == 503
 
 
-def test_lock_timeout_409_and_explicit_should_retry(sim: ThreadedSimulator, raw: Raw) -> None:
+def test_lock_timeout_409_and_explicit_should_retry(sim: RunningSimulator, raw: Raw) -> None:
     client = stripe.StripeClient(KEY, base_addresses={"api": sim.url}, max_network_retries=2)
     raw.control(
         "POST",
@@ -263,7 +263,7 @@ def test_lock_timeout_409_and_explicit_should_retry(sim: ThreadedSimulator, raw:
     assert _journal_count(raw, "/v1/payment_intents") - before == 2  # the header decides (reference §7)
 
 
-def test_accounts_are_isolated(sim: ThreadedSimulator, raw: Raw) -> None:
+def test_accounts_are_isolated(sim: RunningSimulator, raw: Raw) -> None:
     mine = raw.post(
         "/v1/payment_intents",
         {"amount": "2000", "currency": "usd", "confirm": "true", "payment_method": "pm_card_visa", **CARD},

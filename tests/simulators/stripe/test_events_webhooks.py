@@ -13,12 +13,11 @@ import pytest
 import requests
 import stripe
 
-from simulators.kernel import ThreadedSimulator
 from simulators.stripe.auth import account_for_key
 from simulators.stripe.webhooks import RETRY_SCHEDULE
-from tests.simulators.kernel.receiver import Received, Receiver
+from simulators.testing import Received, RunningSimulator, WebhookReceiver, poll
 
-from .conftest import KEY, Raw, error_of, poll, schemas
+from .conftest import KEY, Raw, error_of, schemas
 
 SIGNATURE = re.compile(r"^t=(\d+),v1=([0-9a-f]{64})(,v0=[0-9a-f]{64})?$")
 
@@ -47,7 +46,7 @@ def _verified(received: Received, secret: str) -> stripe.Event:
     return event
 
 
-def test_webhook_endpoint_crud(client: stripe.StripeClient, raw: Raw, sim: ThreadedSimulator) -> None:
+def test_webhook_endpoint_crud(client: stripe.StripeClient, raw: Raw, sim: RunningSimulator) -> None:
     created = client.v1.webhook_endpoints.create(
         params={
             "url": "https://service.example/api/v1/webhooks/stripe",
@@ -86,7 +85,9 @@ def test_webhook_endpoint_crud(client: stripe.StripeClient, raw: Raw, sim: Threa
     )
 
 
-def test_deliveries_are_signed_like_stripe(client: stripe.StripeClient, receiver: Receiver, raw: Raw) -> None:
+def test_deliveries_are_signed_like_stripe(
+    client: stripe.StripeClient, receiver: WebhookReceiver, raw: Raw
+) -> None:
     endpoint = _endpoint(client, receiver.url)
     pi = _pay(client)
     got = receiver.wait_for(3)
@@ -115,7 +116,7 @@ def test_deliveries_are_signed_like_stripe(client: stripe.StripeClient, receiver
     assert ",v0=" not in last.headers["Stripe-Signature"] and _verified(last, endpoint.secret)
 
 
-def test_enabled_events_filter(client: stripe.StripeClient, receiver: Receiver) -> None:
+def test_enabled_events_filter(client: stripe.StripeClient, receiver: WebhookReceiver) -> None:
     endpoint = _endpoint(client, receiver.url, ["payment_intent.payment_failed", "charge.refunded"])
     with pytest.raises(stripe.CardError):
         _pay(client, "pm_card_chargeDeclined")
@@ -129,7 +130,7 @@ def test_enabled_events_filter(client: stripe.StripeClient, receiver: Receiver) 
 
 
 def test_retries_with_fresh_signatures_and_pending_webhooks(
-    client: stripe.StripeClient, receiver: Receiver, raw: Raw
+    client: stripe.StripeClient, receiver: WebhookReceiver, raw: Raw
 ) -> None:
     receiver.default = 500
     endpoint = _endpoint(client, receiver.url, ["payment_intent.succeeded"])

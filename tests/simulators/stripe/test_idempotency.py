@@ -10,10 +10,10 @@ from typing import Any
 import requests
 import stripe
 
-from simulators.kernel import ThreadedSimulator
 from simulators.stripe.auth import account_for_key
+from simulators.testing import RunningSimulator, poll
 
-from .conftest import KEY, Raw, error_of, poll
+from .conftest import KEY, Raw, error_of
 
 BODY = {"amount": "2000", "currency": "usd", "payment_method_types[0]": "card"}
 
@@ -119,7 +119,7 @@ def test_keys_expire_after_24_hours_of_simulated_time(raw: Raw) -> None:
 
 
 def test_sdk_retry_after_a_lost_response_is_replayed(
-    sim: ThreadedSimulator, raw: Raw, monkeypatch: Any
+    sim: RunningSimulator, raw: Raw, monkeypatch: Any
 ) -> None:
     monkeypatch.setattr(stripe._http_client.HTTPClient, "INITIAL_DELAY", 0.01)  # type: ignore[attr-defined]
     rule = raw.control(

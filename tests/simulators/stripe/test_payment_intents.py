@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import stripe
 
-from simulators.kernel import ThreadedSimulator
 from simulators.stripe.models_intents import RETURN_URL_REQUIRED
+from simulators.testing import RunningSimulator
 
 from .conftest import Raw, error_of
 
@@ -326,7 +326,7 @@ def test_list_and_pagination(client: stripe.StripeClient, raw: Raw) -> None:
 
 
 def test_processing_then_settle(make_sim: Any) -> None:
-    sim: ThreadedSimulator = make_sim()
+    sim: RunningSimulator = make_sim()
     raw = Raw(sim.url)
     assert (
         raw.control("POST", "stripe/config", {"async_card_confirm": True}).json()["async_card_confirm"]

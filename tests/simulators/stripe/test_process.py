@@ -13,7 +13,7 @@ import requests
 import stripe
 
 from simulators.stripe.wiring import wire
-from tests.simulators.kernel.receiver import Receiver
+from simulators.testing import WebhookReceiver
 from tests.support import run_simulator
 
 from .conftest import KEY
@@ -29,7 +29,7 @@ def process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, sub
 
 def test_sdk_against_the_real_process(process: tuple[str, subprocess.Popen[bytes]]) -> None:
     url, _ = process
-    with Receiver() as receiver:
+    with WebhookReceiver() as receiver:
         out = wire(url, receiver.url.removesuffix("/hook"), {"STRIPE_SECRET_KEY": KEY})
         client = stripe.StripeClient(KEY, base_addresses={"api": url})
         pi = client.v1.payment_intents.create(

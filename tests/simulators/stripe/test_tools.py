@@ -9,19 +9,18 @@ import stripe
 from click.testing import CliRunner
 
 from simulators.cli import trigger
-from simulators.kernel import ThreadedSimulator
 from simulators.registry import PROVIDERS, load_provider, load_wire
 from simulators.stripe.provider import StripeProvider
 from simulators.stripe.trigger import EVENTS
 from simulators.stripe.urls import CONTROL_ROUTES, control_path
 from simulators.stripe.wiring import ENABLED_EVENTS
-from tests.simulators.kernel.receiver import Receiver
+from simulators.testing import RunningSimulator, WebhookReceiver
 
 from .conftest import KEY, Raw, error_of, schemas
 
 
 @pytest.mark.parametrize("event", EVENTS)
-def test_trigger_makes_the_simulator_emit_the_event(sim: ThreadedSimulator, raw: Raw, event: str) -> None:
+def test_trigger_makes_the_simulator_emit_the_event(sim: RunningSimulator, raw: Raw, event: str) -> None:
     result = CliRunner().invoke(trigger, ["stripe", event, "--api-base", sim.url, "--api-key", KEY])
     assert result.exit_code == 0, result.output
     assert "Setting up fixture for: payment_intent" in result.output
@@ -34,14 +33,16 @@ def test_trigger_makes_the_simulator_emit_the_event(sim: ThreadedSimulator, raw:
         assert pi["description"] == "(created by Stripe CLI)" and pi["shipping"]["name"] == "Jenny Rosen"
 
 
-def test_trigger_reports_failures(sim: ThreadedSimulator) -> None:
+def test_trigger_reports_failures(sim: RunningSimulator) -> None:
     result = CliRunner().invoke(
         trigger, ["stripe", "charge.refunded", "--api-base", sim.url, "--api-key", "sk_live_nope"]
     )
     assert result.exit_code != 0 and "Trigger failed" in result.output
 
 
-def test_wire_registers_the_service_endpoint(sim: ThreadedSimulator, raw: Raw, receiver: Receiver) -> None:
+def test_wire_registers_the_service_endpoint(
+    sim: RunningSimulator, raw: Raw, receiver: WebhookReceiver
+) -> None:
     wire = load_wire("stripe")
     assert wire is not None
     service_url = receiver.url.removesuffix("/hook")
@@ -89,7 +90,7 @@ def test_registry_and_process_plumbing() -> None:
     assert isinstance(provider, StripeProvider) and provider.default_port == 12111
 
 
-def test_control_api_is_documented(sim: ThreadedSimulator) -> None:
+def test_control_api_is_documented(sim: RunningSimulator) -> None:
     doc = requests.get(sim.control_url + "openapi.json", timeout=5).json()
     for route in CONTROL_ROUTES:
         assert route.method.lower() in doc["paths"][control_path(route)], route
@@ -104,7 +105,7 @@ def test_control_api_is_documented(sim: ThreadedSimulator) -> None:
 
 
 def test_memory_stays_bounded(make_sim: object) -> None:
-    sim: ThreadedSimulator = make_sim(env={"STRIPE_SIM_MAX_OBJECTS": "20", "STRIPE_SIM_MAX_EVENTS": "30"})  # type: ignore[operator]
+    sim: RunningSimulator = make_sim(env={"STRIPE_SIM_MAX_OBJECTS": "20", "STRIPE_SIM_MAX_EVENTS": "30"})  # type: ignore[operator]
     raw = Raw(sim.url)
     ids = [
         raw.post(

@@ -9,29 +9,28 @@ import requests
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from simulators.kernel import ThreadedSimulator
-from tests.simulators.kernel.conftest import deliveries, poll
+from simulators.testing import RunningSimulator, WebhookReceiver, poll
 
-from .conftest import ACCOUNT, FROM, TOKEN, CallbackReceiver, advance, api
+from .conftest import ACCOUNT, FROM, TOKEN, api, statuses, wait_for_status
 from .spec import MESSAGE, violations
 
 
 def test_every_status_is_posted_signed_to_the_status_callback(
-    client: Client, sim: ThreadedSimulator, receiver: CallbackReceiver
+    client: Client, sim: RunningSimulator, receiver: WebhookReceiver
 ) -> None:
     delays = {"sending": 5, "sent": 5, "final": 5}
     requests.post(sim.control_url + "twilio/settings", json={"delays": delays}, timeout=5).raise_for_status()
-    url = receiver.url(query="order=42&kind=sms")
+    url = receiver.url_for(query="order=42&kind=sms")
     msg = client.messages.create(to="+14155550100", from_=FROM, body="hi", status_callback=url)
-    receiver.wait_for(msg.sid, "queued")
+    wait_for_status(receiver, msg.sid, "queued")
     assert client.messages(msg.sid).fetch().status == "queued"  # nothing moves before 5 simulated s
-    advance(sim, 5)
+    sim.advance(5)
     assert client.messages(msg.sid).fetch().status == "sending"
-    advance(sim, 10)
-    delivered = receiver.wait_for(msg.sid, "delivered")
+    sim.advance(10)
+    delivered = wait_for_status(receiver, msg.sid, "delivered")
     # Deliveries run on a worker pool, so callbacks may arrive out of order (as with Twilio).
-    assert sorted(receiver.statuses(msg.sid)) == sorted(["queued", "sending", "sent", "delivered"])
-    assert all(c.valid for c in receiver.callbacks)
+    assert sorted(statuses(receiver, msg.sid)) == sorted(["queued", "sending", "sent", "delivered"])
+    assert all(c.valid for c in receiver.received)
     assert delivered.url == url
     form = delivered.form
     assert form["MessageSid"] == form["SmsSid"] == msg.sid and form["SmsStatus"] == "delivered"
@@ -45,8 +44,8 @@ def test_every_status_is_posted_signed_to_the_status_callback(
     assert [round(b["time"] - a["time"], 3) for a, b in zip(history, history[1:], strict=False)] == [5, 5, 5]
 
 
-def test_a_forged_signature_does_not_verify(receiver: CallbackReceiver) -> None:
-    url = receiver.url(query="a=1")
+def test_a_forged_signature_does_not_verify(receiver: WebhookReceiver) -> None:
+    url = receiver.url_for(query="a=1")
     params = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered"}
     signature = RequestValidator(TOKEN).compute_signature(url, params)
     ok = requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=5)
@@ -56,7 +55,7 @@ def test_a_forged_signature_does_not_verify(receiver: CallbackReceiver) -> None:
         url, data={**params, "MessageStatus": "failed"}, headers={"X-Twilio-Signature": signature}, timeout=5
     )
     assert (ok.status_code, bad.status_code, tampered.status_code) == (200, 403, 403)
-    assert [c.valid for c in receiver.callbacks] == [True, False, False]
+    assert [c.valid for c in receiver.received] == [True, False, False]
 
 
 @pytest.mark.parametrize(
@@ -69,24 +68,24 @@ def test_a_forged_signature_does_not_verify(receiver: CallbackReceiver) -> None:
     ],
 )
 def test_magic_outcome_numbers(
-    client: Client, sim: ThreadedSimulator, receiver: CallbackReceiver, to: str, status: str, code: int
+    client: Client, sim: RunningSimulator, receiver: WebhookReceiver, to: str, status: str, code: int
 ) -> None:
-    msg = client.messages.create(to=to, from_=FROM, body="x", status_callback=receiver.url())
+    msg = client.messages.create(to=to, from_=FROM, body="x", status_callback=receiver.url)
     assert msg.status == "queued"
-    advance(sim, 10)
+    sim.advance(10)
     done = client.messages(msg.sid).fetch()
     assert done.status == status and done.error_code == code and done.error_message
     assert violations(MESSAGE, "get", 200, api(sim, "GET", f"/Messages/{msg.sid}.json").json()) == []
-    last = receiver.wait_for(msg.sid, status)
+    last = wait_for_status(receiver, msg.sid, status)
     assert last.valid and last.form["ErrorCode"] == str(code)
     expected = (
         ["queued", "sending", "failed"] if status == "failed" else ["queued", "sending", "sent", status]
     )
-    assert sorted(receiver.statuses(msg.sid)) == sorted(expected)
+    assert sorted(statuses(receiver, msg.sid)) == sorted(expected)
 
 
 def test_configured_numbers_and_forced_outcomes(
-    client: Client, sim: ThreadedSimulator, receiver: CallbackReceiver
+    client: Client, sim: RunningSimulator, receiver: WebhookReceiver
 ) -> None:
     number = "+14155550123"
     resp = requests.post(
@@ -95,20 +94,20 @@ def test_configured_numbers_and_forced_outcomes(
         timeout=5,
     )
     assert resp.status_code == 201 and resp.json()["error_message"] == "Landline or unreachable carrier"
-    first = client.messages.create(to=number, from_=FROM, body="x", status_callback=receiver.url())
-    second = client.messages.create(to="+14155550100", from_=FROM, body="y", status_callback=receiver.url())
+    first = client.messages.create(to=number, from_=FROM, body="x", status_callback=receiver.url)
+    second = client.messages.create(to="+14155550100", from_=FROM, body="y", status_callback=receiver.url)
     forced = requests.post(
         sim.control_url + f"twilio/messages/{second.sid}/outcome",
         json={"error_code": 30003, "now": True},
         timeout=5,
     )
     assert forced.status_code == 200 and forced.json()["status"] == "undelivered"
-    assert receiver.wait_for(second.sid, "undelivered").form["ErrorCode"] == "30003"
+    assert wait_for_status(receiver, second.sid, "undelivered").form["ErrorCode"] == "30003"
     again = requests.post(
         sim.control_url + f"twilio/messages/{second.sid}/outcome", json={"outcome": "delivered"}
     )
     assert again.status_code == 409
-    advance(sim, 10)
+    sim.advance(10)
     assert client.messages(first.sid).fetch().error_code == 30006
     listed = requests.get(sim.control_url + "twilio/numbers", timeout=5).json()["data"]
     assert listed == [
@@ -122,32 +121,32 @@ def test_configured_numbers_and_forced_outcomes(
     assert requests.delete(sim.control_url + f"twilio/numbers/{number}", timeout=5).status_code == 200
 
 
-def test_lifecycle_delays_are_configurable(client: Client, sim: ThreadedSimulator) -> None:
+def test_lifecycle_delays_are_configurable(client: Client, sim: RunningSimulator) -> None:
     resp = requests.post(sim.control_url + "twilio/settings", json={"delays": {"final": 60}}, timeout=5)
     assert resp.json()["delays"] == {"queued": 0.5, "sending": 0.5, "sent": 1.0, "final": 60.0}
     msg = client.messages.create(to="+14155550100", from_=FROM, body="slow carrier")
-    advance(sim, 10)
+    sim.advance(10)
     assert client.messages(msg.sid).fetch().status == "sent"
-    advance(sim, 60)
+    sim.advance(60)
     assert client.messages(msg.sid).fetch().status == "delivered"
     bad = requests.post(sim.control_url + "twilio/settings", json={"delays": {"final": -1}}, timeout=5)
     assert bad.status_code == 400
 
 
 def test_failed_callbacks_are_retried_by_the_dispatcher(
-    client: Client, sim: ThreadedSimulator, receiver: CallbackReceiver
+    client: Client, sim: RunningSimulator, receiver: WebhookReceiver
 ) -> None:
-    receiver.status = 500
-    msg = client.messages.create(to="+14155550100", from_=FROM, body="x", status_callback=receiver.url())
-    receiver.wait_for(msg.sid, "queued")
-    receiver.status = 200
-    advance(sim, 6)  # past the first retry (5 s) and the whole lifecycle
-    [queued] = poll(lambda: deliveries(sim, event_type="message.queued", status="succeeded"))
+    receiver.default = 500
+    msg = client.messages.create(to="+14155550100", from_=FROM, body="x", status_callback=receiver.url)
+    wait_for_status(receiver, msg.sid, "queued")
+    receiver.default = 200
+    sim.advance(6)  # past the first retry (5 s) and the whole lifecycle
+    [queued] = poll(lambda: sim.deliveries(event_type="message.queued", status="succeeded"))
     assert [a["status_code"] for a in queued["attempts"]] == [500, 200]
     assert queued["attempts"][0]["request_headers"]["X-Twilio-Signature"] == "****"
 
 
-def test_test_credentials_fire_no_callbacks(sim: ThreadedSimulator, receiver: CallbackReceiver) -> None:
+def test_test_credentials_fire_no_callbacks(sim: RunningSimulator, receiver: WebhookReceiver) -> None:
     sid = "AC" + "9" * 32
     requests.post(
         sim.control_url + "twilio/accounts",
@@ -156,14 +155,14 @@ def test_test_credentials_fire_no_callbacks(sim: ThreadedSimulator, receiver: Ca
     ).raise_for_status()
     test_client = Client(sid, "tt")
     test_client.api.base_url = sim.url
-    msg = test_client.messages.create(to="+14155550100", from_=FROM, body="x", status_callback=receiver.url())
-    advance(sim, 10)
-    assert deliveries(sim) == [] and receiver.callbacks == []
+    msg = test_client.messages.create(to="+14155550100", from_=FROM, body="x", status_callback=receiver.url)
+    sim.advance(10)
+    assert sim.deliveries() == [] and receiver.received == []
     shown = requests.get(sim.control_url + f"twilio/messages/{msg.sid}", timeout=5).json()
     assert shown["status"] == "queued" and shown["sim"]["test"] is True
 
 
-def test_reset_forgets_messages_and_registered_accounts(client: Client, sim: ThreadedSimulator) -> None:
+def test_reset_forgets_messages_and_registered_accounts(client: Client, sim: RunningSimulator) -> None:
     extra = requests.post(sim.control_url + "twilio/accounts", json={}, timeout=5).json()
     assert extra["account_sid"].startswith("AC") and extra["auth_token"]
     client.messages.create(to="+14155550100", from_=FROM, body="x")

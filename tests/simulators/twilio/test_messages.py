@@ -10,15 +10,16 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
-from simulators.kernel import ThreadedSimulator
+import simulators
+from simulators.testing import RunningSimulator
 
-from .conftest import ACCOUNT, FROM, TOKEN, advance, api
+from .conftest import ACCOUNT, FROM, TOKEN, api
 from .spec import MESSAGE, MESSAGES, violations
 
 RFC2822 = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$")
 
 
-def test_create_returns_a_queued_message_that_matches_the_spec(sim: ThreadedSimulator) -> None:
+def test_create_returns_a_queued_message_that_matches_the_spec(sim: RunningSimulator) -> None:
     resp = api(sim, "POST", "/Messages.json", data={"To": "+14155550100", "From": FROM, "Body": "Hello!"})
     assert resp.status_code == 201
     body = resp.json()
@@ -35,12 +36,12 @@ def test_create_returns_a_queued_message_that_matches_the_spec(sim: ThreadedSimu
     assert resp.headers["Twilio-Request-Id"].startswith("RQ")
 
 
-def test_sdk_create_fetch_and_list(client: Client, sim: ThreadedSimulator) -> None:
+def test_sdk_create_fetch_and_list(client: Client, sim: RunningSimulator) -> None:
     created = client.messages.create(to="+14155550100", from_=FROM, body="Order 42 shipped")
     assert created.status == "queued" and created.date_created.tzinfo is not None
     fetched = client.messages(created.sid).fetch()
     assert fetched.sid == created.sid and fetched.body == "Order 42 shipped"
-    advance(sim, 10)
+    sim.advance(10)
     delivered = client.messages(created.sid).fetch()
     assert delivered.status == "delivered" and delivered.price == "-0.00790" and delivered.price_unit == "USD"
     assert delivered.date_sent is not None
@@ -49,7 +50,7 @@ def test_sdk_create_fetch_and_list(client: Client, sim: ThreadedSimulator) -> No
     assert client.messages.list(to="+14155550199") == []
 
 
-def test_list_pages_newest_first_with_twilio_envelope(client: Client, sim: ThreadedSimulator) -> None:
+def test_list_pages_newest_first_with_twilio_envelope(client: Client, sim: RunningSimulator) -> None:
     sids = [client.messages.create(to="+14155550100", from_=FROM, body=f"#{i}").sid for i in range(5)]
     page = api(sim, "GET", "/Messages.json", params={"PageSize": 2, "To": "+14155550100"}).json()
     assert violations(MESSAGES, "get", 200, page) == []
@@ -69,9 +70,9 @@ def test_list_pages_newest_first_with_twilio_envelope(client: Client, sim: Threa
     assert [m.sid for m in client.messages.list(limit=3, page_size=2)] == sids[::-1][:3]
 
 
-def test_list_filters_by_date_sent(client: Client, sim: ThreadedSimulator) -> None:
+def test_list_filters_by_date_sent(client: Client, sim: RunningSimulator) -> None:
     sid = client.messages.create(to="+14155550100", from_=FROM, body="dated").sid
-    advance(sim, 1)
+    sim.advance(1)
     sent = client.messages(sid).fetch().date_sent
     assert sent is not None
     assert [m.sid for m in client.messages.list(date_sent=sent.date())] == [sid]
@@ -98,12 +99,12 @@ def test_segments_and_encodings(client: Client) -> None:
     assert segments("👍" * 36) == "2"
 
 
-def test_messaging_service_messages_are_accepted_first(client: Client, sim: ThreadedSimulator) -> None:
+def test_messaging_service_messages_are_accepted_first(client: Client, sim: RunningSimulator) -> None:
     service = "MG" + "a" * 32
     msg = client.messages.create(to="+14155550100", messaging_service_sid=service, body="via service")
     assert msg.status == "accepted" and msg.num_segments == "0" and msg.from_ is None
     assert msg.messaging_service_sid == service
-    advance(sim, 10)
+    sim.advance(10)
     done = client.messages(msg.sid).fetch()
     assert done.status == "delivered" and done.num_segments == "1" and done.from_ == "+15005550006"
 
@@ -113,7 +114,7 @@ def test_media_messages_get_an_mm_sid(client: Client) -> None:
     assert msg.sid.startswith("MM") and msg.num_media == "1"
 
 
-def test_redact_and_delete(client: Client, sim: ThreadedSimulator) -> None:
+def test_redact_and_delete(client: Client, sim: RunningSimulator) -> None:
     msg = client.messages.create(to="+14155550100", from_=FROM, body="secret code 1234")
     assert client.messages(msg.sid).update(body="").body == ""
     redacted = api(sim, "POST", f"/Messages/{msg.sid}.json", data={"Body": ""})
@@ -145,7 +146,7 @@ def test_redact_and_delete(client: Client, sim: ThreadedSimulator) -> None:
     ],
 )
 def test_validation_errors_have_twilio_bodies(
-    sim: ThreadedSimulator, params: dict[str, str], code: int
+    sim: RunningSimulator, params: dict[str, str], code: int
 ) -> None:
     resp = api(sim, "POST", "/Messages.json", data=params)
     assert resp.status_code == 400
@@ -179,7 +180,7 @@ def test_magic_numbers_raise_twilio_rest_exception(client: Client, to: str, from
     assert err.value.status == 400 and err.value.code == code
 
 
-def test_credentials_must_match_a_configured_account(sim: ThreadedSimulator) -> None:
+def test_credentials_must_match_a_configured_account(sim: RunningSimulator) -> None:
     wrong = Client(ACCOUNT, "wrong-token")
     wrong.api.base_url = sim.url
     with pytest.raises(TwilioRestException) as err:
@@ -192,7 +193,7 @@ def test_credentials_must_match_a_configured_account(sim: ThreadedSimulator) -> 
     assert resp.headers["WWW-Authenticate"].startswith("Basic")
 
 
-def test_the_account_in_the_url_must_be_the_authenticated_one(sim: ThreadedSimulator) -> None:
+def test_the_account_in_the_url_must_be_the_authenticated_one(sim: RunningSimulator) -> None:
     other = "AC" + "1" * 32
     requests.post(
         sim.control_url + "twilio/accounts", json={"account_sid": other, "auth_token": "t2"}, timeout=5
@@ -210,11 +211,8 @@ def test_the_account_in_the_url_must_be_the_authenticated_one(sim: ThreadedSimul
 
 
 def test_env_credentials_replace_the_lab_defaults() -> None:
-    from simulators.kernel import SimulatorConfig
-    from simulators.twilio.provider import TwilioProvider
-
     env = {"TWILIO_ACCOUNT_SID": "AC" + "2" * 32, "TWILIO_AUTH_TOKEN": "from-env"}
-    with ThreadedSimulator(TwilioProvider(env=env), config=SimulatorConfig(seed=1)) as sim:
+    with simulators.running("twilio", env=env, seed=1) as sim:
         good = Client(env["TWILIO_ACCOUNT_SID"], "from-env")
         good.api.base_url = sim.url
         assert good.messages.create(to="+14155550100", from_=FROM, body="x").status == "queued"
@@ -225,7 +223,7 @@ def test_env_credentials_replace_the_lab_defaults() -> None:
         assert err.value.code == 20003
 
 
-def test_rate_limit_and_status_faults_answer_twilio_errors(client: Client, sim: ThreadedSimulator) -> None:
+def test_rate_limit_and_status_faults_answer_twilio_errors(client: Client, sim: RunningSimulator) -> None:
     rule = {
         "match": {"operation": "CreateMessage"},
         "action": {"type": "rate_limit", "retry_after": 2},
@@ -252,7 +250,7 @@ def test_rate_limit_and_status_faults_answer_twilio_errors(client: Client, sim: 
     assert journal["data"][0]["headers"]["Authorization"] == "Basic ****"
 
 
-def test_test_credentials_create_but_cannot_read(sim: ThreadedSimulator) -> None:
+def test_test_credentials_create_but_cannot_read(sim: RunningSimulator) -> None:
     test_sid = "AC" + "7" * 32
     requests.post(
         sim.control_url + "twilio/accounts",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from simulators.kernel.client import SimClient
 from tests.support import run_simulator
 
-from .conftest import CallbackReceiver
+from .conftest import twilio_receiver, wait_for_status
 
 SID = "AC" + "5" * 32
 TOKEN = "process-token"
@@ -28,12 +28,13 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_sdk_and_signed_callbacks_against_the_process(url: str) -> None:
     client = Client(SID, TOKEN)
     client.api.base_url = url
-    with CallbackReceiver(TOKEN) as receiver:
+    with twilio_receiver(TOKEN) as receiver:
         msg = client.messages.create(
-            to="+15005553003", from_="+15005550006", body="hi", status_callback=receiver.url()
+            to="+15005553003", from_="+15005550006", body="hi", status_callback=receiver.url
         )
-        requests.post(url + "/_sim/clock", json={"advance": 10, "wait": True}, timeout=30).raise_for_status()
-        last = receiver.wait_for(msg.sid, "undelivered")
+        with SimClient(url) as control:
+            control.advance(10)
+        last = wait_for_status(receiver, msg.sid, "undelivered")
         assert last.valid and last.form["ErrorCode"] == "30003"
     assert client.messages(msg.sid).fetch().status == "undelivered"
     lab_default = Client("AC00000000000000000000000000000000", "genai-demo-twilio-token")

@@ -4,17 +4,17 @@ Each part runs as its own process group (``genai-demo sim <provider>`` / ``genai
 its output in ``var/log/<part>.log``. The launcher waits for each health check, runs each provider's
 ``wire`` hook (which registers the service's webhook URL on the simulator, as a user would in the
 provider's dashboard, and returns settings such as ``STRIPE_WEBHOOK_SECRET``), then starts the service
-with those settings. On SIGINT or SIGTERM it stops the service, then the simulators: SIGTERM to each
-process group, SIGKILL after a grace period, so nothing is left behind.
+with those settings. Once the service is healthy it runs the ``wire_after_service`` hooks (SES feedback
+through SNS, which the service confirms at once; see :mod:`simulators.lab.wiring`). On SIGINT or SIGTERM it
+stops the service, then the simulators: SIGTERM to each process group, SIGKILL after a grace period, so
+nothing is left behind.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,33 +23,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import IO
 
 import requests
 
 from reference_service.config import Settings
-
-#: the service setting that points at each simulator (and the path suffix its client expects)
-SIMULATOR_URL_SETTINGS = {
-    "stripe": ("STRIPE_API_BASE", ""),
-    "paypal": ("PAYPAL_BASE_URL", ""),
-    "twilio": ("TWILIO_BASE_URL", ""),
-    "logistics": ("LOGISTICS_API_BASE", "/v2"),
-    "aws": ("AWS_ENDPOINT_URL", ""),
-}
-
-
-def credential_env(settings: Settings) -> dict[str, str]:
-    """The credentials the service will use, given to the simulators so that they accept exactly these."""
-    return {
-        "STRIPE_SECRET_KEY": settings.stripe_secret_key.get_secret_value(),
-        "STRIPE_PUBLISHABLE_KEY": settings.stripe_publishable_key,
-        "PAYPAL_CLIENT_ID": settings.paypal_client_id,
-        "PAYPAL_CLIENT_SECRET": settings.paypal_client_secret.get_secret_value(),
-        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
-        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token.get_secret_value(),
-        "LOGISTICS_API_KEY": settings.logistics_api_key.get_secret_value(),
-    }
+from reference_service.entrypoints.cli import port_free
+from simulators.lab.wiring import SIMULATOR_URL_SETTINGS, credential_env, feedback_env
+from simulators.registry import ProviderSpec, wire_function
 
 
 class LabError(RuntimeError):
@@ -73,16 +54,6 @@ class Part:
         return f"http://127.0.0.1:{self.port}"
 
 
-def port_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 def _tail(path: Path, lines: int = 15) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -90,15 +61,9 @@ def _tail(path: Path, lines: int = 15) -> str:
         return "(no log)"
 
 
-def _resolve(path: str) -> Callable[..., Any]:
-    module, _, attr = path.partition(":")
-    fn: Callable[..., Any] = getattr(importlib.import_module(module), attr)
-    return fn
-
-
 def cli_argv(*args: str) -> list[str]:
     """argv that runs ``genai-demo <args>`` with this interpreter (works without the script on PATH)."""
-    return [sys.executable, "-m", "reference_service.entrypoints.cli", *args]
+    return [sys.executable, "-m", "simulators.lab.cli", *args]
 
 
 class Lab:
@@ -108,7 +73,7 @@ class Lab:
         *,
         var_dir: Path,
         service_port: int,
-        providers: Mapping[str, Any],
+        providers: Mapping[str, ProviderSpec],
         ready_timeout: float = 60.0,
         port_offset: int = 0,
         echo: Callable[[str], None] = print,
@@ -122,6 +87,7 @@ class Lab:
         self.echo = echo
         self.parts: list[Part] = []
         self.secrets: dict[str, str] = {}
+        self.wired: dict[str, str] = {}
         self.service_env: dict[str, str] = {}
         self._stop = threading.Event()
 
@@ -166,11 +132,9 @@ class Lab:
                 variable, suffix = SIMULATOR_URL_SETTINGS[name]
                 service_env[variable] = part.url + suffix
         for (name, spec, _port), part in zip(wanted, sims, strict=True):
-            if spec.wire:
-                extra = _resolve(spec.wire)(part.url, service_env["SERVICE_PUBLIC_URL"], service_env)
-                service_env.update(extra)
-                self.secrets.update(extra)
-                self.echo(f"wired {name}: {', '.join(sorted(extra)) or 'nothing to set'}")
+            extra = self._wire(name, spec, part, service_env, after_service=False)
+            service_env.update(extra)
+            self.secrets.update(extra)
         service = Part(
             "service",
             cli_argv("service", "--port", str(self.service_port)),
@@ -183,7 +147,24 @@ class Lab:
         self.service_env = service_env
         self._spawn(service)
         self._wait_healthy(service)
+        wiring_env = {**feedback_env(self.settings), **service_env}
+        for (name, spec, _port), part in zip(wanted, sims, strict=True):
+            self.wired.update(self._wire(name, spec, part, wiring_env, after_service=True))
         return time.perf_counter() - started
+
+    def _wire(
+        self, name: str, spec: ProviderSpec, part: Part, env: Mapping[str, str], *, after_service: bool
+    ) -> dict[str, str]:
+        """Run one provider's wiring hook (see ``simulators.registry``); ``LabError`` when it fails."""
+        wire = wire_function(spec, after_service=after_service)
+        if wire is None:
+            return {}
+        try:
+            result = wire(part.url, env["SERVICE_PUBLIC_URL"], env)
+        except Exception as exc:
+            raise LabError(f"wiring {name} failed: {type(exc).__name__}: {exc}") from exc
+        self.echo(f"wired {name}: {', '.join(sorted(result)) or 'nothing to set'}")
+        return result
 
     def _credential_env(self) -> dict[str, str]:
         env = credential_env(self.settings)
@@ -243,6 +224,10 @@ class Lab:
         width = max((len(k) for k in self.secrets), default=0)
         for key in sorted(self.secrets):
             lines.append(f"    {key.ljust(width)}  {self.secrets[key]}")
+        if self.wired:
+            lines += ["", "  wiring done by up:"]
+            width = max(len(k) for k in self.wired)
+            lines += [f"    {key.ljust(width)}  {self.wired[key]}" for key in sorted(self.wired)]
         lines += [
             "",
             f"  database: {self.settings.database_url}",

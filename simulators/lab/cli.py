@@ -1,0 +1,143 @@
+"""The ``genai-demo`` console script: the lab's commands plus the reference service's own.
+
+Lab: ``up`` (the whole lab), ``sim <provider>`` (one simulator), ``trigger`` (make a simulator emit an
+event), ``bench`` (benchmarks). Service (from ``reference_service.entrypoints.cli``): ``service``,
+``reconcile``, ``db upgrade``, ``config``. Run ``genai-demo --help`` (and ``--help`` on any command) for
+options; ``python -m simulators.lab.cli`` is the same program without the script on ``PATH``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reference_service.entrypoints import cli as service_cli
+from simulators.cli import sim, trigger
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """genai-demo: the integration lab (reference service, provider simulators, harness)."""
+
+
+@cli.command()
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="Service port (default SERVICE_PORT or 8000)."
+)
+@click.option(
+    "--var-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var"),
+    show_default=True,
+    help="Where logs and the SQLite database live.",
+)
+@click.option(
+    "--ready-timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for each part's health check.",
+)
+@click.option(
+    "--port-offset",
+    type=click.IntRange(0, 50000),
+    default=0,
+    show_default=True,
+    help="Add this to every default port (service and simulators), to run a second lab.",
+)
+def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int) -> None:
+    """Start the service and every simulator, wire them, print URLs and secrets; Ctrl-C stops all."""
+    from simulators.lab.up import Lab, LabError
+    from simulators.registry import PROVIDERS
+
+    settings = service_cli.settings_or_exit()
+    lab = Lab(
+        settings,
+        var_dir=var_dir,
+        service_port=port or settings.service_port + port_offset,
+        providers=PROVIDERS,
+        ready_timeout=ready_timeout,
+        port_offset=port_offset,
+        echo=click.echo,
+    )
+    lab.install_signal_handlers()
+    code = 1
+    try:
+        ready = lab.start()
+        click.echo(lab.table(ready))
+        code = lab.wait()
+    except LabError as exc:
+        click.echo(f"error: {exc}", err=True)
+    finally:
+        click.echo("stopping…")
+        lab.stop()
+        click.echo("stopped.")
+    sys.exit(code)
+
+
+@cli.group()
+def bench() -> None:
+    """Benchmarks that print their figures and their method (``make bench`` runs ``bench all``)."""
+
+
+@bench.command("kernel")
+@click.option("--seconds", type=float, default=5.0, show_default=True, help="Measured HTTP run per app.")
+@click.option("--connections", type=int, default=16, show_default=True, help="Keep-alive client connections.")
+@click.option("--no-http", is_flag=True, help="Only the in-process measurement.")
+def bench_kernel_cmd(seconds: float, connections: int, no_http: bool) -> None:
+    """The simulator kernel's per-request overhead (journal, faults), in-process and over HTTP."""
+    from simulators.kernel.bench import bench_kernel
+
+    bench_kernel(seconds=seconds, connections=connections, http=not no_http)
+
+
+@bench.command("paypal")
+@click.option(
+    "--seconds", type=float, default=10.0, show_default=True, help="Measured run after a 1 s warm-up."
+)
+@click.option("--connections", type=int, default=16, show_default=True, help="Keep-alive client connections.")
+def bench_paypal_cmd(seconds: float, connections: int) -> None:
+    """The PayPal simulator's create-order throughput and latency under `genai-demo sim paypal`."""
+    from simulators.paypal.bench import bench_paypal
+
+    bench_paypal(seconds=seconds, connections=connections)
+
+
+@bench.command("stripe")
+@click.option(
+    "--seconds", type=float, default=10.0, show_default=True, help="Measured run after the warm-up."
+)
+@click.option("--warmup", type=float, default=2.0, show_default=True, help="Warm-up seconds (not measured).")
+@click.option("--connections", type=int, default=16, show_default=True, help="Keep-alive client connections.")
+@click.option("--no-confirm", is_flag=True, help="Skip the create + confirm(pm_card_visa) run.")
+def bench_stripe_cmd(seconds: float, warmup: float, connections: int, no_confirm: bool) -> None:
+    """The Stripe simulator's create-PaymentIntent throughput and latency under `genai-demo sim stripe`."""
+    from simulators.stripe.bench import bench_stripe
+
+    bench_stripe(seconds=seconds, connections=connections, warmup=warmup, confirm=not no_confirm)
+
+
+@bench.command("all")
+@click.pass_context
+def bench_all(ctx: click.Context) -> None:
+    """Every benchmark, one after the other."""
+    for name, command in sorted(bench.commands.items()):
+        if name != "all":
+            click.echo(f"== bench {name} ==")
+            ctx.invoke(command)
+
+
+cli.add_command(sim)
+cli.add_command(trigger)
+for _name, _command in service_cli.cli.commands.items():
+    cli.add_command(_command, _name)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()
