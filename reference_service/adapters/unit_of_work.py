@@ -31,8 +31,11 @@ from reference_service.adapters.repository import (
 )
 from reference_service.domain.events import Event
 from reference_service.ports import Clock, PiiCipher
-from reference_service.service_layer.errors import ConcurrencyConflict, DuplicateWebhookEvent
-from reference_service.service_layer.handlers.orders import IdempotencyRace
+from reference_service.service_layer.errors import (
+    ConcurrencyConflict,
+    DuplicateWebhookEvent,
+    IdempotencyRace,
+)
 
 
 class _Aggregate(Protocol):

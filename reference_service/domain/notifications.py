@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from reference_service.domain.events import Event
 
@@ -90,16 +90,6 @@ class StatusChange:
     source: str  # "api", "relay", "ses", "twilio"
     error_code: str | None = None
     applied: bool = True  # False: recorded, but stale (it would have moved the status backwards)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status.value,
-            "provider_status": self.provider_status,
-            "error_code": self.error_code,
-            "source": self.source,
-            "applied": self.applied,
-            "at": self.at.isoformat().replace("+00:00", "Z"),
-        }
 
 
 @dataclass(eq=False)
@@ -233,27 +223,6 @@ class Notification:
             local, _, domain = self.recipient.partition("@")
             return f"{local[:1]}***@{domain}"
         return f"{'*' * max(0, len(self.recipient) - 4)}{self.recipient[-4:]}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The public representation (what ``GET /api/v1/notifications/{id}`` returns)."""
-        return {
-            "id": self.id,
-            "object": "notification",
-            "channel": self.channel.value,
-            "kind": self.kind,
-            "to": self.masked_recipient(),
-            "status": self.status.value,
-            "provider": self.provider,
-            "message_id": self.provider_message_id,
-            "provider_status": self.provider_status,
-            "error_code": self.error_code,
-            "tried": list(self.tried),
-            "order_id": self.order_id,
-            "retry_of": self.retry_of,
-            "history": [h.to_dict() for h in self.history],
-            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
-            "updated_at": self.updated_at.isoformat().replace("+00:00", "Z"),
-        }
 
 
 @dataclass(frozen=True)

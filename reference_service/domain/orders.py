@@ -105,11 +105,12 @@ class CustomerContact:
     email: str
     phone: str | None = None
 
-    def masked(self) -> dict[str, str | None]:
-        """The contact as the API shows it: enough to recognise, not enough to harvest."""
+    def masked(self) -> CustomerContact:
+        """The contact as it may be shown: enough to recognise, not enough to harvest
+        (``j***@example.com``, ``********4567``)."""
         local, _, domain = self.email.partition("@")
         phone = f"{'*' * max(0, len(self.phone) - 4)}{self.phone[-4:]}" if self.phone else None
-        return {"name": self.name, "email": f"{local[:1]}***@{domain}", "phone": phone}
+        return CustomerContact(self.name, f"{local[:1]}***@{domain}", phone)
 
 
 @dataclass(eq=False)
@@ -220,20 +221,3 @@ class Order:
                 occurred_at=self.updated_at,
             )
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The order's public representation (what the API returns and idempotent replays store)."""
-        return {
-            "id": self.id,
-            "object": "order",
-            "customer_ref": self.customer_ref,
-            "status": self.status.value,
-            "currency": self.currency,
-            "total_amount": self.total.amount,
-            "items": [item.to_dict() for item in self.items],
-            "metadata": dict(self.metadata),
-            "cancellation_reason": self.cancellation_reason,
-            "customer": self.customer.masked() if self.customer else None,
-            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
-            "updated_at": self.updated_at.isoformat().replace("+00:00", "Z"),
-        }

@@ -24,7 +24,6 @@ from flask import Flask, Response, g, request, send_from_directory
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reference_service.bootstrap import Container, bootstrap
-from reference_service.bootstrap.payments import paypal_verifier
 from reference_service.config import Settings
 from reference_service.entrypoints.api import admin, notifications, orders, payments
 from reference_service.entrypoints.api.schemas import ProblemOut
@@ -64,17 +63,32 @@ def create_app(
     app.register_blueprint(payments.build_blueprint(container, spec))
     app.register_blueprint(admin.build_blueprint(container, spec))
     app.register_blueprint(stripe_webhooks.build_blueprint(container))
-    app.register_blueprint(paypal_webhooks.build_blueprint(container, paypal_verifier(container)))
+    app.register_blueprint(paypal_webhooks.build_blueprint(container))
     app.register_blueprint(notifications.build_blueprint(container, spec))
     app.register_blueprint(twilio_webhooks.build_blueprint(container))
-    serving = start_relay if start_relay is not None else settings.outbox_relay_enabled  # a real process
-    app.register_blueprint(ses_webhooks.build_blueprint(container, provision=serving))
+    app.register_blueprint(ses_webhooks.build_blueprint(container))
     install_platform_routes(app, container, spec)
     document_routes(spec)
 
-    if start_relay if start_relay is not None else settings.outbox_relay_enabled:
+    serving = start_relay if start_relay is not None else settings.outbox_relay_enabled  # a real process
+    if serving and settings.provision_aws:
+        provision_ses_feedback_on_first_request(app, container)
+    if serving:
         container.relay.start()
     return app
+
+
+def provision_ses_feedback_on_first_request(app: Flask, container: Container) -> None:
+    """The lab's SES feedback wiring (``adapters/ses_feedback.py``), started in the background by the
+    first request a serving process gets, so SNS's SubscriptionConfirmation finds it listening."""
+    provisioner = container.notifications.provisioner
+    pending = [True]
+
+    @app.before_request
+    def _provision_once() -> None:
+        if pending:
+            pending.clear()
+            provisioner.start()
 
 
 def install_request_hooks(app: Flask, container: Container) -> None:
