@@ -38,7 +38,6 @@ from typing import Annotated, Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, UndefinedError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from reference_service.json_types import WholeNumber
 from reference_service.ports import RenderedEmail
 from reference_service.service_layer.notification_errors import EmailVariablesInvalid, UnknownEmailTemplate
 
@@ -53,7 +52,7 @@ class TemplateVariables(BaseModel):
 
 class OrderItemVariable(TemplateVariables):
     name: Annotated[str, Field(description="What the customer bought")]
-    quantity: Annotated[WholeNumber, Field(ge=1, description="How many")]
+    quantity: Annotated[int, Field(ge=1, description="How many")]
     price: Annotated[str, Field(description="The line's price as the customer reads it: 39.98 USD")]
     sku: str | None = None
 

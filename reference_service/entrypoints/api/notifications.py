@@ -45,7 +45,7 @@ from reference_service.service_layer.outcomes import SentSms
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 #: a pragmatic address check (local part without whitespace or specials, then a dotted domain)
-EMAIL_ADDRESS = rf"^[^@{WHITESPACE}<>()\[\],;:\"]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$"
+EMAIL_ADDRESS = rf"^[^@{WHITESPACE}\x00<>()\[\],;:\"]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$"
 #: what a template name looks like; an unknown one of this shape is an ``unknown-email-template``
 TEMPLATE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 #: E.164 as written: +, a country code not starting with 0, at most 15 digits in all
@@ -249,6 +249,11 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         body=SendEmailRequest,
         responses={201: (NotificationOut, "Accepted by SES: message_id is SES's MessageId")},
         invalid_body=email_problem(area.metrics),
+        errors={
+            422: "email-recipient-suppressed: the address hard-bounced or complained before",
+            502: "provider-error: SES refused the email for good",
+            503: "provider-unavailable: SES kept failing",
+        },
     )
     def send_email(body: SendEmailRequest) -> Response:
         email = body.root
@@ -266,6 +271,12 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         body=SendSmsRequest,
         responses={201: (SentSmsOut, "Taken by `provider` (message_id); `tried`: every provider called")},
         invalid_body=sms_problem,
+        errors={
+            422: "invalid-phone-number: E.164 but not a number of its country's numbering plan; "
+            "sms-region-unsupported: no provider is configured for its region; "
+            "sms-recipient-rejected: a provider refused the number for good",
+            503: "all-sms-providers-failed: every provider failed or had its circuit open",
+        },
     )
     def send_sms(body: SendSmsRequest) -> Response:
         outcome = container.bus.handle(SendSms(phone=body.phone, message=body.message))
@@ -279,6 +290,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         summary="A notification's status and every delivery report received for it",
         tags=tags,
         responses={200: (NotificationOut, "The notification")},
+        errors={404: "not-found: no notification has this id"},
     )
     def get_notification(notification_id: str) -> Response:
         with container.read_uow() as uow:
@@ -320,6 +332,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         summary="Verify SES_SENDER and subscribe the service to SES feedback (the lab's provisioning)",
         tags=["admin"],
         responses={200: (FeedbackStateOut, "The wiring; the subscription confirms asynchronously")},
+        errors={503: "provider-unavailable: AWS could not be reached or refused a step"},
     )
     def provision() -> Response:
         return render(FeedbackStateOut.model_validate(area.provisioner.provision()))

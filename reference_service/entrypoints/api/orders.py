@@ -76,6 +76,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
                 "Idempotent-Replayed": "`true` when this is a replay of an earlier create",
             }
         },
+        errors={422: "idempotency-key-reused: the Idempotency-Key was first sent with another body"},
     )
     def create_order(body: CreateOrderRequest, idempotency_key: str | None) -> Response:
         key = idempotency_key
@@ -107,6 +108,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         summary="Retrieve an order",
         tags=tags,
         responses={200: (OrderOut, "The order")},
+        errors={404: "not-found: no order has this id"},
     )
     def get_order(order_id: str) -> Response:
         with container.read_uow() as uow:
@@ -142,6 +144,10 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         body=CancelOrderRequest,
         body_required=False,
         responses={200: (OrderOut, "The cancelled order")},
+        errors={
+            404: "not-found: no order has this id",
+            409: "invalid-state-transition: the order is already cancelled, or shipped",
+        },
     )
     def cancel_order(order_id: str, body: CancelOrderRequest) -> Response:
         outcome = container.bus.handle(commands.CancelOrder(order_id=order_id, reason=body.reason))

@@ -52,6 +52,16 @@ URL = rf"^https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:[/?#][A-Za-z0-9\-
 Url = Annotated[str, StringConstraints(max_length=2000, pattern=URL)]
 
 
+#: what a well-formed payment request may still get, depending on the order and the provider
+PAYMENT_ERRORS = {
+    402: "payment-declined: the provider declined it (code, decline_code)",
+    404: "not-found: no such order (or payment)",
+    409: "payment-conflict: the order is paid, or another attempt is in progress (payment_id)",
+    502: "provider-error: the provider refused the call for good",
+    503: "provider-unavailable: the provider kept failing; the same request resumes the attempt",
+}
+
+
 class StripePaymentRequest(StrictModel):
     """Pay through Stripe: a PaymentIntent the client confirms with Stripe.js (``client_secret``), or
     at once server-side with ``payment_method``."""
@@ -180,6 +190,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         summary="Pay an order (or resume the attempt an outage interrupted)",
         body=request_model,
         responses={201: (StartedPaymentOut, "The payment attempt and what the client needs to complete it")},
+        errors=PAYMENT_ERRORS,
     )
     def start_payment(order_id: str, body: BaseModel) -> Response:
         chosen = body.root if isinstance(body, StartPaymentRequest) else body
@@ -208,6 +219,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         tags=tags,
         summary="Every payment attempt of an order",
         responses={200: (PaymentListOut, "Oldest first")},
+        errors={404: "not-found: no order has this id"},
     )
     def list_payments(order_id: str) -> Response:
         with container.read_uow() as uow:
@@ -224,6 +236,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         tags=tags,
         summary="One payment's state",
         responses={200: (PaymentOut, "The payment")},
+        errors={404: "not-found: no such payment of this order"},
     )
     def get_payment(order_id: str, payment_id: str) -> Response:
         with container.read_uow() as uow:
@@ -244,6 +257,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         summary="Capture an approved payment (PayPal)",
         responses={200: (PaymentOut, "The payment after capture")},
         headers=capture_headers,
+        errors=PAYMENT_ERRORS,
     )
     def capture_payment(order_id: str, payment_id: str, mock_response: str | None = None) -> Response:
         if not capture_headers and request.headers.get(MOCK_RESPONSE_HEADER.name) is not None:

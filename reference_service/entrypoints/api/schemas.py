@@ -37,7 +37,7 @@ from reference_service.domain.orders import (
     Order,
     OrderStatus,
 )
-from reference_service.json_types import WHITESPACE, Text, WholeNumber
+from reference_service.json_types import WHITESPACE, Stored, Text
 
 
 @cache
@@ -79,7 +79,7 @@ Timestamp = Annotated[
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 #: an address: one ``@``, a dot in the domain, no whitespace of any regex engine
-EMAIL = rf"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+\.[^@{WHITESPACE}]+$"
+EMAIL = rf"^[^@{WHITESPACE}\x00]+@[^@{WHITESPACE}\x00]+\.[^@{WHITESPACE}\x00]+$"
 
 
 class StrictModel(BaseModel):
@@ -89,14 +89,14 @@ class StrictModel(BaseModel):
 class LineItemIn(StrictModel):
     sku: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
     name: Annotated[Text, StringConstraints(max_length=200)]
-    quantity: Annotated[WholeNumber, Field(ge=1, le=MAX_QUANTITY)]
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
     unit_amount: Annotated[
-        WholeNumber, Field(ge=0, le=MAX_UNIT_AMOUNT, description="Price of one unit in minor units")
+        int, Field(ge=0, le=MAX_UNIT_AMOUNT, description="Price of one unit in minor units")
     ]
 
 
-MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-MetadataValue = Annotated[str, StringConstraints(max_length=500)]
+MetadataKey = Annotated[Stored, StringConstraints(min_length=1, max_length=40)]
+MetadataValue = Annotated[Stored, StringConstraints(max_length=500)]
 
 
 class CustomerIn(StrictModel):
@@ -143,7 +143,7 @@ class CreateOrderRequest(StrictModel):
 class CancelOrderRequest(StrictModel):
     """Optional body of ``POST /api/v1/orders/{id}/cancel``."""
 
-    reason: Annotated[str, StringConstraints(max_length=255)] | None = None
+    reason: Annotated[Stored, StringConstraints(max_length=255)] | None = None
 
 
 class ListOrdersQuery(BaseModel):

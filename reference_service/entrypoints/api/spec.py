@@ -25,6 +25,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from reference_service.entrypoints.errors import FieldError, Problem
+from reference_service.json_types import json_number
 
 _RULE_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 
@@ -90,6 +91,8 @@ class Operation:
     response_media: str = "application/json"
     #: turns a body's ``ValidationError`` into the error to raise instead of the generic 422
     invalid_body: BodyProblem | None = None
+    #: problem+json answers that depend on state, not on the request's shape: status → when
+    errors: dict[int, str] = field(default_factory=dict)
 
     @property
     def openapi_path(self) -> str:
@@ -167,8 +170,8 @@ def parse_json_body(model: type[BaseModel], required: bool, invalid: BodyProblem
             "unsupported-media-type",
             f"Content-Type must be application/json, got {request.content_type or 'none'}.",
         )
-    try:
-        data = json.loads(raw, parse_constant=_reject_constant)
+    try:  # 2.0 and 1e2 are whole numbers, as JSON Schema's ``integer`` says
+        data = json.loads(raw, parse_constant=_reject_constant, parse_float=json_number)
     except UnicodeDecodeError:
         raise Problem(
             "malformed-request", "The body is not UTF-8.", [FieldError("body", "not UTF-8", "encoding")]
@@ -235,8 +238,10 @@ class ApiSpec:
         headers: Sequence[HeaderParam] = (),
         response_headers: dict[int, dict[str, str]] | None = None,
         invalid_body: BodyProblem | None = None,
+        errors: dict[int, str] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register ``rule`` on ``blueprint`` and record it for the OpenAPI document."""
+        """Register ``rule`` on ``blueprint`` and record it for the OpenAPI document. ``errors`` documents
+        the problem+json answers a well-formed request may still get (a missing order, a conflict)."""
         prefix = blueprint.url_prefix or ""
         op = Operation(
             method.upper(),
@@ -251,6 +256,7 @@ class ApiSpec:
             headers,
             response_headers or {},
             invalid_body=invalid_body,
+            errors=errors or {},
         )
         self.operations.append(op)
 
@@ -365,6 +371,9 @@ class ApiSpec:
                         for k, v in op.response_headers[status].items()
                     }
                 responses[str(status)] = entry
+            problem = {"application/problem+json": {"schema": ref(problem_model)}}
+            for status, when in sorted(op.errors.items()):
+                responses[str(status)] = {"description": when, "content": problem}
             responses["default"] = {
                 "description": "An error, as RFC 9457 problem+json (see /problems).",
                 "content": {"application/problem+json": {"schema": ref(problem_model)}},
