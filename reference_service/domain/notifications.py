@@ -44,23 +44,56 @@ class NotificationStatus(StrEnum):
     COMPLAINED = "COMPLAINED"  # the recipient marked the email as spam
 
 
-N = NotificationStatus
-_FINAL = frozenset({N.DELIVERED, N.UNDELIVERED, N.FAILED, N.REJECTED, N.SUPPRESSED, N.BOUNCED})
+_FINAL = frozenset(
+    {
+        NotificationStatus.DELIVERED,
+        NotificationStatus.UNDELIVERED,
+        NotificationStatus.FAILED,
+        NotificationStatus.REJECTED,
+        NotificationStatus.SUPPRESSED,
+        NotificationStatus.BOUNCED,
+    }
+)
 NOTIFICATION_TRANSITIONS: dict[NotificationStatus, frozenset[NotificationStatus]] = {
-    N.PENDING: frozenset({N.ACCEPTED, N.SENT} | _FINAL),
-    N.ACCEPTED: frozenset({N.SENT, N.DELIVERED, N.UNDELIVERED, N.FAILED, N.BOUNCED, N.COMPLAINED}),
-    N.SENT: frozenset({N.DELIVERED, N.UNDELIVERED, N.FAILED, N.BOUNCED, N.COMPLAINED}),
+    NotificationStatus.PENDING: frozenset({NotificationStatus.ACCEPTED, NotificationStatus.SENT} | _FINAL),
+    NotificationStatus.ACCEPTED: frozenset(
+        {
+            NotificationStatus.SENT,
+            NotificationStatus.DELIVERED,
+            NotificationStatus.UNDELIVERED,
+            NotificationStatus.FAILED,
+            NotificationStatus.BOUNCED,
+            NotificationStatus.COMPLAINED,
+        }
+    ),
+    NotificationStatus.SENT: frozenset(
+        {
+            NotificationStatus.DELIVERED,
+            NotificationStatus.UNDELIVERED,
+            NotificationStatus.FAILED,
+            NotificationStatus.BOUNCED,
+            NotificationStatus.COMPLAINED,
+        }
+    ),
     # SES may report a complaint (or, rarely, an asynchronous bounce) after the delivery
-    N.DELIVERED: frozenset({N.COMPLAINED, N.BOUNCED}),
-    N.UNDELIVERED: frozenset(),
-    N.FAILED: frozenset(),
-    N.REJECTED: frozenset(),
-    N.SUPPRESSED: frozenset(),
-    N.BOUNCED: frozenset({N.COMPLAINED}),
-    N.COMPLAINED: frozenset(),
+    NotificationStatus.DELIVERED: frozenset({NotificationStatus.COMPLAINED, NotificationStatus.BOUNCED}),
+    NotificationStatus.UNDELIVERED: frozenset(),
+    NotificationStatus.FAILED: frozenset(),
+    NotificationStatus.REJECTED: frozenset(),
+    NotificationStatus.SUPPRESSED: frozenset(),
+    NotificationStatus.BOUNCED: frozenset({NotificationStatus.COMPLAINED}),
+    NotificationStatus.COMPLAINED: frozenset(),
 }
 #: statuses after which the message will not be delivered (a resend is a new notification)
-UNSUCCESSFUL = frozenset({N.UNDELIVERED, N.FAILED, N.REJECTED, N.SUPPRESSED, N.BOUNCED})
+UNSUCCESSFUL = frozenset(
+    {
+        NotificationStatus.UNDELIVERED,
+        NotificationStatus.FAILED,
+        NotificationStatus.REJECTED,
+        NotificationStatus.SUPPRESSED,
+        NotificationStatus.BOUNCED,
+    }
+)
 
 
 def _now() -> datetime:
@@ -173,7 +206,11 @@ class Notification:
             self.error_code = error_code
         self.updated_at = now
         self.history.append(StatusChange(status, provider_status, now, source, error_code))
-        if self.channel == Channel.SMS and status in (N.UNDELIVERED, N.FAILED) and self.provider:
+        if (
+            self.channel == Channel.SMS
+            and status in (NotificationStatus.UNDELIVERED, NotificationStatus.FAILED)
+            and self.provider
+        ):
             self.events.append(
                 SmsDeliveryFailed(
                     notification_id=self.id,
@@ -198,7 +235,7 @@ class Notification:
         self.provider = provider
         self.provider_message_id = message_id
         self.tried = tried or (provider,)
-        self.record(N.ACCEPTED, provider_status, now, source)
+        self.record(NotificationStatus.ACCEPTED, provider_status, now, source)
 
     def not_sent(
         self,

@@ -37,27 +37,32 @@ class OrderStatus(StrEnum):
     DELIVERED = "DELIVERED"
 
 
-S = OrderStatus
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # a payment attempt starts; the order can be abandoned before paying
-    S.CREATED: frozenset({S.PENDING_PAYMENT, S.CANCELLED}),
+    OrderStatus.CREATED: frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED}),
     # the provider decides; a succeeded payment may also arrive while the client still waits
-    S.PENDING_PAYMENT: frozenset({S.PAID, S.PAYMENT_FAILED, S.CANCELLED}),
+    OrderStatus.PENDING_PAYMENT: frozenset(
+        {OrderStatus.PAID, OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED}
+    ),
     # the customer may retry with another method, or give up
-    S.PAYMENT_FAILED: frozenset({S.PENDING_PAYMENT, S.PAID, S.CANCELLED}),
+    OrderStatus.PAYMENT_FAILED: frozenset(
+        {OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.CANCELLED}
+    ),
     # a paid order ships, is refunded, disputed, or cancelled (which triggers a refund)
-    S.PAID: frozenset({S.SHIPPED, S.REFUNDED, S.DISPUTED, S.CANCELLED}),
-    S.SHIPPED: frozenset({S.DELIVERED, S.REFUNDED, S.DISPUTED}),
-    S.DELIVERED: frozenset({S.REFUNDED, S.DISPUTED}),
+    OrderStatus.PAID: frozenset(
+        {OrderStatus.SHIPPED, OrderStatus.REFUNDED, OrderStatus.DISPUTED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED, OrderStatus.REFUNDED, OrderStatus.DISPUTED}),
+    OrderStatus.DELIVERED: frozenset({OrderStatus.REFUNDED, OrderStatus.DISPUTED}),
     # a dispute ends in a refund (lost) or stays as it is (won: the order keeps DISPUTED history)
-    S.DISPUTED: frozenset({S.REFUNDED}),
+    OrderStatus.DISPUTED: frozenset({OrderStatus.REFUNDED}),
     # a cancelled paid order becomes REFUNDED when the provider confirms the refund
-    S.CANCELLED: frozenset({S.REFUNDED}),
-    S.REFUNDED: frozenset({S.DISPUTED}),
+    OrderStatus.CANCELLED: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.REFUNDED: frozenset({OrderStatus.DISPUTED}),
 }
 
 #: statuses from which ``cancel`` is allowed without a refund
-CANCELLABLE_UNPAID = frozenset({S.CREATED, S.PENDING_PAYMENT, S.PAYMENT_FAILED})
+CANCELLABLE_UNPAID = frozenset({OrderStatus.CREATED, OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED})
 
 
 def _now() -> datetime:

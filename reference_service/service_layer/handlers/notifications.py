@@ -57,23 +57,22 @@ from reference_service.service_layer.notification_errors import (
 from reference_service.service_layer.outcomes import Created, FeedbackReceipt, SentSms, SmsStatusReceipt
 
 logger = logging.getLogger(__name__)
-N = NotificationStatus
 MoneyFormat = Callable[[int, str], str]
 ORDER_CONFIRMATION = "ORDER_CONFIRMATION"
 
 #: Twilio ``MessageStatus`` → the service's status
 SMS_STATUSES: dict[str, NotificationStatus] = {
-    "accepted": N.ACCEPTED,
-    "scheduled": N.ACCEPTED,
-    "queued": N.ACCEPTED,
-    "sending": N.ACCEPTED,
-    "sent": N.SENT,
-    "delivered": N.DELIVERED,
-    "read": N.DELIVERED,
-    "partially_delivered": N.DELIVERED,
-    "undelivered": N.UNDELIVERED,
-    "failed": N.FAILED,
-    "canceled": N.FAILED,
+    "accepted": NotificationStatus.ACCEPTED,
+    "scheduled": NotificationStatus.ACCEPTED,
+    "queued": NotificationStatus.ACCEPTED,
+    "sending": NotificationStatus.ACCEPTED,
+    "sent": NotificationStatus.SENT,
+    "delivered": NotificationStatus.DELIVERED,
+    "read": NotificationStatus.DELIVERED,
+    "partially_delivered": NotificationStatus.DELIVERED,
+    "undelivered": NotificationStatus.UNDELIVERED,
+    "failed": NotificationStatus.FAILED,
+    "canceled": NotificationStatus.FAILED,
 }
 
 
@@ -116,14 +115,14 @@ def send_email(
     with uow_factory() as uow:
         suppression = uow.suppressions.get(cmd.to)
         if suppression is not None:
-            notification.not_sent(N.SUPPRESSED, "SUPPRESSED", clock.now(), "api")
+            notification.not_sent(NotificationStatus.SUPPRESSED, "SUPPRESSED", clock.now(), "api")
             uow.notifications.add(notification)
             uow.commit()
             raise RecipientSuppressed(suppression.reason, notification.id)
     try:
         message_id = sender.send(cmd.to, rendered)
     except ProviderError as error:
-        status = N.FAILED if error.retryable else N.REJECTED
+        status = NotificationStatus.FAILED if error.retryable else NotificationStatus.REJECTED
         notification.not_sent(
             status, error.code, clock.now(), "api", provider=sender.name, tried=(sender.name,)
         )
@@ -176,7 +175,7 @@ def _reserve(
     for attempt in _retry_conflicts():
         with attempt, uow_factory() as uow:
             existing = uow.notifications.get_by_dedupe_key(dedupe_key)
-            if existing is not None and existing.status != N.PENDING:
+            if existing is not None and existing.status != NotificationStatus.PENDING:
                 return "duplicate"
             built = build(uow)
             if isinstance(built, str):
@@ -185,7 +184,7 @@ def _reserve(
             if existing is not None:  # a previous attempt reserved it and did not finish: resume it
                 return _Reserved(existing.id, existing.recipient, context)
             uow.notifications.add(fresh)
-            if fresh.status != N.PENDING:  # decided without calling a provider (suppressed)
+            if fresh.status != NotificationStatus.PENDING:  # decided without calling a provider (suppressed)
                 uow.commit()
                 return fresh.status.value.lower()
             uow.commit()
@@ -226,19 +225,23 @@ def send_order_confirmation(
         )
         suppression = uow.suppressions.get(order.customer.email)
         if suppression is not None:
-            notification.not_sent(N.SUPPRESSED, "SUPPRESSED", clock.now(), "relay")
+            notification.not_sent(NotificationStatus.SUPPRESSED, "SUPPRESSED", clock.now(), "relay")
         return notification, variables
 
     reserved = _reserve(uow_factory, f"order-confirmation:{order_id}", build)
     if isinstance(reserved, str):
         logger.info("order confirmation for %s: %s", order_id, reserved)
         return reserved
-    nid = reserved.notification_id
+    notification_id = reserved.notification_id
     try:
         rendered = templates.render(ORDER_CONFIRMATION, reserved.context)
     except EmailVariablesInvalid as invalid:
         logger.error("order confirmation for %s cannot be rendered: %s", order_id, invalid.missing)
-        _record(uow_factory, nid, lambda n: n.not_sent(N.FAILED, "INVALID_VARIABLES", clock.now(), "relay"))
+        _record(
+            uow_factory,
+            notification_id,
+            lambda n: n.not_sent(NotificationStatus.FAILED, "INVALID_VARIABLES", clock.now(), "relay"),
+        )
         return "invalid"
     try:
         message_id = sender.send(reserved.recipient, rendered)
@@ -248,13 +251,19 @@ def send_order_confirmation(
         code = error.code
         _record(
             uow_factory,
-            nid,
-            lambda n: n.not_sent(N.REJECTED, code, clock.now(), "relay", provider=sender.name),
+            notification_id,
+            lambda n: n.not_sent(
+                NotificationStatus.REJECTED, code, clock.now(), "relay", provider=sender.name
+            ),
         )
         logger.warning("order confirmation for %s rejected by %s: %s", order_id, sender.name, code)
         return "rejected"
-    _record(uow_factory, nid, lambda n: n.accepted(sender.name, message_id, "accepted", clock.now(), "relay"))
-    logger.info("order confirmation for %s sent as %s", order_id, nid)
+    _record(
+        uow_factory,
+        notification_id,
+        lambda n: n.accepted(sender.name, message_id, "accepted", clock.now(), "relay"),
+    )
+    logger.info("order confirmation for %s sent as %s", order_id, notification_id)
     return "sent"
 
 
@@ -278,7 +287,11 @@ def apply_email_feedback(
     feedback (mail sent by something else) is acknowledged as ``unmatched``.
     """
     feedback = cmd.feedback
-    targets = {"Bounce": N.BOUNCED, "Complaint": N.COMPLAINED, "Delivery": N.DELIVERED}
+    targets = {
+        "Bounce": NotificationStatus.BOUNCED,
+        "Complaint": NotificationStatus.COMPLAINED,
+        "Delivery": NotificationStatus.DELIVERED,
+    }
     for attempt in _retry_conflicts():
         with attempt, uow_factory() as uow:
             if uow.webhook_inbox.seen("sns", cmd.event_id):
@@ -341,7 +354,7 @@ def send_sms(
         dispatch = router.send(number, cmd.message)
     except SmsRecipientRejected as rejected:
         notification.not_sent(
-            N.REJECTED,
+            NotificationStatus.REJECTED,
             rejected.code,
             clock.now(),
             "api",
@@ -352,7 +365,9 @@ def send_sms(
         _add(uow_factory, notification)
         raise
     except AllSmsProvidersFailedException as failed:
-        notification.not_sent(N.FAILED, "ALL_PROVIDERS_FAILED", clock.now(), "api", tried=tuple(failed.tried))
+        notification.not_sent(
+            NotificationStatus.FAILED, "ALL_PROVIDERS_FAILED", clock.now(), "api", tried=tuple(failed.tried)
+        )
         failed.notification_id = notification.id
         _add(uow_factory, notification)
         raise
@@ -450,21 +465,29 @@ def resend_undelivered_sms(
     reserved = _reserve(uow_factory, dedupe_key, build)
     if isinstance(reserved, str):
         return reserved
-    nid = reserved.notification_id
+    notification_id = reserved.notification_id
     try:
         dispatch = router.send(reserved.recipient, str(reserved.context["body"]), exclude={event.provider})
     except (SmsRecipientRejected, SmsRegionUnsupported) as error:
-        code_ = getattr(error, "code", "UNSUPPORTED_REGION")
-        _record(uow_factory, nid, lambda n: n.not_sent(N.REJECTED, str(code_), clock.now(), "relay"))
+        error_code = getattr(error, "code", "UNSUPPORTED_REGION")
+        _record(
+            uow_factory,
+            notification_id,
+            lambda n: n.not_sent(NotificationStatus.REJECTED, str(error_code), clock.now(), "relay"),
+        )
         return "rejected"
     except AllSmsProvidersFailedException as failed:
         if failed.tried or "circuit_open" in failed.skipped.values():
             raise  # another provider exists but is failing now: the relay retries later
-        _record(uow_factory, nid, lambda n: n.not_sent(N.FAILED, "NO_OTHER_PROVIDER", clock.now(), "relay"))
+        _record(
+            uow_factory,
+            notification_id,
+            lambda n: n.not_sent(NotificationStatus.FAILED, "NO_OTHER_PROVIDER", clock.now(), "relay"),
+        )
         return "no_other_provider"
     _record(
         uow_factory,
-        nid,
+        notification_id,
         lambda n: n.accepted(
             dispatch.provider,
             dispatch.message_id,
@@ -474,5 +497,5 @@ def resend_undelivered_sms(
             tried=dispatch.tried,
         ),
     )
-    logger.info("sms %s resent as %s through %s", event.notification_id, nid, dispatch.provider)
+    logger.info("sms %s resent as %s through %s", event.notification_id, notification_id, dispatch.provider)
     return "resent"
