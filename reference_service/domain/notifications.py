@@ -7,7 +7,8 @@ report is kept in ``history`` but never moves the status back. Every accepted ch
 ``history`` with the provider's own status word and error code.
 
 ``recipient`` (an address or phone number) and ``body`` (an SMS text) are personal data: the repository
-stores them encrypted, and neither ever appears in an event, a log line or ``to_dict``.
+stores them encrypted, and neither ever appears in an event or a log line (the API shows the recipient
+masked, ``masked_recipient``).
 
 When Twilio reports an SMS ``undelivered`` or ``failed``, the aggregate records ``SmsDeliveryFailed`` so
 that the outbox relay may resend it through another provider (``SMS_RETRY_UNDELIVERED_ON_OTHER_PROVIDER``).

@@ -24,8 +24,10 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     WithJsonSchema,
+    model_serializer,
 )
 
 from reference_service.domain.orders import (
@@ -225,7 +227,11 @@ class FieldErrorOut(BaseModel):
 
 
 class ProblemOut(BaseModel):
-    """RFC 9457 problem details, as every error response."""
+    """RFC 9457 problem details, as every error response; a type's extension members (``code``,
+    ``payment_id``, ``tried``...) follow the standard ones, and ``errors`` is there only when fields are
+    named."""
+
+    model_config = ConfigDict(extra="allow")
 
     type: str
     title: str
@@ -234,3 +240,10 @@ class ProblemOut(BaseModel):
     instance: str
     request_id: str | None
     errors: list[FieldErrorOut] | None = None
+
+    @model_serializer(mode="wrap")
+    def _errors_when_named(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.errors is None:
+            data.pop("errors", None)
+        return data
