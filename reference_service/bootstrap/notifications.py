@@ -154,10 +154,7 @@ def build(platform: Platform) -> tuple[NotificationsArea, Wiring]:
     health.register(ses_feedback_check(area.feedback))
 
     # each handler reads the area's adapters when it runs (see the module docstring)
-    def template_of(cmd: SendEmail) -> str:
-        return cmd.template if cmd.template in area.templates.names() else "unknown"
-
-    @metrics.count_email_sends(template_of)
+    @metrics.count_email_sends(lambda cmd: cmd.template, known=lambda: area.templates.names())
     def send_email(cmd: SendEmail) -> Any:
         return handlers.send_email(
             cmd, uow_factory=uow, clock=clock, ids=ids, templates=area.templates, sender=area.sender

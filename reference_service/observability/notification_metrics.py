@@ -25,7 +25,7 @@ the email handlers and the resend policy did; ``email_outcome`` classifies a fai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -128,19 +128,24 @@ class NotificationMetrics:
         )
 
     def count_email_sends(
-        self, template_of: Callable[[Any], str]
+        self, template_of: Callable[[Any], str], known: Callable[[], Collection[str]] | None = None
     ) -> Callable[[Handler[Any, Any]], Handler[Any, Any]]:
         """Count each send in ``email_send_total{template,outcome}``: a returned outcome word from
         ``EMAIL_OUTCOMES`` as it is, any other returned value (a ``Created`` notification) as ``sent``,
-        an error by ``email_outcome``; ``template_of(message)`` names the template."""
+        an error by ``email_outcome``. ``template_of(message)`` names the template; one not in
+        ``known()`` is labelled ``unknown`` (label values stay bounded)."""
+
+        def template(message: Any) -> str:
+            name = template_of(message)
+            return name if known is None or name in known() else "unknown"
 
         def on_result(message: Any, result: Any) -> None:
             outcome = result if isinstance(result, str) else "sent"
             if outcome in EMAIL_OUTCOMES:
-                self.email_send.labels(template_of(message), outcome).inc()
+                self.email_send.labels(template(message), outcome).inc()
 
         def on_error(message: Any, error: BaseException) -> None:
-            self.email_send.labels(template_of(message), email_outcome(error)).inc()
+            self.email_send.labels(template(message), email_outcome(error)).inc()
 
         return observed(on_result, on_error)
 
