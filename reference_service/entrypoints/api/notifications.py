@@ -36,7 +36,7 @@ from reference_service.domain.notification_commands import SendEmail, SendSms
 from reference_service.domain.notifications import Notification, NotificationStatus, StatusChange
 from reference_service.entrypoints.api.responses import answer, render
 from reference_service.entrypoints.api.schemas import StrictModel, Timestamp
-from reference_service.entrypoints.api.spec import ApiSpec, validation_problem
+from reference_service.entrypoints.api.spec import ApiSpec, BodyProblem, validation_problem
 from reference_service.json_types import WHITESPACE
 from reference_service.observability.notification_metrics import NotificationMetrics
 from reference_service.service_layer.errors import NotFound
@@ -196,7 +196,7 @@ def _location(notification_id: str) -> dict[str, str]:
     return {"Location": f"/api/v1/notifications/{notification_id}"}
 
 
-def email_problem(metrics: NotificationMetrics) -> Any:
+def email_problem(metrics: NotificationMetrics) -> BodyProblem:
     """How a refused email request is reported: an unknown template as ``unknown-email-template``, bad
     ``variables`` (and nothing else) as ``email-variables-invalid`` naming each, the rest as a 422
     ``validation-error``. The first two count in ``email_send_total{outcome="invalid"}``."""
