@@ -11,7 +11,6 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from reference_service.domain.events import Event
 from reference_service.domain.notifications import Notification
 from reference_service.domain.orders import Order, OrderStatus
 from reference_service.domain.payments import Payment, PaymentProvider, PaymentStatus
@@ -115,10 +114,6 @@ class UnitOfWork(Protocol):
         ...
 
     def rollback(self) -> None: ...
-
-    def collect_new_events(self) -> list[Event]:
-        """Events committed by this unit of work (already in the outbox)."""
-        ...
 
 
 class UnitOfWorkFactory(Protocol):

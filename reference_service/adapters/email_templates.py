@@ -12,10 +12,13 @@ PASSWORD_RESET      ``Password Reset Request``                customerName, rese
 
 - The HTML part is autoescaped (a customer named ``<script>`` renders as text); the text part and the
   subject are not, and the subject is one line (CR/LF become spaces: no header injection).
-- Every required variable must be present and not null; *all* missing ones are named in one
-  ``EmailVariablesInvalid`` and nothing is rendered. Shapes are checked too: ``orderItems`` is a list of
-  objects with ``name``, ``quantity`` and ``price``; ``resetLink`` is an http(s) URL. An undefined
-  variable used by a template is an error (``StrictUndefined``), never an empty string.
+- Each template declares its variables as a pydantic model (``TemplateSpec.variables``): every required
+  variable must be present and not null, and *all* missing ones are named in one ``EmailVariablesInvalid``
+  and nothing is rendered. Shapes are checked too: ``orderItems`` is a non-empty list of objects with
+  ``name``, ``quantity`` and ``price``; ``resetLink`` is an http(s) URL; undeclared variables are refused.
+  The same models are the ``variables`` of ``POST /api/v1/notifications/email`` in ``/openapi.json``, so
+  a request the schema accepts always renders. An undefined variable used by a template is an error
+  (``StrictUndefined``), never an empty string.
 - An unknown template name is ``UnknownEmailTemplate``.
 
 Render one from a shell::
@@ -27,12 +30,13 @@ Render one from a shell::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, UndefinedError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from reference_service.ports import RenderedEmail
 from reference_service.service_layer.notification_errors import EmailVariablesInvalid, UnknownEmailTemplate
@@ -40,30 +44,44 @@ from reference_service.service_layer.notification_errors import EmailVariablesIn
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "email"
 
 
-def _order_items(value: Any) -> str | None:
-    if not isinstance(value, list) or not value:
-        return "must be a non-empty list of {name, quantity, price}"
-    for n, item in enumerate(value):
-        if not isinstance(item, Mapping) or not {"name", "quantity", "price"} <= set(item):
-            return f"item {n} must be an object with name, quantity and price"
-    return None
+class TemplateVariables(BaseModel):
+    """Base of every template's variables: strict JSON types, nothing undeclared."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
-def _http_url(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-        return "must be an http(s) URL"
-    return None
+class OrderItemVariable(TemplateVariables):
+    name: Annotated[str, Field(description="What the customer bought")]
+    quantity: Annotated[int, Field(ge=1, description="How many")]
+    price: Annotated[str, Field(description="The line's price as the customer reads it: 39.98 USD")]
+    sku: str | None = None
+
+
+class OrderConfirmationVariables(TemplateVariables):
+    customerName: str
+    orderNumber: str
+    orderItems: Annotated[list[OrderItemVariable], Field(min_length=1)]
+    orderTotal: Annotated[str | None, Field(description="Shown under the items when given")] = None
+
+
+class PasswordResetVariables(TemplateVariables):
+    customerName: str
+    resetLink: Annotated[str, StringConstraints(pattern=r"^https?://"), Field(description="An http(s) URL")]
+    expiryTime: Annotated[str, Field(description="When the link expires, as the customer reads it")]
 
 
 @dataclass(frozen=True)
 class TemplateSpec:
-    """One template: its subject template, file stem and required variables (with shape checks)."""
+    """One template: its subject template, file stem and its variables."""
 
     name: str
     subject: str
     stem: str
-    required: tuple[str, ...]
-    checks: Mapping[str, Callable[[Any], str | None]]
+    variables: type[TemplateVariables]
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(name for name, field in self.variables.model_fields.items() if field.is_required())
 
 
 #: the seed's two templates (``EmailTemplateService.templates``)
@@ -74,18 +92,27 @@ CATALOGUE: dict[str, TemplateSpec] = {
             "ORDER_CONFIRMATION",
             "Order Confirmation - Order #{{orderNumber}}",
             "order-confirmation",
-            ("customerName", "orderNumber", "orderItems"),
-            {"orderItems": _order_items},
+            OrderConfirmationVariables,
         ),
-        TemplateSpec(
-            "PASSWORD_RESET",
-            "Password Reset Request",
-            "password-reset",
-            ("customerName", "resetLink", "expiryTime"),
-            {"resetLink": _http_url},
-        ),
+        TemplateSpec("PASSWORD_RESET", "Password Reset Request", "password-reset", PasswordResetVariables),
     )
 }
+
+
+def variables_invalid(
+    template: str, errors: Sequence[Mapping[str, Any]], given: Mapping[str, Any]
+) -> EmailVariablesInvalid:
+    """``EmailVariablesInvalid`` naming each variable ``errors`` (of a ``TemplateVariables`` model, locations
+    relative to the variables) are about: absent or null ones as missing, in declaration order."""
+    missing: list[str] = []
+    invalid: dict[str, str] = {}
+    for error in errors:
+        name = str(error["loc"][0]) if error["loc"] else "variables"
+        if len(error["loc"]) == 1 and (error["type"] == "missing" or given.get(name) is None):
+            missing.append(name)
+        elif name not in invalid:
+            invalid[name] = error["msg"]
+    return EmailVariablesInvalid(template, missing, invalid)
 
 
 class JinjaEmailTemplates:
@@ -107,22 +134,18 @@ class JinjaEmailTemplates:
         except KeyError:
             raise UnknownEmailTemplate(template, self.names()) from None
 
-    def validate(self, template: str, variables: Mapping[str, Any]) -> TemplateSpec:
-        """Raise unless every required variable is present with the right shape."""
+    def validate(self, template: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """The variables as the template reads them; raise unless each one is present with its shape."""
         spec = self.spec(template)
-        missing = [name for name in spec.required if variables.get(name) is None]
-        invalid = {
-            name: problem
-            for name, check in spec.checks.items()
-            if name not in missing and (problem := check(variables[name])) is not None
-        }
-        if missing or invalid:
-            raise EmailVariablesInvalid(template, missing, invalid)
-        return spec
+        try:
+            model = spec.variables.model_validate(dict(variables))
+        except ValidationError as exc:
+            raise variables_invalid(template, exc.errors(include_url=False), variables) from None
+        return model.model_dump(exclude_none=True)
 
     def render(self, template: str, variables: Mapping[str, Any]) -> RenderedEmail:
-        spec = self.validate(template, variables)
-        context = dict(variables)
+        spec = self.spec(template)
+        context = self.validate(template, variables)
         try:
             subject = self._plain.from_string(spec.subject).render(context)
             subject = " ".join(subject.split())  # one line: no CR/LF reaches a mail header

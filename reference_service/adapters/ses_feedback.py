@@ -3,8 +3,8 @@
 SES reports bounces, complaints and deliveries to an SNS topic, and SNS POSTs them to the service's
 ``/api/v1/webhooks/ses``. In production that wiring is infrastructure code; in the lab ``genai-demo up``
 does it (``simulators.lab.wiring``), and the service runs the same steps again on
-``POST /api/v1/admin/notifications/provision``. Every step is idempotent (``provision_with_retries``
-retries with backoff, 6 attempts, about 15 s, while the AWS endpoint is not up yet):
+``POST /api/v1/admin/notifications/provision`` (an operator's re-run, e.g. after resetting the
+simulator). Every step is idempotent:
 
 1. ``VerifyEmailIdentity(SES_SENDER)`` (moto verifies at once; real SES mails a link);
 2. ``CreateTopic(SES_FEEDBACK_TOPIC)`` (returns the existing topic when it exists);
@@ -22,8 +22,6 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +80,6 @@ class SesFeedbackProvisioner:
         *,
         ses: Any = None,
         sns: Any = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         timeout = settings.provider_timeout_seconds
         self._ses = ses or aws.LazyClient("ses", settings, timeout)
@@ -91,12 +88,9 @@ class SesFeedbackProvisioner:
         self._topic = settings.ses_feedback_topic
         self.endpoint = settings.service_public_url + WEBHOOK_PATH
         self.state = state
-        self._sleep = sleep
         policy = ErrorPolicy(aws.classify, aws.retryable, aws.retry_after)
         self._ses_call = ProviderCall("ses", metrics, RetryPolicy(1), policy)
         self._sns_call = ProviderCall("sns", metrics, RetryPolicy(1), policy)
-        self._thread: threading.Thread | None = None
-        self._thread_lock = threading.Lock()
 
     def provision(self) -> dict[str, Any]:
         """Run the four steps once and return the state snapshot; ``ProviderError`` when AWS fails."""
@@ -167,32 +161,6 @@ class SesFeedbackProvisioner:
             lambda: self._sns.get_subscription_attributes(SubscriptionArn=subscription_arn),
         )
         return str(attrs.get("Attributes", {}).get("PendingConfirmation", "false")).lower() == "true"
-
-    def provision_with_retries(self, attempts: int = 6, first_delay: float = 0.5) -> None:
-        """``provision`` until it succeeds (the AWS endpoint may still be starting), backing off."""
-        delay = first_delay
-        for n in range(1, attempts + 1):
-            self.state.update(attempts=self.state.attempts + 1)
-            try:
-                self.provision()
-                return
-            except ProviderError as error:
-                logger.warning("ses feedback provisioning attempt %d failed: %s", n, error.provider_code)
-            if n < attempts:
-                self._sleep(delay)
-                delay = min(delay * 2, 30.0)
-
-    def start(self) -> bool:
-        """Provision on a daemon thread (once per process); False when it already ran or is running."""
-        with self._thread_lock:
-            if self._thread is not None:
-                return False
-            self.state.update(state="pending")
-            self._thread = threading.Thread(
-                target=self.provision_with_retries, name="ses-feedback-provisioning", daemon=True
-            )
-            self._thread.start()
-            return True
 
 
 def _classify(exc: BaseException) -> str:

@@ -31,8 +31,11 @@ from reference_service.adapters.repository import (
 )
 from reference_service.domain.events import Event
 from reference_service.ports import Clock, PiiCipher
-from reference_service.service_layer.errors import ConcurrencyConflict, DuplicateWebhookEvent
-from reference_service.service_layer.handlers.orders import IdempotencyRace
+from reference_service.service_layer.errors import (
+    ConcurrencyConflict,
+    DuplicateWebhookEvent,
+    IdempotencyRace,
+)
 
 
 class _Aggregate(Protocol):
@@ -62,7 +65,6 @@ class SqlAlchemyUnitOfWork:
         self._cipher = cipher
         self._on_events_committed = on_events_committed
         self._idempotency_ttl = idempotency_ttl
-        self._committed_events: list[Event] = []
 
     def __enter__(self) -> Self:
         if self._gate is not None:
@@ -82,7 +84,6 @@ class SqlAlchemyUnitOfWork:
         self.suppressions = SqlAlchemySuppressionList(self.session, self._cipher, now)
         #: repositories whose aggregates record events and are written back on commit
         self._tracking: list[TrackingRepository] = [self.orders, self.payments, self.notifications]
-        self._committed_events = []
         return self
 
     def __exit__(
@@ -99,22 +100,24 @@ class SqlAlchemyUnitOfWork:
                 self._gate.__exit__(None, None, None)
 
     def _pending_events(self) -> list[Event]:
-        return [ev for repo in self._tracking for aggregate in repo.aggregates() for ev in aggregate.events]
+        return [
+            event for repo in self._tracking for aggregate in repo.aggregates() for event in aggregate.events
+        ]
 
     def commit(self) -> None:
         for repo in self._tracking:
             repo.flush_changes()
         events = self._pending_events()
         now = self._clock.now()
-        for ev in events:
+        for event in events:
             self.session.add(
                 OutboxRow(
-                    event_id=ev.event_id,
-                    event_type=ev.name,
-                    aggregate_type=ev.aggregate_type,
-                    aggregate_id=ev.aggregate_id,
-                    payload=ev.to_payload(),
-                    occurred_at=ev.occurred_at,
+                    event_id=event.event_id,
+                    event_type=event.name,
+                    aggregate_type=event.aggregate_type,
+                    aggregate_id=event.aggregate_id,
+                    payload=event.to_payload(),
+                    occurred_at=event.occurred_at,
                     created_at=now,
                     next_attempt_at=now,
                     attempts=0,
@@ -144,12 +147,8 @@ class SqlAlchemyUnitOfWork:
         for repo in self._tracking:
             for aggregate in repo.aggregates():
                 aggregate.events.clear()
-        self._committed_events.extend(events)
         if events and self._on_events_committed is not None:
             self._on_events_committed()
 
     def rollback(self) -> None:
         self.session.rollback()
-
-    def collect_new_events(self) -> list[Event]:
-        return list(self._committed_events)

@@ -1,21 +1,25 @@
 """The composition root: Settings → adapters → handlers → message bus (one place builds everything).
 
 ``bootstrap(settings)`` returns a ``Container`` holding every long-lived object of one service
-instance. Nothing is built at import time (house rule 2). Tests call it with their own settings and
-may pass fakes for any adapter. ``container.bus.describe()`` prints the routing.
+instance, typed: the shared ``Platform`` (database, clock, ids, publisher, cipher, metrics, health) and
+one field per area (``orders``, ``payments``, ``notifications``), then the bus and the outbox relay.
+Nothing is built at import time (house rule 2). Tests call it with their own settings and may pass fakes
+(``gateways=``), or replace an area's adapter after it (``container.notifications.sender = fake``: the
+handlers read their area's adapters at call time). ``container.bus.describe()`` prints the routing.
 
-Each area (orders, payments, notifications, …) has a module here with ``wire(container) -> AreaWiring``
-that builds the area's adapters, stores them on the container and returns its command handlers and
-event subscribers; ``AREAS`` lists them in order. Adding an area is one module plus one line.
+Each area has a module here whose ``build(platform, ...)`` returns its typed area and its ``Wiring`` (the
+command handlers and event subscribers it adds to the bus). The modules only build and wire: what the
+service decides lives in ``service_layer`` (use cases, and policies such as capture-on-approval, with
+their settings passed in), what it measures in ``observability`` (decorators and health checks).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,33 +33,32 @@ from reference_service.config import Settings
 from reference_service.domain import commands
 from reference_service.domain.events import Event
 from reference_service.domain.payments import PaymentProvider
-from reference_service.observability.health import (
-    DOWN,
-    UP,
-    CallableHealthChecker,
-    CheckResult,
-    DatabaseHealthChecker,
-    HealthRegistry,
-)
+from reference_service.observability.checks import outbox_check
+from reference_service.observability.health import DatabaseHealthChecker, HealthRegistry
 from reference_service.observability.metrics import ServiceMetrics
 from reference_service.ports import Clock, EventPublisher, IdGenerator, PaymentGateway, PiiCipher
 from reference_service.service_layer.messagebus import CommandHandler, MessageBus, Subscriber
 from reference_service.service_layer.outbox import OutboxRelay
 
+if TYPE_CHECKING:  # the area modules import this one
+    from reference_service.bootstrap.notifications import NotificationsArea
+    from reference_service.bootstrap.orders import OrdersArea
+    from reference_service.bootstrap.payments import PaymentsArea
+
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class AreaWiring:
-    """What an area contributes to the message bus."""
+class Wiring:
+    """What an area adds to the message bus."""
 
     command_handlers: dict[type[commands.Command], CommandHandler] = field(default_factory=dict)
     subscribers: dict[type[Event], list[Subscriber]] = field(default_factory=dict)
 
 
-@dataclass
-class Container:
-    """Everything one service instance needs; ``close()`` releases it."""
+@dataclass(frozen=True)
+class Platform:
+    """What every area shares."""
 
     settings: Settings
     engines: Engines
@@ -67,10 +70,8 @@ class Container:
     cipher: PiiCipher
     metrics: ServiceMetrics
     health: HealthRegistry
-    bus: MessageBus = field(init=False)
-    relay: OutboxRelay = field(init=False)
-    #: per-area components, set by each area's ``wire`` (typed accessors live in the area modules)
-    areas: dict[str, object] = field(default_factory=dict)
+    #: set by each commit that wrote outbox events: wakes the relay at once
+    events_committed: threading.Event
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         """A unit of work for writes (on SQLite it holds the process's write gate, then BEGIN IMMEDIATE)."""
@@ -78,7 +79,7 @@ class Container:
             self.write_sessions,
             self.clock,
             self.cipher,
-            on_events_committed=self.relay.notify,
+            on_events_committed=self.events_committed.set,
             idempotency_ttl=timedelta(hours=self.settings.idempotency_ttl_hours),
             write_gate=self.engines.write_gate,
         )
@@ -86,6 +87,17 @@ class Container:
     def read_uow(self) -> SqlAlchemyUnitOfWork:
         """A unit of work for reads only; never commit through it."""
         return SqlAlchemyUnitOfWork(self.read_sessions, self.clock, self.cipher)
+
+
+@dataclass(frozen=True)
+class Container(Platform):
+    """Everything one service instance needs; ``close()`` releases it."""
+
+    orders: OrdersArea
+    payments: PaymentsArea
+    notifications: NotificationsArea
+    bus: MessageBus
+    relay: OutboxRelay
 
     def close(self) -> None:
         self.relay.stop()
@@ -102,10 +114,12 @@ def bootstrap(
     run_migrations: bool = True,
 ) -> Container:
     """Build a ``Container`` for ``settings``; pass fakes to replace any adapter."""
+    from reference_service.bootstrap import notifications, orders, payments
+
     engines = create_engines(settings.database_url)
     if run_migrations:
         migrate(engines.write)
-    container = Container(
+    platform = Platform(
         settings=settings,
         engines=engines,
         write_sessions=sessionmaker(engines.write, expire_on_commit=False),
@@ -116,43 +130,43 @@ def bootstrap(
         cipher=FernetCipher(settings.pii_encryption_key.get_secret_value()),
         metrics=ServiceMetrics(),
         health=HealthRegistry(settings.health_check_timeout_seconds),
+        events_committed=threading.Event(),
     )
-    command_handlers: dict[type[commands.Command], CommandHandler] = {}
-    subscribers: dict[type[Event], list[Subscriber]] = {}
-    for wire in areas(gateways):
-        area = wire(container)
-        duplicated = set(command_handlers) & set(area.command_handlers)
-        if duplicated:
-            raise RuntimeError(f"commands wired twice: {sorted(c.__name__ for c in duplicated)}")
-        command_handlers.update(area.command_handlers)
-        for event_type, subs in area.subscribers.items():
-            subscribers.setdefault(event_type, []).extend(subs)
-    container.bus = MessageBus(command_handlers, subscribers)
-    outbox_store = SqlAlchemyOutboxStore(
-        container.write_sessions, container.read_sessions, engines.write_gate
-    )
-    container.relay = OutboxRelay(
+    orders_area, orders_wiring = orders.build(platform)
+    payments_area, payments_wiring = payments.build(platform, gateways)
+    notifications_area, notifications_wiring = notifications.build(platform)
+    bus = message_bus([orders_wiring, payments_wiring, notifications_wiring])
+    outbox_store = SqlAlchemyOutboxStore(platform.write_sessions, platform.read_sessions, engines.write_gate)
+    relay = OutboxRelay(
         outbox_store,
-        container.bus,
-        container.clock,
+        bus,
+        platform.clock,
         poll_interval=settings.outbox_poll_seconds,
         max_attempts=settings.outbox_max_attempts,
+        wake=platform.events_committed,
     )
-    container.metrics.watch_outbox(outbox_store.stats)
-    container.health.register(DatabaseHealthChecker(engines.write))
+    platform.metrics.watch_outbox(outbox_store.stats)
+    platform.health.register(DatabaseHealthChecker(engines.write))
+    platform.health.register(outbox_check(outbox_store.stats))
+    return Container(
+        **{f.name: getattr(platform, f.name) for f in fields(Platform)},
+        orders=orders_area,
+        payments=payments_area,
+        notifications=notifications_area,
+        bus=bus,
+        relay=relay,
+    )
 
-    def outbox_health() -> CheckResult:
-        stats = outbox_store.stats()
-        return CheckResult(DOWN if stats["dead"] else UP, stats)
 
-    container.health.register(CallableHealthChecker("outbox", outbox_health, critical=False))
-    return container
-
-
-def areas(
-    gateways: dict[PaymentProvider, PaymentGateway] | None = None,
-) -> list[Callable[[Container], AreaWiring]]:
-    """The areas in wiring order (imported here, at call time, to keep imports acyclic)."""
-    from reference_service.bootstrap import notifications, orders, payments
-
-    return [orders.wire, functools.partial(payments.wire, gateways=gateways), notifications.wire]
+def message_bus(wirings: list[Wiring]) -> MessageBus:
+    """One bus for every area's wiring; a command wired twice is a bug, reported at start."""
+    command_handlers: dict[type[commands.Command], CommandHandler] = {}
+    subscribers: dict[type[Event], list[Subscriber]] = {}
+    for wiring in wirings:
+        duplicated = set(command_handlers) & set(wiring.command_handlers)
+        if duplicated:
+            raise RuntimeError(f"commands wired twice: {sorted(c.__name__ for c in duplicated)}")
+        command_handlers.update(wiring.command_handlers)
+        for event_type, subs in wiring.subscribers.items():
+            subscribers.setdefault(event_type, []).extend(subs)
+    return MessageBus(command_handlers, subscribers)

@@ -1,12 +1,13 @@
 """Wiring of the notifications area: the email template engine and SES sender, the SMS providers behind
 their circuit breakers and the router, SNS message verification and the lab's SES feedback provisioning,
-the commands, the relay's reactions (order confirmation, SMS resend), health checks and metrics.
+the commands, what the relay runs (the ``SendConfirmationWhenPaid`` policy, the SMS resend), health
+checks and metrics.
 
-``notification_components(container)`` returns the ``NotificationComponents``. Handlers read the
-adapters from it at call time, so a test swaps one by assigning to it (``components.sender = fake``)
-after ``bootstrap``.
+``container.notifications`` is the typed ``NotificationsArea``. Handlers read its adapters at call time,
+so a test swaps one by assigning to it (``container.notifications.sender = fake``) after ``bootstrap``.
 
-- ``email_send_total`` is counted here, around the email handlers, from their outcome or error.
+- ``email_send_total`` and ``sms_resend_total`` are counted by the decorators of
+  ``observability/notification_metrics.py`` around the handlers wired here.
 - SMS circuits: ``SMS_CIRCUIT_FAILURE_THRESHOLD`` consecutive failures open a provider's circuit for
   ``SMS_CIRCUIT_RESET_SECONDS``; ``sms_circuit_state{provider}`` follows it.
 """
@@ -35,9 +36,10 @@ from reference_service.adapters.sms_router import SmsServiceRouter
 from reference_service.adapters.sns_messages import SnsMessageVerifier, sns_certificates
 from reference_service.adapters.sns_sms import AwsSnsProvider
 from reference_service.adapters.twilio_sms import TwilioProvider
-from reference_service.bootstrap import AreaWiring, Container
+from reference_service.bootstrap import Platform, Wiring
 from reference_service.bootstrap.payments import retry_policy
-from reference_service.domain.events import Event, OrderStatusChanged
+from reference_service.config import Settings
+from reference_service.domain.events import OrderStatusChanged
 from reference_service.domain.notification_commands import (
     ApplyEmailFeedback,
     ApplySmsStatus,
@@ -45,24 +47,19 @@ from reference_service.domain.notification_commands import (
     SendSms,
 )
 from reference_service.domain.notifications import SmsDeliveryFailed
-from reference_service.observability.health import DOWN, UP, CallableHealthChecker, CheckResult
+from reference_service.observability.checks import provider_check, ses_feedback_check, sms_check
+from reference_service.observability.metrics import ServiceMetrics
 from reference_service.observability.notification_metrics import NotificationMetrics
 from reference_service.ports import EmailSender, EmailTemplates, SmsProvider, SmsRouter
-from reference_service.service_layer.errors import ProviderError
 from reference_service.service_layer.handlers import notifications as handlers
 from reference_service.service_layer.messagebus import Subscriber
-from reference_service.service_layer.notification_errors import (
-    EmailVariablesInvalid,
-    RecipientSuppressed,
-    UnknownEmailTemplate,
-)
-
-AREA = "notifications"
+from reference_service.service_layer.policies import SendConfirmationWhenPaid
 
 
 @dataclass
-class NotificationComponents:
-    """The area's adapters (tests may replace ``templates``, ``sender`` and ``router``)."""
+class NotificationsArea:
+    """The area's adapters (tests may replace ``templates``, ``sender``, ``router``, ``verifier`` and
+    ``confirmer``)."""
 
     templates: EmailTemplates
     sender: EmailSender
@@ -75,178 +72,125 @@ class NotificationComponents:
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
 
 
-def notification_components(container: Container) -> NotificationComponents:
-    components = container.areas[AREA]
-    assert isinstance(components, NotificationComponents)
-    return components
-
-
-def sms_retry_policy(container: Container) -> RetryPolicy:
+def sms_retry_policy(settings: Settings) -> RetryPolicy:
     """The shared policy with ``SMS_RETRY_MAX_ATTEMPTS`` attempts (1 by default: failing over is the
     retry, so a customer never waits through a backoff while another provider is available)."""
-    s = container.settings
     return RetryPolicy(
-        s.sms_retry_max_attempts, s.provider_retry_initial_seconds, s.provider_retry_max_seconds
+        settings.sms_retry_max_attempts,
+        settings.provider_retry_initial_seconds,
+        settings.provider_retry_max_seconds,
     )
 
 
 def build_sms_providers(
-    container: Container, metrics: NotificationMetrics, clock: Callable[[], float] = time.monotonic
+    settings: Settings,
+    service_metrics: ServiceMetrics,
+    metrics: NotificationMetrics,
+    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[list[SmsProvider], dict[str, CircuitBreaker]]:
     """SNS and Twilio in ``SMS_PROVIDERS`` order, each behind its own circuit breaker."""
-    s = container.settings
-    retry = sms_retry_policy(container)
+    retry = sms_retry_policy(settings)
 
     def on_change(name: str, state: str) -> None:
         metrics.sms_circuit_state.labels(name).set(STATE_VALUES[state])
 
     breakers: dict[str, CircuitBreaker] = {}
     providers: list[SmsProvider] = []
-    for name in s.sms_provider_order:
+    for name in settings.sms_provider_order:
         breaker = CircuitBreaker(
             name,
-            s.sms_circuit_failure_threshold,
-            s.sms_circuit_reset_seconds,
+            settings.sms_circuit_failure_threshold,
+            settings.sms_circuit_reset_seconds,
             clock=clock,
             on_change=on_change,
         )
         metrics.sms_circuit_state.labels(name).set(0)
         breakers[name] = breaker
         if name == "sns":
-            providers.append(AwsSnsProvider(s, container.metrics, retry, breaker))
+            providers.append(AwsSnsProvider(settings, service_metrics, retry, breaker))
         else:
-            providers.append(TwilioProvider(s, container.metrics, retry, breaker))
+            providers.append(TwilioProvider(settings, service_metrics, retry, breaker))
     return providers, breakers
 
 
-def _components(container: Container) -> NotificationComponents:
-    s = container.settings
-    metrics = NotificationMetrics(container.metrics.registry)
-    providers, breakers = build_sms_providers(container, metrics)
-    feedback = FeedbackState(state="pending" if s.provision_aws else "disabled")
-    certificates = sns_certificates(s.sns_cert_hosts.split(","), timeout=s.provider_timeout_seconds)
-    return NotificationComponents(
+def _area(platform: Platform) -> NotificationsArea:
+    settings = platform.settings
+    metrics = NotificationMetrics(platform.metrics.registry)
+    providers, breakers = build_sms_providers(settings, platform.metrics, metrics)
+    feedback = FeedbackState(state="pending" if settings.provision_aws else "disabled")
+    certificates = sns_certificates(
+        settings.sns_cert_hosts.split(","), timeout=settings.provider_timeout_seconds
+    )
+    return NotificationsArea(
         templates=JinjaEmailTemplates(),
-        sender=SesEmailSender(s, container.metrics, retry_policy(container)),
+        sender=SesEmailSender(settings, platform.metrics, retry_policy(settings)),
         router=SmsServiceRouter(providers, metrics),
         metrics=metrics,
         feedback=feedback,
-        verifier=SnsMessageVerifier(certificates, [s.ses_feedback_topic]),
-        confirmer=SubscriptionConfirmer(container.metrics, feedback, s.provider_timeout_seconds),
-        provisioner=SesFeedbackProvisioner(s, container.metrics, feedback),
+        verifier=SnsMessageVerifier(certificates, [settings.ses_feedback_topic]),
+        confirmer=SubscriptionConfirmer(platform.metrics, feedback, settings.provider_timeout_seconds),
+        provisioner=SesFeedbackProvisioner(settings, platform.metrics, feedback),
         breakers=breakers,
     )
 
 
-def _email_outcome(error: BaseException) -> str:
-    if isinstance(error, EmailVariablesInvalid | UnknownEmailTemplate):
-        return "invalid"
-    if isinstance(error, RecipientSuppressed):
-        return "suppressed"
-    if isinstance(error, ProviderError):
-        return "failed" if error.retryable else "rejected"
-    return "error"
-
-
-def _register_health(container: Container, comps: NotificationComponents) -> None:
-    ttl = container.settings.provider_health_cache_seconds
-    cache: dict[str, tuple[float, CheckResult]] = {}
-
-    def email() -> CheckResult:
-        hit = cache.get("email")
-        if hit is not None and time.monotonic() - hit[0] < ttl:
-            return hit[1]
-        try:
-            result = CheckResult(UP, comps.sender.check_health())
-        except Exception as exc:
-            result = CheckResult(DOWN, {"error": f"{type(exc).__name__}"})
-        cache["email"] = (time.monotonic(), result)
-        return result
-
-    def sms() -> CheckResult:
-        providers = comps.router.describe()
-        closed = [p for p in providers if (p["circuit"] or {}).get("state", "closed") != "open"]
-        return CheckResult(UP if closed else DOWN, {"providers": providers})
-
-    def feedback() -> CheckResult:
-        snap = comps.feedback.snapshot()
-        return CheckResult(DOWN if snap["state"] == "failed" else UP, snap)
-
-    container.health.register(CallableHealthChecker("email", email, critical=False))
-    container.health.register(CallableHealthChecker("sms", sms, critical=False))
-    container.health.register(CallableHealthChecker("ses_feedback", feedback, critical=False))
-
-
-def wire(container: Container) -> AreaWiring:
-    comps = _components(container)
-    container.areas[AREA] = comps
-    metrics = comps.metrics
-    s = container.settings
-    uow, clock, ids = container.uow, container.clock, container.ids
+def build(platform: Platform) -> tuple[NotificationsArea, Wiring]:
+    area = _area(platform)
+    settings = platform.settings
+    uow, clock, ids, metrics = platform.uow, platform.clock, platform.ids, area.metrics
 
     def count_suppressed() -> int:
-        session: Session = container.read_sessions()
+        session: Session = platform.read_sessions()
         try:
             return count_suppressions(session)
         finally:
             session.close()
 
     metrics.watch_suppressions(count_suppressed)
-    _register_health(container, comps)
+    health = platform.health
+    ttl = settings.provider_health_cache_seconds
+    health.register(provider_check("email", lambda: area.sender.check_health(), ttl, critical=False))
+    health.register(sms_check(lambda: area.router))
+    health.register(ses_feedback_check(area.feedback))
 
+    # each handler reads the area's adapters when it runs (see the module docstring)
+    @metrics.count_email_sends(lambda cmd: cmd.template, known=lambda: area.templates.names())
     def send_email(cmd: SendEmail) -> Any:
-        try:
-            result = handlers.send_email(
-                cmd, uow_factory=uow, clock=clock, ids=ids, templates=comps.templates, sender=comps.sender
-            )
-        except Exception as error:
-            template = cmd.template if cmd.template in comps.templates.names() else "unknown"
-            metrics.email_send.labels(template, _email_outcome(error)).inc()
-            raise
-        metrics.email_send.labels(cmd.template, "sent").inc()
-        return result
+        return handlers.send_email(
+            cmd, uow_factory=uow, clock=clock, ids=ids, templates=area.templates, sender=area.sender
+        )
 
     def send_sms(cmd: SendSms) -> Any:
-        return handlers.send_sms(cmd, uow_factory=uow, clock=clock, ids=ids, router=comps.router)
+        return handlers.send_sms(cmd, uow_factory=uow, clock=clock, ids=ids, router=area.router)
 
-    def order_confirmation(event: OrderStatusChanged) -> None:
-        if event.status != "PAID":
-            return
-        try:
-            outcome = handlers.send_order_confirmation(
-                event,
-                uow_factory=uow,
-                clock=clock,
-                ids=ids,
-                templates=comps.templates,
-                sender=comps.sender,
-                money=format_money,
-            )
-        except Exception as error:
-            metrics.email_send.labels(handlers.ORDER_CONFIRMATION, _email_outcome(error)).inc()
-            raise
-        if outcome in ("sent", "suppressed", "rejected", "invalid"):
-            metrics.email_send.labels(handlers.ORDER_CONFIRMATION, outcome).inc()
+    def send_order_confirmation(order_id: str) -> str:
+        return handlers.send_order_confirmation(
+            order_id,
+            uow_factory=uow,
+            clock=clock,
+            ids=ids,
+            templates=area.templates,
+            sender=area.sender,
+            money=format_money,
+        )
 
-    def resend(event: SmsDeliveryFailed) -> None:
-        outcome = handlers.resend_undelivered_sms(
+    @metrics.count_sms_resends()
+    def resend_undelivered_sms(event: SmsDeliveryFailed) -> str:
+        return handlers.resend_undelivered_sms(
             event,
             uow_factory=uow,
             clock=clock,
             ids=ids,
-            router=comps.router,
-            enabled=s.sms_retry_undelivered_on_other_provider,
-            transient_codes=s.sms_transient_codes,
+            router=area.router,
+            enabled=settings.sms_retry_undelivered_on_other_provider,
+            transient_codes=settings.sms_transient_codes,
         )
-        if outcome in ("resent", "rejected", "no_other_provider"):
-            metrics.sms_resend.labels(outcome).inc()
 
-    subscribers: dict[type[Event], list[Subscriber]] = {
-        SmsDeliveryFailed: [Subscriber("notifications.resend_undelivered_sms", resend)],
-    }
-    if s.email_order_confirmation:
-        subscribers[OrderStatusChanged] = [Subscriber("notifications.order_confirmation", order_confirmation)]
-    return AreaWiring(
+    confirmation = SendConfirmationWhenPaid(
+        metrics.count_email_sends(lambda _event: handlers.ORDER_CONFIRMATION)(send_order_confirmation),
+        enabled=settings.email_order_confirmation,
+    )
+    wiring = Wiring(
         command_handlers={
             SendEmail: send_email,
             SendSms: send_sms,
@@ -255,5 +199,9 @@ def wire(container: Container) -> AreaWiring:
             ),
             ApplySmsStatus: functools.partial(handlers.apply_sms_status, uow_factory=uow, clock=clock),
         },
-        subscribers=subscribers,
+        subscribers={
+            SmsDeliveryFailed: [Subscriber("notifications.resend_undelivered_sms", resend_undelivered_sms)],
+            OrderStatusChanged: [Subscriber(confirmation.name, confirmation)],
+        },
     )
+    return area, wiring

@@ -7,7 +7,8 @@ report is kept in ``history`` but never moves the status back. Every accepted ch
 ``history`` with the provider's own status word and error code.
 
 ``recipient`` (an address or phone number) and ``body`` (an SMS text) are personal data: the repository
-stores them encrypted, and neither ever appears in an event, a log line or ``to_dict``.
+stores them encrypted, and neither ever appears in an event or a log line (the API shows the recipient
+masked, ``masked_recipient``).
 
 When Twilio reports an SMS ``undelivered`` or ``failed``, the aggregate records ``SmsDeliveryFailed`` so
 that the outbox relay may resend it through another provider (``SMS_RETRY_UNDELIVERED_ON_OTHER_PROVIDER``).
@@ -21,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from reference_service.domain.events import Event
 
@@ -44,23 +45,56 @@ class NotificationStatus(StrEnum):
     COMPLAINED = "COMPLAINED"  # the recipient marked the email as spam
 
 
-N = NotificationStatus
-_FINAL = frozenset({N.DELIVERED, N.UNDELIVERED, N.FAILED, N.REJECTED, N.SUPPRESSED, N.BOUNCED})
+_FINAL = frozenset(
+    {
+        NotificationStatus.DELIVERED,
+        NotificationStatus.UNDELIVERED,
+        NotificationStatus.FAILED,
+        NotificationStatus.REJECTED,
+        NotificationStatus.SUPPRESSED,
+        NotificationStatus.BOUNCED,
+    }
+)
 NOTIFICATION_TRANSITIONS: dict[NotificationStatus, frozenset[NotificationStatus]] = {
-    N.PENDING: frozenset({N.ACCEPTED, N.SENT} | _FINAL),
-    N.ACCEPTED: frozenset({N.SENT, N.DELIVERED, N.UNDELIVERED, N.FAILED, N.BOUNCED, N.COMPLAINED}),
-    N.SENT: frozenset({N.DELIVERED, N.UNDELIVERED, N.FAILED, N.BOUNCED, N.COMPLAINED}),
+    NotificationStatus.PENDING: frozenset({NotificationStatus.ACCEPTED, NotificationStatus.SENT} | _FINAL),
+    NotificationStatus.ACCEPTED: frozenset(
+        {
+            NotificationStatus.SENT,
+            NotificationStatus.DELIVERED,
+            NotificationStatus.UNDELIVERED,
+            NotificationStatus.FAILED,
+            NotificationStatus.BOUNCED,
+            NotificationStatus.COMPLAINED,
+        }
+    ),
+    NotificationStatus.SENT: frozenset(
+        {
+            NotificationStatus.DELIVERED,
+            NotificationStatus.UNDELIVERED,
+            NotificationStatus.FAILED,
+            NotificationStatus.BOUNCED,
+            NotificationStatus.COMPLAINED,
+        }
+    ),
     # SES may report a complaint (or, rarely, an asynchronous bounce) after the delivery
-    N.DELIVERED: frozenset({N.COMPLAINED, N.BOUNCED}),
-    N.UNDELIVERED: frozenset(),
-    N.FAILED: frozenset(),
-    N.REJECTED: frozenset(),
-    N.SUPPRESSED: frozenset(),
-    N.BOUNCED: frozenset({N.COMPLAINED}),
-    N.COMPLAINED: frozenset(),
+    NotificationStatus.DELIVERED: frozenset({NotificationStatus.COMPLAINED, NotificationStatus.BOUNCED}),
+    NotificationStatus.UNDELIVERED: frozenset(),
+    NotificationStatus.FAILED: frozenset(),
+    NotificationStatus.REJECTED: frozenset(),
+    NotificationStatus.SUPPRESSED: frozenset(),
+    NotificationStatus.BOUNCED: frozenset({NotificationStatus.COMPLAINED}),
+    NotificationStatus.COMPLAINED: frozenset(),
 }
 #: statuses after which the message will not be delivered (a resend is a new notification)
-UNSUCCESSFUL = frozenset({N.UNDELIVERED, N.FAILED, N.REJECTED, N.SUPPRESSED, N.BOUNCED})
+UNSUCCESSFUL = frozenset(
+    {
+        NotificationStatus.UNDELIVERED,
+        NotificationStatus.FAILED,
+        NotificationStatus.REJECTED,
+        NotificationStatus.SUPPRESSED,
+        NotificationStatus.BOUNCED,
+    }
+)
 
 
 def _now() -> datetime:
@@ -90,16 +124,6 @@ class StatusChange:
     source: str  # "api", "relay", "ses", "twilio"
     error_code: str | None = None
     applied: bool = True  # False: recorded, but stale (it would have moved the status backwards)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status.value,
-            "provider_status": self.provider_status,
-            "error_code": self.error_code,
-            "source": self.source,
-            "applied": self.applied,
-            "at": self.at.isoformat().replace("+00:00", "Z"),
-        }
 
 
 @dataclass(eq=False)
@@ -183,7 +207,11 @@ class Notification:
             self.error_code = error_code
         self.updated_at = now
         self.history.append(StatusChange(status, provider_status, now, source, error_code))
-        if self.channel == Channel.SMS and status in (N.UNDELIVERED, N.FAILED) and self.provider:
+        if (
+            self.channel == Channel.SMS
+            and status in (NotificationStatus.UNDELIVERED, NotificationStatus.FAILED)
+            and self.provider
+        ):
             self.events.append(
                 SmsDeliveryFailed(
                     notification_id=self.id,
@@ -208,7 +236,7 @@ class Notification:
         self.provider = provider
         self.provider_message_id = message_id
         self.tried = tried or (provider,)
-        self.record(N.ACCEPTED, provider_status, now, source)
+        self.record(NotificationStatus.ACCEPTED, provider_status, now, source)
 
     def not_sent(
         self,
@@ -233,27 +261,6 @@ class Notification:
             local, _, domain = self.recipient.partition("@")
             return f"{local[:1]}***@{domain}"
         return f"{'*' * max(0, len(self.recipient) - 4)}{self.recipient[-4:]}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The public representation (what ``GET /api/v1/notifications/{id}`` returns)."""
-        return {
-            "id": self.id,
-            "object": "notification",
-            "channel": self.channel.value,
-            "kind": self.kind,
-            "to": self.masked_recipient(),
-            "status": self.status.value,
-            "provider": self.provider,
-            "message_id": self.provider_message_id,
-            "provider_status": self.provider_status,
-            "error_code": self.error_code,
-            "tried": list(self.tried),
-            "order_id": self.order_id,
-            "retry_of": self.retry_of,
-            "history": [h.to_dict() for h in self.history],
-            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
-            "updated_at": self.updated_at.isoformat().replace("+00:00", "Z"),
-        }
 
 
 @dataclass(frozen=True)

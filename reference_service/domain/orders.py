@@ -37,27 +37,32 @@ class OrderStatus(StrEnum):
     DELIVERED = "DELIVERED"
 
 
-S = OrderStatus
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # a payment attempt starts; the order can be abandoned before paying
-    S.CREATED: frozenset({S.PENDING_PAYMENT, S.CANCELLED}),
+    OrderStatus.CREATED: frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED}),
     # the provider decides; a succeeded payment may also arrive while the client still waits
-    S.PENDING_PAYMENT: frozenset({S.PAID, S.PAYMENT_FAILED, S.CANCELLED}),
+    OrderStatus.PENDING_PAYMENT: frozenset(
+        {OrderStatus.PAID, OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED}
+    ),
     # the customer may retry with another method, or give up
-    S.PAYMENT_FAILED: frozenset({S.PENDING_PAYMENT, S.PAID, S.CANCELLED}),
+    OrderStatus.PAYMENT_FAILED: frozenset(
+        {OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.CANCELLED}
+    ),
     # a paid order ships, is refunded, disputed, or cancelled (which triggers a refund)
-    S.PAID: frozenset({S.SHIPPED, S.REFUNDED, S.DISPUTED, S.CANCELLED}),
-    S.SHIPPED: frozenset({S.DELIVERED, S.REFUNDED, S.DISPUTED}),
-    S.DELIVERED: frozenset({S.REFUNDED, S.DISPUTED}),
+    OrderStatus.PAID: frozenset(
+        {OrderStatus.SHIPPED, OrderStatus.REFUNDED, OrderStatus.DISPUTED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED, OrderStatus.REFUNDED, OrderStatus.DISPUTED}),
+    OrderStatus.DELIVERED: frozenset({OrderStatus.REFUNDED, OrderStatus.DISPUTED}),
     # a dispute ends in a refund (lost) or stays as it is (won: the order keeps DISPUTED history)
-    S.DISPUTED: frozenset({S.REFUNDED}),
+    OrderStatus.DISPUTED: frozenset({OrderStatus.REFUNDED}),
     # a cancelled paid order becomes REFUNDED when the provider confirms the refund
-    S.CANCELLED: frozenset({S.REFUNDED}),
-    S.REFUNDED: frozenset({S.DISPUTED}),
+    OrderStatus.CANCELLED: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.REFUNDED: frozenset({OrderStatus.DISPUTED}),
 }
 
 #: statuses from which ``cancel`` is allowed without a refund
-CANCELLABLE_UNPAID = frozenset({S.CREATED, S.PENDING_PAYMENT, S.PAYMENT_FAILED})
+CANCELLABLE_UNPAID = frozenset({OrderStatus.CREATED, OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED})
 
 
 def _now() -> datetime:
@@ -105,11 +110,12 @@ class CustomerContact:
     email: str
     phone: str | None = None
 
-    def masked(self) -> dict[str, str | None]:
-        """The contact as the API shows it: enough to recognise, not enough to harvest."""
+    def masked(self) -> CustomerContact:
+        """The contact as it may be shown: enough to recognise, not enough to harvest
+        (``j***@example.com``, ``********4567``)."""
         local, _, domain = self.email.partition("@")
         phone = f"{'*' * max(0, len(self.phone) - 4)}{self.phone[-4:]}" if self.phone else None
-        return {"name": self.name, "email": f"{local[:1]}***@{domain}", "phone": phone}
+        return CustomerContact(self.name, f"{local[:1]}***@{domain}", phone)
 
 
 @dataclass(eq=False)
@@ -220,20 +226,3 @@ class Order:
                 occurred_at=self.updated_at,
             )
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The order's public representation (what the API returns and idempotent replays store)."""
-        return {
-            "id": self.id,
-            "object": "order",
-            "customer_ref": self.customer_ref,
-            "status": self.status.value,
-            "currency": self.currency,
-            "total_amount": self.total.amount,
-            "items": [item.to_dict() for item in self.items],
-            "metadata": dict(self.metadata),
-            "cancellation_reason": self.cancellation_reason,
-            "customer": self.customer.masked() if self.customer else None,
-            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
-            "updated_at": self.updated_at.isoformat().replace("+00:00", "Z"),
-        }

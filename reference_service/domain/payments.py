@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from reference_service.domain.errors import IllegalTransition
 from reference_service.domain.events import Event
@@ -283,29 +283,6 @@ class Payment:
             )
         )
         return True
-
-    def to_dict(self) -> dict[str, Any]:
-        def iso(d: datetime | None) -> str | None:
-            return d.isoformat().replace("+00:00", "Z") if d else None
-
-        return {
-            "id": self.id,
-            "object": "payment",
-            "order_id": self.order_id,
-            "provider": self.provider.value,
-            "attempt": self.attempt,
-            "status": self.status.value,
-            "amount": self.amount,
-            "currency": self.currency,
-            "provider_ref": self.provider_ref,
-            "failure_code": self.failure_code,
-            "failure_message": self.failure_message,
-            "amount_refunded": self.amount_refunded,
-            "dispute_id": self.dispute_id,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-            "completed_at": iso(self.completed_at),
-        }
 
 
 class PaymentEventKind(StrEnum):

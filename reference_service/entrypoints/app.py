@@ -24,7 +24,6 @@ from flask import Flask, Response, g, request, send_from_directory
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reference_service.bootstrap import Container, bootstrap
-from reference_service.bootstrap.payments import paypal_verifier
 from reference_service.config import Settings
 from reference_service.entrypoints.api import admin, notifications, orders, payments
 from reference_service.entrypoints.api.schemas import ProblemOut
@@ -64,14 +63,15 @@ def create_app(
     app.register_blueprint(payments.build_blueprint(container, spec))
     app.register_blueprint(admin.build_blueprint(container, spec))
     app.register_blueprint(stripe_webhooks.build_blueprint(container))
-    app.register_blueprint(paypal_webhooks.build_blueprint(container, paypal_verifier(container)))
+    app.register_blueprint(paypal_webhooks.build_blueprint(container))
     app.register_blueprint(notifications.build_blueprint(container, spec))
     app.register_blueprint(twilio_webhooks.build_blueprint(container))
     app.register_blueprint(ses_webhooks.build_blueprint(container))
     install_platform_routes(app, container, spec)
     document_routes(spec)
 
-    if start_relay if start_relay is not None else settings.outbox_relay_enabled:
+    serving = start_relay if start_relay is not None else settings.outbox_relay_enabled  # a real process
+    if serving:
         container.relay.start()
     return app
 

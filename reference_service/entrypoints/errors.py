@@ -11,6 +11,7 @@ traceback under the same ``request_id``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from reference_service.domain.errors import IllegalTransition, InvalidOrder
+from reference_service.entrypoints.api.schemas import FieldErrorOut, ProblemOut
 from reference_service.service_layer import errors as svc
 from reference_service.service_layer import notification_errors as notif
 
@@ -199,14 +201,6 @@ class FieldError:
     code: str
     pointer: str = ""
 
-    def to_dict(self) -> dict[str, str]:
-        return {
-            "field": self.field,
-            "pointer": self.pointer or _pointer(self.field),
-            "message": self.message,
-            "code": self.code,
-        }
-
 
 def _pointer(dotted: str) -> str:
     parts: list[str] = []
@@ -234,18 +228,21 @@ class Problem(Exception):
 def render_problem(problem: Problem) -> Response:
     ptype = PROBLEM_TYPES[problem.slug]
     status = problem.status or ptype.status
-    body: dict[str, Any] = {
-        "type": f"/problems/{ptype.slug}",
-        "title": ptype.title,
-        "status": status,
-        "detail": problem.detail,
-        "instance": request.path,
-        "request_id": getattr(g, "request_id", None),
-    }
-    if problem.errors:
-        body["errors"] = [e.to_dict() for e in problem.errors]
-    body.update(problem.extra)
-    resp = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    errors = [
+        FieldErrorOut(field=e.field, pointer=e.pointer or _pointer(e.field), message=e.message, code=e.code)
+        for e in problem.errors
+    ]
+    body = ProblemOut(
+        type=f"/problems/{ptype.slug}",
+        title=ptype.title,
+        status=status,
+        detail=problem.detail,
+        instance=request.path,
+        request_id=getattr(g, "request_id", None),
+        errors=errors or None,
+        **problem.extra,
+    )
+    resp = Response(json.dumps(body.model_dump(mode="json")), status=status, mimetype=PROBLEM_JSON)
     for k, v in problem.headers.items():
         resp.headers[k] = v
     return resp
@@ -354,7 +351,7 @@ def _notification_problem(exc: svc.ServiceError) -> Problem:
             "code": "ALL_PROVIDERS_FAILED",
             "retryable": True,
             "tried": exc.tried,
-            "failures": [f.to_dict() for f in exc.failures],
+            "failures": [dataclasses.asdict(failure) for failure in exc.failures],
             "skipped": exc.skipped,
             "notification_id": exc.notification_id,
         }

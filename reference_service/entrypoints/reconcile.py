@@ -31,7 +31,7 @@ def reconcile_stripe(
     echo(f"{len(events)} undelivered Stripe event(s)")
     for raw in events:
         event = translate(raw)
-        outcome = container.bus.handle(commands.ApplyPaymentEvent(event)).body["outcome"]
+        outcome = container.bus.handle(commands.ApplyPaymentEvent(event)).outcome
         outcomes[outcome] += 1
         echo(f"  {event.event_id}  {event.event_type:<40} {outcome}")
     container.relay.drain()

@@ -5,15 +5,26 @@ app serves is in ``/openapi.json``."""
 
 from __future__ import annotations
 
-from reference_service.entrypoints.api.spec import ApiSpec, HeaderParam
+from pydantic import BaseModel
 
-WEBHOOKS: list[tuple[str, str, str, str, list[HeaderParam]]] = [
+from reference_service.entrypoints.api.spec import ApiSpec, HeaderParam
+from reference_service.entrypoints.webhooks.receipts import (
+    FeedbackReceiptOut,
+    ReceiptOut,
+    SmsStatusReceiptOut,
+)
+
+#: (path, operationId, summary, media type, headers, 200 body, the status of a delivery that fails
+#: verification: a signature the schema cannot state, since it depends on a secret)
+WEBHOOKS: list[tuple[str, str, str, str, list[HeaderParam], type[BaseModel], int]] = [
     (
         "/api/v1/webhooks/stripe",
         "stripeWebhook",
         "Stripe's signed events (Stripe-Signature, v1 HMAC, 300 s)",
         "application/json",
         [HeaderParam("Stripe-Signature", "t=<unix>,v1=<hex HMAC-SHA256>", required=True)],
+        ReceiptOut,
+        400,
     ),
     (
         "/api/v1/webhooks/paypal",
@@ -30,6 +41,8 @@ WEBHOOKS: list[tuple[str, str, str, str, list[HeaderParam]]] = [
                 "PAYPAL-AUTH-ALGO",
             )
         ],
+        ReceiptOut,
+        400,
     ),
     (
         "/api/v1/webhooks/ses",
@@ -37,6 +50,8 @@ WEBHOOKS: list[tuple[str, str, str, str, list[HeaderParam]]] = [
         "SES bounce/complaint feedback delivered by SNS (signed)",
         "text/plain",
         [HeaderParam("x-amz-sns-message-type", "Notification or SubscriptionConfirmation")],
+        FeedbackReceiptOut,
+        400,
     ),
     (
         "/api/v1/webhooks/twilio/status",
@@ -44,12 +59,19 @@ WEBHOOKS: list[tuple[str, str, str, str, list[HeaderParam]]] = [
         "Twilio's delivery status callbacks",
         "application/x-www-form-urlencoded",
         [HeaderParam("X-Twilio-Signature", "HMAC-SHA1 of URL + params", required=True)],
+        SmsStatusReceiptOut,
+        403,
     ),
 ]
+UNVERIFIED = {
+    400: "Not the provider's signed message (webhook-signature-invalid, or malformed-request when the "
+    "body is not even the provider's format); nothing was applied",
+    403: "The X-Twilio-Signature does not verify (webhook-forbidden); nothing was applied",
+}
 
 
 def document_routes(spec: ApiSpec) -> None:
-    for path, operation_id, summary, media, headers in WEBHOOKS:
+    for path, operation_id, summary, media, headers, receipt, unverified in WEBHOOKS:
         spec.document(
             path,
             "POST",
@@ -58,7 +80,10 @@ def document_routes(spec: ApiSpec) -> None:
             tags=["webhooks"],
             headers=headers,
             raw_request=(media, "The provider's payload, exactly as it was signed"),
-            responses={200: (None, "Applied, or acknowledged as a duplicate, stale or ignored event")},
+            responses={
+                200: (receipt, "Applied, or acknowledged as a duplicate, stale or ignored event"),
+                unverified: (None, UNVERIFIED[unverified]),
+            },
         )
     platform = ["platform"]
     spec.document(

@@ -6,11 +6,14 @@ checkers are UP, 503 otherwise::
     {"status": "UP", "checks": {"database": {"status": "UP", "latency_ms": 0.8, "details": {...}}}}
 
 A non-critical checker (e.g. the outbox backlog) shows its status but never turns the service DOWN.
-Providers register their own checkers as their integrations arrive.
+Providers register their own checkers as their integrations arrive; a check that calls a provider is
+wrapped in ``CachedHealthChecker`` (``PROVIDER_HEALTH_CACHE_SECONDS``), because ``/health`` is polled
+often and must not turn into load on the provider.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +55,11 @@ class DatabaseHealthChecker:
         return CheckResult(UP, {"backend": self.engine.dialect.name})
 
 
+def error_details(exc: BaseException) -> dict[str, Any]:
+    """What a failed check reports: the error's class and message, bounded."""
+    return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
 class CallableHealthChecker:
     """Adapts a function returning ``CheckResult`` (handy for small checks such as the outbox)."""
 
@@ -62,6 +70,33 @@ class CallableHealthChecker:
 
     def check(self) -> CheckResult:
         return self._fn()
+
+
+class CachedHealthChecker:
+    """Reuses ``checker``'s result (UP, DOWN, or the error it raised, as DOWN) for ``ttl_seconds``."""
+
+    def __init__(
+        self, checker: HealthChecker, ttl_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.name = checker.name
+        self.critical = checker.critical
+        self._checker = checker
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cached: tuple[float, CheckResult] | None = None
+
+    def check(self) -> CheckResult:
+        with self._lock:
+            if self._cached is not None and self._clock() - self._cached[0] < self._ttl:
+                return self._cached[1]
+        try:
+            result = self._checker.check()
+        except Exception as exc:
+            result = CheckResult(DOWN, error_details(exc))
+        with self._lock:
+            self._cached = (self._clock(), result)
+        return result
 
 
 class HealthRegistry:
@@ -90,7 +125,7 @@ class HealthRegistry:
                 except FutureTimeout:
                     result = CheckResult(DOWN, {"error": f"timed out after {self.timeout:g}s"})
                 except Exception as exc:
-                    result = CheckResult(DOWN, {"error": f"{type(exc).__name__}: {exc}"[:300]})
+                    result = CheckResult(DOWN, error_details(exc))
                 latency_ms = round((time.perf_counter() - started[name]) * 1000, 2)
                 report[name] = {
                     "status": result.status,

@@ -10,15 +10,51 @@ Series (scrape ``GET /metrics``):
   ``external_api_request_duration_seconds{provider,operation}``: every call to a provider (adapters).
 - ``payment_processing_duration_seconds{provider,outcome}``: creation to final state of each payment.
 - ``webhook_events_total{provider,event_type,outcome}``: what each received webhook did.
+
+``observed(on_result, on_error)`` is the decorator that counts what a message handler did without the
+handler knowing about metrics; the composition root applies it when it wires the handlers.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from reference_service.domain.payments import PaymentFailed, PaymentSucceeded
+
+Message = TypeVar("Message")
+Result = TypeVar("Result")
+Handler = Callable[[Message], Result]
+
+
+def observed(
+    on_result: Callable[[Message, Result], None],
+    on_error: Callable[[Message, BaseException], None] | None = None,
+) -> Callable[[Handler[Message, Result]], Handler[Message, Result]]:
+    """Decorate a command or event handler: ``on_result(message, result)`` after it returns,
+    ``on_error(message, error)`` when it raises (the error still propagates)."""
+
+    def decorate(handler: Handler[Message, Result]) -> Handler[Message, Result]:
+        @functools.wraps(handler)
+        def wrapper(message: Message) -> Result:
+            try:
+                result = handler(message)
+            except Exception as error:
+                if on_error is not None:
+                    on_error(message, error)
+                raise
+            on_result(message, result)
+            return result
+
+        return wrapper
+
+    return decorate
+
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
 
@@ -87,6 +123,11 @@ class ServiceMetrics:
             ["provider", "event_type", "outcome"],
             registry=self.registry,
         )
+
+    def observe_payment_duration(self, event: PaymentSucceeded | PaymentFailed) -> None:
+        """Subscriber of ``PaymentSucceeded``/``PaymentFailed``: creation to final state of a payment."""
+        outcome = "succeeded" if isinstance(event, PaymentSucceeded) else "failed"
+        self.payment_duration.labels(event.provider, outcome).observe(event.duration_seconds)
 
     def watch_outbox(self, stats: Callable[[], dict[str, int]]) -> None:
         """Export outbox gauges computed by ``stats`` at each scrape."""

@@ -18,15 +18,42 @@ provider ``ses``, ``sns`` or ``twilio``):
 - ``sms_circuit_state{provider}``: 0 closed, 1 half-open, 2 open.
 - ``sms_delivery_status_total{provider,status}``: delivery reports received (Twilio status callbacks).
 - ``sms_resend_total{outcome}``: undelivered SMS resent through another provider.
+
+``count_email_sends`` and ``count_sms_resends`` are the decorators (``metrics.observed``) that count what
+the email handlers and the resend policy did; ``email_outcome`` classifies a failed send.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from reference_service.observability.metrics import Handler, observed
+from reference_service.service_layer.errors import ProviderError
+from reference_service.service_layer.notification_errors import (
+    EmailVariablesInvalid,
+    RecipientSuppressed,
+    UnknownEmailTemplate,
+)
+
+#: outcomes a send returns (the order confirmation's words) that ``email_send_total`` counts
+EMAIL_OUTCOMES = frozenset({"sent", "suppressed", "rejected", "invalid"})
+SMS_RESEND_OUTCOMES = frozenset({"resent", "rejected", "no_other_provider"})
+
+
+def email_outcome(error: BaseException) -> str:
+    """The ``outcome`` label of a send that raised ``error``."""
+    if isinstance(error, EmailVariablesInvalid | UnknownEmailTemplate):
+        return "invalid"
+    if isinstance(error, RecipientSuppressed):
+        return "suppressed"
+    if isinstance(error, ProviderError):
+        return "failed" if error.retryable else "rejected"
+    return "error"
 
 
 class _SuppressedCollector(Collector):
@@ -99,6 +126,37 @@ class NotificationMetrics:
             ["outcome"],
             registry=registry,
         )
+
+    def count_email_sends(
+        self, template_of: Callable[[Any], str], known: Callable[[], Collection[str]] | None = None
+    ) -> Callable[[Handler[Any, Any]], Handler[Any, Any]]:
+        """Count each send in ``email_send_total{template,outcome}``: a returned outcome word from
+        ``EMAIL_OUTCOMES`` as it is, any other returned value (a ``Created`` notification) as ``sent``,
+        an error by ``email_outcome``. ``template_of(message)`` names the template; one not in
+        ``known()`` is labelled ``unknown`` (label values stay bounded)."""
+
+        def template(message: Any) -> str:
+            name = template_of(message)
+            return name if known is None or name in known() else "unknown"
+
+        def on_result(message: Any, result: Any) -> None:
+            outcome = result if isinstance(result, str) else "sent"
+            if outcome in EMAIL_OUTCOMES:
+                self.email_send.labels(template(message), outcome).inc()
+
+        def on_error(message: Any, error: BaseException) -> None:
+            self.email_send.labels(template(message), email_outcome(error)).inc()
+
+        return observed(on_result, on_error)
+
+    def count_sms_resends(self) -> Callable[[Handler[Any, str]], Handler[Any, str]]:
+        """Count what the resend of an undelivered SMS did in ``sms_resend_total{outcome}``."""
+
+        def on_result(_event: Any, outcome: str) -> None:
+            if outcome in SMS_RESEND_OUTCOMES:
+                self.sms_resend.labels(outcome).inc()
+
+        return observed(on_result)
 
     def watch_suppressions(self, count: Callable[[], int]) -> None:
         """Export ``email_suppressed_addresses`` computed by ``count`` at each scrape."""

@@ -25,6 +25,10 @@ class IdempotencyKeyReused(ServiceError):
         self.key = key
 
 
+class IdempotencyRace(ServiceError):
+    """Raised by a unit of work when another request committed the same idempotency key first."""
+
+
 class ConcurrencyConflict(ServiceError):
     """Another transaction changed the same aggregate first; the caller may retry."""
 

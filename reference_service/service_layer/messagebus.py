@@ -19,7 +19,8 @@ from reference_service.domain.events import Event
 logger = logging.getLogger(__name__)
 
 CommandHandler = Callable[[Any], Any]
-EventHandler = Callable[[Any], None]
+#: an event subscriber; what it returns (a policy says what it did) is for tests and decorators only
+EventHandler = Callable[[Any], object]
 
 
 @dataclass(frozen=True)

@@ -85,14 +85,6 @@ class ProviderFailure:
     retryable: bool
     provider_code: str | None = None
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "provider": self.provider,
-            "code": self.code,
-            "retryable": self.retryable,
-            "provider_code": self.provider_code,
-        }
-
 
 class AllSmsProvidersFailedException(ServiceError):
     """Every provider that could take the SMS failed, or was unavailable (open circuit); the seed's name.

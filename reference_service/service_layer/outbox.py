@@ -38,6 +38,7 @@ class OutboxRelay:
         max_attempts: int = 10,
         base_backoff: float = 0.5,
         max_backoff: float = 300.0,
+        wake: threading.Event | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -49,7 +50,8 @@ class OutboxRelay:
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
-        self._wake = threading.Event()
+        #: set by each commit that wrote events (``notify``, or the units of work setting it directly)
+        self._wake = wake or threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

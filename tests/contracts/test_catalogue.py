@@ -51,6 +51,14 @@ def test_every_schema_has_an_example_and_every_example_a_schema() -> None:
     assert set(contracts.example_names()) - set(contracts.names()) == set(), "examples without a schema"
 
 
+def test_the_currency_contract_is_the_iso_4217_list_the_service_accepts() -> None:
+    from reference_service.entrypoints.api.schemas import CreateOrderRequest, iso_currencies
+
+    assert contracts.schema("common/currency")["enum"] == list(iso_currencies())
+    service = CreateOrderRequest.model_json_schema()["properties"]["currency"]
+    assert service["enum"] == list(iso_currencies()) and service["pattern"] == "^[A-Z]{3}$"
+
+
 def test_the_event_envelope_dispatches_every_event_schema() -> None:
     envelope = contracts.schema("events/envelope")
     dispatched = {branch["if"]["properties"]["event_type"]["const"] for branch in envelope["allOf"]}
@@ -140,11 +148,12 @@ def test_a_violation_lists_every_error_not_just_the_first() -> None:
     with pytest.raises(contracts.ContractViolation) as caught:
         contracts.validate("api/orders/order", order)
     message = str(caught.value)
-    assert "(4 errors)" in message
+    assert "(5 errors)" in message  # the currency breaks both the code's shape and the ISO 4217 list
     assert "'customer_ref' is a required property" in message
     assert "'surprise' was unexpected" in message
     assert "$.status: 'LOST' is not one of" in message
     assert "$.currency: 'dollars' does not match" in message
+    assert "$.currency: 'dollars' is not one of" in message
     assert [v.path for v in caught.value.violations] == sorted(v.path for v in caught.value.violations)
 
 

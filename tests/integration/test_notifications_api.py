@@ -16,7 +16,7 @@ import contracts
 from reference_service.adapters.sms_router import SmsServiceRouter
 from reference_service.adapters.sns_messages import SnsMessageVerifier, sns_certificates
 from reference_service.bootstrap import Container, bootstrap
-from reference_service.bootstrap.notifications import NotificationComponents, notification_components
+from reference_service.bootstrap.notifications import NotificationsArea
 from reference_service.config import Settings
 from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.app import create_app
@@ -49,7 +49,7 @@ def signer() -> SnsSigner:
 @pytest.fixture
 def lab(settings: Settings, fake_stripe: FakePaymentGateway, signer: SnsSigner) -> Iterator[Container]:
     container = bootstrap(settings, gateways={PaymentProvider.STRIPE: fake_stripe})
-    comps = notification_components(container)
+    comps = container.notifications
     comps.sender = FakeEmailSender()
     comps.router = SmsServiceRouter([FakeSmsProvider("sns"), FakeSmsProvider("twilio")], comps.metrics)
     store = sns_certificates(["127.0.0.1"], fetch=lambda _url: signer.pem)
@@ -60,8 +60,8 @@ def lab(settings: Settings, fake_stripe: FakePaymentGateway, signer: SnsSigner) 
 
 
 @pytest.fixture
-def comps(lab: Container) -> NotificationComponents:
-    return notification_components(lab)
+def comps(lab: Container) -> NotificationsArea:
+    return lab.notifications
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def app(settings: Settings, lab: Container) -> Flask:
     return create_app(settings, lab, start_relay=False)
 
 
-def providers(comps: NotificationComponents) -> tuple[FakeSmsProvider, FakeSmsProvider]:
+def providers(comps: NotificationsArea) -> tuple[FakeSmsProvider, FakeSmsProvider]:
     router = comps.router
     assert isinstance(router, SmsServiceRouter)
     sns, twilio = router.providers
@@ -77,7 +77,7 @@ def providers(comps: NotificationComponents) -> tuple[FakeSmsProvider, FakeSmsPr
     return sns, twilio
 
 
-def sender(comps: NotificationComponents) -> FakeEmailSender:
+def sender(comps: NotificationsArea) -> FakeEmailSender:
     assert isinstance(comps.sender, FakeEmailSender)
     return comps.sender
 
@@ -101,9 +101,7 @@ def metric(client: FlaskClient, line_start: str) -> float:
 # -- email ---------------------------------------------------------------------------------------------
 
 
-def test_send_email_answers_with_the_ses_message_id(
-    client: FlaskClient, comps: NotificationComponents
-) -> None:
+def test_send_email_answers_with_the_ses_message_id(client: FlaskClient, comps: NotificationsArea) -> None:
     request = {"type": "PASSWORD_RESET", "to": "ada@example.com", "variables": RESET_VARS}
     contracts.validate("api/notifications/send-email-request", request)
     resp = client.post(EMAIL, json=request)
@@ -124,7 +122,7 @@ def test_send_email_answers_with_the_ses_message_id(
 
 
 def test_missing_variables_are_a_problem_naming_each_and_nothing_is_sent(
-    client: FlaskClient, comps: NotificationComponents
+    client: FlaskClient, comps: NotificationsArea
 ) -> None:
     resp = client.post(EMAIL, json={"type": "PASSWORD_RESET", "to": "ada@example.com", "variables": {}})
     body = problem(resp, "email-variables-invalid", 422)
@@ -156,7 +154,7 @@ def test_requests_are_validated_strictly(client: FlaskClient, body: dict[str, An
     assert field in {e["field"] for e in resp["errors"]}
 
 
-def test_an_ses_outage_is_a_clean_503(client: FlaskClient, comps: NotificationComponents) -> None:
+def test_an_ses_outage_is_a_clean_503(client: FlaskClient, comps: NotificationsArea) -> None:
     sender(comps).will(ProviderError("ses", "EMAIL_PROVIDER_ERROR", "down", retryable=True, status=503))
     resp = client.post(
         EMAIL, json={"type": "PASSWORD_RESET", "to": "ada@example.com", "variables": RESET_VARS}
@@ -177,7 +175,7 @@ def post_sns(client: FlaskClient, message: dict[str, Any]) -> Any:
 
 
 def test_a_hard_bounce_suppresses_the_address(
-    client: FlaskClient, comps: NotificationComponents, signer: SnsSigner
+    client: FlaskClient, comps: NotificationsArea, signer: SnsSigner
 ) -> None:
     sent = client.post(
         EMAIL, json={"type": "PASSWORD_RESET", "to": "Bob@example.com", "variables": RESET_VARS}
@@ -241,7 +239,7 @@ def test_a_forged_sns_message_is_rejected_and_changes_nothing(client: FlaskClien
 
 
 def test_a_subscription_confirmation_is_confirmed_through_its_url(
-    client: FlaskClient, comps: NotificationComponents, signer: SnsSigner
+    client: FlaskClient, comps: NotificationsArea, signer: SnsSigner
 ) -> None:
     url = "http://127.0.0.1:12115/?Action=ConfirmSubscription&TopicArn=x&Token=abc"
     resp = post_sns(client, signer.confirmation(url))
@@ -259,7 +257,7 @@ def test_a_subscription_confirmation_is_confirmed_through_its_url(
 
 
 def test_send_sms_answers_with_provider_message_id_and_tried(
-    client: FlaskClient, comps: NotificationComponents
+    client: FlaskClient, comps: NotificationsArea
 ) -> None:
     sns, _twilio = providers(comps)
     sns.will(ProviderError("sns", "SMS_PROVIDER_ERROR", "down", retryable=True, status=503))
@@ -278,7 +276,7 @@ def test_send_sms_answers_with_provider_message_id_and_tried(
     assert metric(client, 'sms_failover_total{from_provider="sns",to_provider="twilio"}') == 1
 
 
-def test_sms_problems(client: FlaskClient, comps: NotificationComponents) -> None:
+def test_sms_problems(client: FlaskClient, comps: NotificationsArea) -> None:
     sns, twilio = providers(comps)
     invalid = problem(
         client.post(SMS, json={"phone": "555-0100", "message": "x"}), "invalid-phone-number", 422
@@ -302,9 +300,7 @@ def test_sms_problems(client: FlaskClient, comps: NotificationComponents) -> Non
     assert stored["status"] == "FAILED" and stored["tried"] == ["sns", "twilio"]
 
 
-def test_admin_lists_sms_providers_and_resets_circuits(
-    client: FlaskClient, comps: NotificationComponents
-) -> None:
+def test_admin_lists_sms_providers_and_resets_circuits(client: FlaskClient, comps: NotificationsArea) -> None:
     sns, _ = providers(comps)
     for _ in range(3):
         sns.breaker.record_failure()
@@ -346,7 +342,7 @@ def status_form(sid: str, status: str, **extra: str) -> dict[str, str]:
 
 
 def test_status_callbacks_are_recorded_and_forged_ones_rejected(
-    client: FlaskClient, comps: NotificationComponents
+    client: FlaskClient, comps: NotificationsArea
 ) -> None:
     sns, _ = providers(comps)
     sns.will(ProviderError("sns", "SMS_PROVIDER_ERROR", "down", retryable=True))
@@ -386,7 +382,7 @@ def test_status_callbacks_are_recorded_and_forged_ones_rejected(
 
 
 def test_a_paid_order_is_confirmed_by_email_once(
-    lab: Container, client: FlaskClient, comps: NotificationComponents
+    lab: Container, client: FlaskClient, comps: NotificationsArea
 ) -> None:
     order = client.post(
         "/api/v1/orders",

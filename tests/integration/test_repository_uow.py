@@ -15,8 +15,8 @@ from reference_service.config import load_settings
 from reference_service.domain import commands
 from reference_service.domain.orders import LineItem, Order, OrderStatus
 from reference_service.ports import StoredResponse
-from reference_service.service_layer.errors import ConcurrencyConflict
-from reference_service.service_layer.handlers.orders import IdempotencyRace
+from reference_service.service_layer.errors import ConcurrencyConflict, IdempotencyRace
+from reference_service.service_layer.outcomes import Created, Replayed
 from tests.fakes import FailingPublisher, FixedClock, SequentialIds
 
 
@@ -139,12 +139,17 @@ def test_parallel_creates_with_one_key_make_one_order(c: Container) -> None:
         idempotency_key="same",
         request_fingerprint="fp",
     )
-    results: list[dict[str, object]] = []
+    results: list[tuple[str, object]] = []
     errors: list[BaseException] = []
 
     def worker() -> None:
         try:
-            results.append(c.bus.handle(cmd).body)
+            outcome = c.bus.handle(cmd)
+            if isinstance(outcome, Created):
+                results.append(("created", outcome.value.id))
+            else:
+                assert isinstance(outcome, Replayed)
+                results.append(("replayed", outcome.response.body["id"]))
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -154,7 +159,8 @@ def test_parallel_creates_with_one_key_make_one_order(c: Container) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert len({r["id"] for r in results}) == 1
+    assert len({order_id for _, order_id in results}) == 1
+    assert sorted(kind for kind, _ in results) == ["created"] + ["replayed"] * 5
     with c.read_uow() as uow:
         assert len(uow.orders.list(100).items) == 1
 

@@ -109,6 +109,16 @@ def test_an_unknown_template_is_an_error(engine: JinjaEmailTemplates) -> None:
     assert caught.value.known == ["ORDER_CONFIRMATION", "PASSWORD_RESET"]
 
 
+def test_the_api_has_one_request_shape_per_template_with_its_variables() -> None:
+    from reference_service.entrypoints.api.notifications import EMAIL_REQUESTS
+
+    shapes = {
+        model.model_fields["type"].annotation.__args__[0]: model.model_fields["variables"].annotation  # type: ignore[union-attr]
+        for model in EMAIL_REQUESTS
+    }
+    assert shapes == {name: spec.variables for name, spec in CATALOGUE.items()}
+
+
 def test_money_is_formatted_with_the_currency_exponent() -> None:
     assert format_money(3998, "USD") == "39.98 USD"
     assert format_money(500, "JPY") == "500 JPY"

@@ -31,6 +31,8 @@ from reference_service.service_layer.notification_errors import (
     RecipientSuppressed,
     SmsRecipientRejected,
 )
+from reference_service.service_layer.outcomes import Created, FeedbackReceipt, SentSms, SmsStatusReceipt
+from reference_service.service_layer.policies import SendConfirmationWhenPaid
 from tests.fakes import (
     FakeEmailSender,
     FakeEmailTemplates,
@@ -61,8 +63,10 @@ class World:
         self.sns, self.twilio = FakeSmsProvider("sns"), FakeSmsProvider("twilio")
         self.router = FakeSmsRouter([self.sns, self.twilio])
 
-    def send_email(self, to: str = ADDRESS, template: str = "ORDER_CONFIRMATION", **variables: Any) -> Any:
-        return h.send_email(
+    def send_email(
+        self, to: str = ADDRESS, template: str = "ORDER_CONFIRMATION", **variables: Any
+    ) -> Notification:
+        outcome = h.send_email(
             SendEmail(template, to, variables or dict(VARS)),
             uow_factory=self.db,
             clock=self.clock,
@@ -70,15 +74,19 @@ class World:
             templates=self.templates,
             sender=self.sender,
         )
+        assert isinstance(outcome, Created)
+        return outcome.value
 
-    def send_sms(self, phone: str = "+14155550100", message: str = "hi") -> Any:
-        return h.send_sms(
+    def send_sms(self, phone: str = "+14155550100", message: str = "hi") -> SentSms:
+        outcome = h.send_sms(
             SendSms(phone, message), uow_factory=self.db, clock=self.clock, ids=self.ids, router=self.router
         )
+        assert isinstance(outcome, Created)
+        return outcome.value
 
     def confirm_order(self, order_id: str) -> str:
         return h.send_order_confirmation(
-            OrderStatusChanged(order_id=order_id, previous_status="PENDING_PAYMENT", status="PAID"),
+            order_id,
             uow_factory=self.db,
             clock=self.clock,
             ids=self.ids,
@@ -94,15 +102,14 @@ class World:
         self.db.orders[order.id] = order
         return order.id
 
-    def feedback(self, event_id: str, fb: EmailFeedback) -> dict[str, Any]:
-        result = h.apply_email_feedback(
-            ApplyEmailFeedback(event_id, fb), uow_factory=self.db, clock=self.clock
+    def feedback(self, event_id: str, feedback: EmailFeedback) -> FeedbackReceipt:
+        return h.apply_email_feedback(
+            ApplyEmailFeedback(event_id, feedback), uow_factory=self.db, clock=self.clock
         )
-        return result.body
 
-    def status(self, sid: str, status: str, error_code: str | None = None) -> dict[str, Any]:
+    def status(self, sid: str, status: str, error_code: str | None = None) -> SmsStatusReceipt:
         cmd = ApplySmsStatus("twilio", f"{sid}:{status}", sid, status, error_code)
-        return h.apply_sms_status(cmd, uow_factory=self.db, clock=self.clock).body
+        return h.apply_sms_status(cmd, uow_factory=self.db, clock=self.clock)
 
     def resend(self, event: SmsDeliveryFailed, enabled: bool = True) -> str:
         return h.resend_undelivered_sms(
@@ -125,12 +132,12 @@ def w() -> World:
 
 
 def test_an_email_is_rendered_sent_and_recorded(w: World) -> None:
-    body = w.send_email().body
-    assert body["status"] == "ACCEPTED" and body["provider"] == "ses" and body["message_id"] == "ses-msg-0001"
-    assert body["to"] == "a***@example.com"
+    sent = w.send_email()
+    assert sent.status == N.ACCEPTED and sent.provider == "ses" and sent.provider_message_id == "ses-msg-0001"
+    assert sent.masked_recipient() == "a***@example.com"
     [(to, email)] = w.sender.sent
     assert to == ADDRESS and email.subject.startswith("ORDER_CONFIRMATION")
-    assert w.db.notifications[body["id"]].recipient == ADDRESS
+    assert w.db.notifications[sent.id].recipient == ADDRESS
 
 
 def test_missing_variables_send_and_record_nothing(w: World) -> None:
@@ -200,40 +207,39 @@ def test_a_permanent_ses_refusal_is_recorded_not_retried(w: World) -> None:
     assert notification.status == N.REJECTED
 
 
-def test_other_status_changes_are_ignored(w: World) -> None:
-    event = OrderStatusChanged(order_id="ord_1", previous_status="CREATED", status="PENDING_PAYMENT")
-    kwargs: dict[str, Any] = {"uow_factory": w.db, "clock": w.clock, "ids": w.ids, "templates": w.templates}
-    assert h.send_order_confirmation(event, sender=w.sender, money=str, **kwargs) == "ignored"
+def test_only_a_paid_order_is_confirmed_and_only_when_enabled(w: World) -> None:
+    order_id = w.paid_order()
+    event = OrderStatusChanged(order_id=order_id, previous_status="CREATED", status="PENDING_PAYMENT")
+    paid = OrderStatusChanged(order_id=order_id, previous_status="PENDING_PAYMENT", status="PAID")
+    assert SendConfirmationWhenPaid(w.confirm_order, enabled=True)(event) == "ignored"
+    assert SendConfirmationWhenPaid(w.confirm_order, enabled=False)(paid) == "disabled"
+    assert w.sender.sent == [] and w.db.notifications == {}
+    assert SendConfirmationWhenPaid(w.confirm_order, enabled=True)(paid) == "sent"
 
 
 # -- SES feedback ----------------------------------------------------------------------------------------
 
 
 def test_a_hard_bounce_suppresses_and_moves_the_notification(w: World) -> None:
-    message_id = w.send_email().body["message_id"]
+    message_id = str(w.send_email().provider_message_id)
     fb = EmailFeedback("Bounce", message_id, (ADDRESS,), bounce_type="Permanent", bounce_sub_type="General")
-    assert w.feedback("sns-1", fb) == {
-        "received": True,
-        "outcome": "applied",
-        "kind": "Bounce",
-        "suppressed": 1,
-    }
-    assert w.feedback("sns-1", fb)["outcome"] == "duplicate"
+    assert w.feedback("sns-1", fb) == FeedbackReceipt("applied", "Bounce", 1)
+    assert w.feedback("sns-1", fb).outcome == "duplicate"
     [notification] = w.db.notifications.values()
     assert notification.status == N.BOUNCED and notification.error_code == "General"
     assert w.db.suppressions[ADDRESS].reason == "bounce"
 
 
 def test_a_soft_bounce_does_not_suppress(w: World) -> None:
-    message_id = w.send_email().body["message_id"]
+    message_id = str(w.send_email().provider_message_id)
     fb = EmailFeedback(
         "Bounce", message_id, (ADDRESS,), bounce_type="Transient", bounce_sub_type="MailboxFull"
     )
-    assert w.feedback("sns-1", fb)["suppressed"] == 0 and w.db.suppressions == {}
+    assert w.feedback("sns-1", fb).suppressed == 0 and w.db.suppressions == {}
 
 
 def test_delivery_then_complaint(w: World) -> None:
-    message_id = w.send_email().body["message_id"]
+    message_id = str(w.send_email().provider_message_id)
     w.feedback("sns-1", EmailFeedback("Delivery", message_id, (ADDRESS,)))
     w.feedback("sns-2", EmailFeedback("Complaint", message_id, (ADDRESS,), complaint_type="abuse"))
     [notification] = w.db.notifications.values()
@@ -243,26 +249,20 @@ def test_delivery_then_complaint(w: World) -> None:
 
 def test_feedback_racing_the_send_is_asked_for_again_but_suppresses_at_once(w: World) -> None:
     fb = EmailFeedback("Bounce", "ses-msg-0001", (ADDRESS,), "Permanent", "General", sent_at=w.clock.now())
-    assert w.feedback("sns-1", fb) == {
-        "received": True,
-        "outcome": "retry",
-        "kind": "Bounce",
-        "suppressed": 1,
-    }
+    assert w.feedback("sns-1", fb) == FeedbackReceipt("retry", "Bounce", 1)
     assert w.db.suppressions[ADDRESS].reason == "bounce" and w.db.inbox == {}
     w.db.suppressions.clear()
     w.send_email()  # the send commits its notification with message id ses-msg-0001
-    assert w.feedback("sns-1", fb)["outcome"] == "applied"  # SNS's redelivery
+    assert w.feedback("sns-1", fb).outcome == "applied"  # SNS's redelivery
     [notification] = w.db.notifications.values()
     assert notification.status == N.BOUNCED
 
 
 def test_feedback_about_an_unknown_email_still_suppresses(w: World) -> None:
     fb = EmailFeedback("Complaint", "not-ours", ("x@example.com",), complaint_type="abuse")
-    assert w.feedback("sns-1", fb)["outcome"] == "applied"
+    assert w.feedback("sns-1", fb).outcome == "applied"
     assert (
-        w.feedback("sns-2", EmailFeedback("Delivery", "not-ours", ("x@example.com",)))["outcome"]
-        == "unmatched"
+        w.feedback("sns-2", EmailFeedback("Delivery", "not-ours", ("x@example.com",))).outcome == "unmatched"
     )
 
 
@@ -271,11 +271,11 @@ def test_feedback_about_an_unknown_email_still_suppresses(w: World) -> None:
 
 def test_an_sms_is_recorded_with_the_provider_and_the_tried_list(w: World) -> None:
     w.sns.will(ProviderError("sns", "SMS_PROVIDER_ERROR", "down", retryable=True))
-    body = w.send_sms().body
-    assert (
-        body["provider"] == "twilio" and body["tried"] == ["sns", "twilio"] and body["status"] == "ACCEPTED"
-    )
-    stored = w.db.notifications[body["id"]]
+    sent = w.send_sms()
+    notification = sent.notification
+    assert notification.provider == "twilio" and notification.tried == ("sns", "twilio")
+    assert notification.status == N.ACCEPTED and sent.region == "US"
+    stored = w.db.notifications[notification.id]
     assert stored.body == "hi" and stored.recipient == "+14155550100"
 
 
@@ -301,12 +301,12 @@ def test_a_rejected_or_failed_sms_is_recorded_with_its_id_on_the_error(w: World)
 
 def test_status_reports_move_forward_only_and_are_deduplicated(w: World) -> None:
     w.sns.will(ProviderError("sns", "SMS_PROVIDER_ERROR", "down", retryable=True))
-    sid = w.send_sms().body["message_id"]
-    assert w.status(sid, "sending")["outcome"] == "applied"
-    assert w.status(sid, "delivered")["status"] == "DELIVERED"
-    assert w.status(sid, "sent")["outcome"] == "stale"  # late: does not move it back
-    assert w.status(sid, "delivered")["outcome"] == "duplicate"
-    assert w.status("SMunknown", "delivered")["outcome"] == "unmatched"
+    sid = str(w.send_sms().notification.provider_message_id)
+    assert w.status(sid, "sending").outcome == "applied"
+    assert w.status(sid, "delivered").status == "DELIVERED"
+    assert w.status(sid, "sent").outcome == "stale"  # late: does not move it back
+    assert w.status(sid, "delivered").outcome == "duplicate"
+    assert w.status("SMunknown", "delivered") == SmsStatusReceipt("unmatched")
     [notification] = w.db.notifications.values()
     assert notification.status == N.DELIVERED
     assert [(c.provider_status, c.applied) for c in notification.history] == [
@@ -319,9 +319,9 @@ def test_status_reports_move_forward_only_and_are_deduplicated(w: World) -> None
 
 def test_an_undelivered_sms_records_the_code_and_an_event(w: World) -> None:
     w.sns.will(ProviderError("sns", "SMS_PROVIDER_ERROR", "down", retryable=True))
-    sid = w.send_sms().body["message_id"]
+    sid = str(w.send_sms().notification.provider_message_id)
     w.status(sid, "sent")
-    assert w.status(sid, "undelivered", "30003")["status"] == "UNDELIVERED"
+    assert w.status(sid, "undelivered", "30003").status == "UNDELIVERED"
     [event] = [e for e in w.db.outbox if isinstance(e, SmsDeliveryFailed)]
     assert (event.provider, event.status, event.error_code) == ("twilio", "UNDELIVERED", "30003")
 

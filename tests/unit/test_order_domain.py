@@ -11,6 +11,7 @@ from reference_service.domain.errors import IllegalTransition, InvalidOrder
 from reference_service.domain.events import OrderCancelled, OrderCreated, OrderStatusChanged, event_class
 from reference_service.domain.money import Money
 from reference_service.domain.orders import TRANSITIONS, LineItem, Order, OrderStatus
+from reference_service.entrypoints.api.schemas import OrderOut
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -140,7 +141,7 @@ def test_events_round_trip_through_json_payloads() -> None:
         event_class("no.such.event")
 
 
-def test_to_dict_is_the_public_representation() -> None:
-    d = make_order().to_dict()
+def test_the_order_out_model_is_the_public_representation() -> None:
+    d = OrderOut.from_domain(make_order()).model_dump(mode="json")
     assert d["total_amount"] == 549 and d["currency"] == "USD" and d["object"] == "order"
     assert d["created_at"].endswith("Z")

@@ -4,13 +4,13 @@ that a change produced its events without a Kafka consumer. Becomes admin-only o
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from reference_service.bootstrap import Container
-from reference_service.entrypoints.api.orders import json_response
+from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.api.spec import ApiSpec
 
 
@@ -32,7 +32,7 @@ class PublishedEventOut(BaseModel):
 
 
 class PublishedEventListOut(BaseModel):
-    object: str
+    object: Literal["list"] = "list"
     publisher: str
     data: list[PublishedEventOut]
 
@@ -54,15 +54,15 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         recent = getattr(container.publisher, "recent", None)
         events = recent(query.limit, query.type) if recent is not None else []
         data = [
-            {
-                "topic": e.topic,
-                "key": e.key,
-                "event_type": e.event_type,
-                "event_id": e.event_id,
-                "payload": e.payload,
-            }
-            for e in events
+            PublishedEventOut(
+                topic=event.topic,
+                key=event.key,
+                event_type=event.event_type,
+                event_id=event.event_id,
+                payload=event.payload,
+            )
+            for event in events
         ]
-        return json_response({"object": "list", "publisher": container.publisher.name, "data": data})
+        return render(PublishedEventListOut(publisher=container.publisher.name, data=data))
 
     return bp

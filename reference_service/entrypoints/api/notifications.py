@@ -17,46 +17,79 @@ Operators: ``GET /api/v1/admin/sms/providers`` (order, regions, circuit state), 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Response
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, RootModel, StringConstraints, ValidationError
 
+from reference_service.adapters.email_templates import (
+    CATALOGUE,
+    OrderConfirmationVariables,
+    PasswordResetVariables,
+    variables_invalid,
+)
+from reference_service.adapters.sms_router import normalize
 from reference_service.bootstrap import Container
-from reference_service.bootstrap.notifications import notification_components
 from reference_service.domain.notification_commands import SendEmail, SendSms
-from reference_service.domain.notifications import NotificationStatus
-from reference_service.entrypoints.api.orders import json_response
-from reference_service.entrypoints.api.schemas import StrictModel
-from reference_service.entrypoints.api.spec import ApiSpec
+from reference_service.domain.notifications import Notification, NotificationStatus, StatusChange
+from reference_service.entrypoints.api.responses import answer, render
+from reference_service.entrypoints.api.schemas import StrictModel, Timestamp
+from reference_service.entrypoints.api.spec import ApiSpec, BodyProblem, validation_problem
+from reference_service.json_types import WHITESPACE
+from reference_service.observability.notification_metrics import NotificationMetrics
 from reference_service.service_layer.errors import NotFound
+from reference_service.service_layer.notification_errors import InvalidPhoneNumber, UnknownEmailTemplate
+from reference_service.service_layer.outcomes import SentSms
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-#: a pragmatic address check (local part without spaces or specials, then a dotted domain)
-EMAIL_ADDRESS = rf"^[^@\s<>()\[\],;:\"]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$"
+#: a pragmatic address check (local part without whitespace or specials, then a dotted domain)
+EMAIL_ADDRESS = rf"^[^@{WHITESPACE}\x00<>()\[\],;:\"]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$"
+#: what a template name looks like; an unknown one of this shape is an ``unknown-email-template``
+TEMPLATE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+#: E.164 as written: +, a country code not starting with 0, at most 15 digits in all
+E164 = r"^\+[1-9][0-9]{1,14}$"
+
+Recipient = Annotated[
+    str,
+    StringConstraints(max_length=254, pattern=EMAIL_ADDRESS),
+    Field(description="The recipient's address (personal data: stored encrypted, never logged)"),
+]
 
 
-class SendEmailRequest(StrictModel):
-    type: Annotated[
-        str,
-        StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Z][A-Z0-9_]*$"),
-        Field(description="The template: ORDER_CONFIRMATION or PASSWORD_RESET", examples=["PASSWORD_RESET"]),
-    ]
-    to: Annotated[
-        str,
-        StringConstraints(max_length=254, pattern=EMAIL_ADDRESS),
-        Field(description="The recipient's address (personal data: stored encrypted, never logged)"),
-    ]
-    variables: Annotated[
-        dict[str, Any], Field(description="The template's variables; every required one must be given")
-    ] = {}
+class OrderConfirmationEmail(StrictModel):
+    type: Literal["ORDER_CONFIRMATION"]
+    to: Recipient
+    variables: OrderConfirmationVariables
+
+
+class PasswordResetEmail(StrictModel):
+    type: Literal["PASSWORD_RESET"]
+    to: Recipient
+    variables: PasswordResetVariables
+
+
+#: one request shape per template of ``adapters/email_templates.CATALOGUE`` (a test keeps them equal)
+EMAIL_REQUESTS: tuple[type[StrictModel], ...] = (OrderConfirmationEmail, PasswordResetEmail)
+
+
+class SendEmailRequest(
+    RootModel[Annotated[OrderConfirmationEmail | PasswordResetEmail, Field(discriminator="type")]]
+):
+    """Body of ``POST /api/v1/notifications/email``: ``type`` names the template and decides which
+    ``variables`` it needs (every one declared in the schema)."""
 
 
 class SendSmsRequest(StrictModel):
     phone: Annotated[
         str,
-        StringConstraints(min_length=1, max_length=32),
-        Field(description="E.164: +, country code, number (+14155550100)", examples=["+14155550100"]),
+        StringConstraints(pattern=E164),
+        Field(
+            description="E.164: +, country code, number (+14155550100). It must also be a number of its "
+            "country's numbering plan (libphonenumber), else the answer is a 422 invalid-phone-number",
+            examples=["+14155550100"],
+        ),
     ]
     message: Annotated[
         str,
@@ -71,12 +104,23 @@ class StatusChangeOut(BaseModel):
     error_code: str | None
     source: str
     applied: bool
-    at: str
+    at: Timestamp
+
+    @classmethod
+    def from_domain(cls, change: StatusChange) -> StatusChangeOut:
+        return cls(
+            status=change.status,
+            provider_status=change.provider_status,
+            error_code=change.error_code,
+            source=change.source,
+            applied=change.applied,
+            at=change.at,
+        )
 
 
 class NotificationOut(BaseModel):
     id: str
-    object: Literal["notification"]
+    object: Literal["notification"] = "notification"
     channel: Literal["email", "sms"]
     kind: str
     to: str = Field(description="The recipient, masked")
@@ -89,9 +133,42 @@ class NotificationOut(BaseModel):
     order_id: str | None
     retry_of: str | None
     history: list[StatusChangeOut]
-    created_at: str
-    updated_at: str
-    region: str | None = Field(None, description="SMS only: the number's ISO 3166 region")
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def fields_of(cls, notification: Notification) -> dict[str, Any]:
+        return {
+            "id": notification.id,
+            "channel": notification.channel.value,
+            "kind": notification.kind,
+            "to": notification.masked_recipient(),
+            "status": notification.status,
+            "provider": notification.provider,
+            "message_id": notification.provider_message_id,
+            "provider_status": notification.provider_status,
+            "error_code": notification.error_code,
+            "tried": list(notification.tried),
+            "order_id": notification.order_id,
+            "retry_of": notification.retry_of,
+            "history": [StatusChangeOut.from_domain(change) for change in notification.history],
+            "created_at": notification.created_at,
+            "updated_at": notification.updated_at,
+        }
+
+    @classmethod
+    def from_domain(cls, notification: Notification) -> NotificationOut:
+        return cls(**cls.fields_of(notification))
+
+
+class SentSmsOut(NotificationOut):
+    """201 of ``POST /api/v1/notifications/sms``: the notification and the number's region."""
+
+    region: str = Field(description="The number's ISO 3166 region")
+
+    @classmethod
+    def from_sent(cls, sent: SentSms) -> SentSmsOut:
+        return cls(**cls.fields_of(sent.notification), region=sent.region)
 
 
 class SmsProviderOut(BaseModel):
@@ -102,7 +179,7 @@ class SmsProviderOut(BaseModel):
 
 
 class SmsProviderListOut(BaseModel):
-    object: Literal["list"]
+    object: Literal["list"] = "list"
     data: list[SmsProviderOut]
 
 
@@ -115,14 +192,52 @@ class FeedbackStateOut(BaseModel):
     error: str | None
 
 
-def _location(body: dict[str, Any]) -> str:
-    return f"/api/v1/notifications/{body['id']}"
+def _location(notification_id: str) -> dict[str, str]:
+    return {"Location": f"/api/v1/notifications/{notification_id}"}
+
+
+def email_problem(metrics: NotificationMetrics) -> BodyProblem:
+    """How a refused email request is reported: an unknown template as ``unknown-email-template``, bad
+    ``variables`` (and nothing else) as ``email-variables-invalid`` naming each, the rest as a 422
+    ``validation-error``. The first two count in ``email_send_total{outcome="invalid"}``."""
+
+    def problem(exc: ValidationError, data: dict[str, Any]) -> Exception:
+        template = data.get("type")
+        errors = exc.errors(include_url=False)
+        if isinstance(template, str) and template not in CATALOGUE and TEMPLATE_NAME.match(template):
+            metrics.email_send.labels("unknown", "invalid").inc()
+            return UnknownEmailTemplate(template, sorted(CATALOGUE))
+        if isinstance(template, str) and template in CATALOGUE:
+            inner = [error["loc"][1:] for error in errors]
+            given = data.get("variables", {})
+            if isinstance(given, dict) and all(loc[:1] == ("variables",) for loc in inner):
+                located: list[Mapping[str, Any]] = [{**error, "loc": error["loc"][2:]} for error in errors]
+                if inner == [("variables",)]:  # no variables at all: each required one is missing
+                    located = [
+                        {"loc": (name,), "type": "missing", "msg": ""}
+                        for name in CATALOGUE[template].required
+                    ]
+                metrics.email_send.labels(template, "invalid").inc()
+                return variables_invalid(template, located, given)
+        return validation_problem(exc, "request body", data, "type")
+
+    return problem
+
+
+def sms_problem(exc: ValidationError, data: dict[str, Any]) -> Exception:
+    """A number that is not E.164 is an ``invalid-phone-number`` (saying why); the rest a 422."""
+    errors = exc.errors(include_url=False)
+    phone = data.get("phone")
+    if isinstance(phone, str) and all(error["loc"] == ("phone",) for error in errors):
+        normalize(phone)  # raises InvalidPhoneNumber with the reason
+        return InvalidPhoneNumber("write it in E.164: +, the country code and the number, nothing else")
+    return validation_problem(exc, "request body", data)
 
 
 def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
     bp = Blueprint("notifications", __name__, url_prefix="/api/v1")
     tags = ["notifications"]
-    comps = notification_components(container)
+    area = container.notifications
 
     @spec.operation(
         bp,
@@ -133,10 +248,18 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         tags=tags,
         body=SendEmailRequest,
         responses={201: (NotificationOut, "Accepted by SES: message_id is SES's MessageId")},
+        invalid_body=email_problem(area.metrics),
+        errors={
+            422: "email-recipient-suppressed: the address hard-bounced or complained before",
+            502: "provider-error: SES refused the email for good",
+            503: "provider-unavailable: SES kept failing",
+        },
     )
     def send_email(body: SendEmailRequest) -> Response:
-        result = container.bus.handle(SendEmail(template=body.type, to=body.to, variables=body.variables))
-        return json_response(result.body, result.status, {"Location": _location(result.body)})
+        email = body.root
+        variables = email.variables.model_dump(exclude_none=True)
+        outcome = container.bus.handle(SendEmail(template=email.type, to=email.to, variables=variables))
+        return answer(outcome, NotificationOut.from_domain, _location(outcome.value.id))
 
     @spec.operation(
         bp,
@@ -146,13 +269,18 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         summary="Send an SMS through the first provider that takes it (SNS, then Twilio)",
         tags=tags,
         body=SendSmsRequest,
-        responses={
-            201: (NotificationOut, "Taken by `provider` (message_id); `tried`: every provider called")
+        responses={201: (SentSmsOut, "Taken by `provider` (message_id); `tried`: every provider called")},
+        invalid_body=sms_problem,
+        errors={
+            422: "invalid-phone-number: E.164 but not a number of its country's numbering plan; "
+            "sms-region-unsupported: no provider is configured for its region; "
+            "sms-recipient-rejected: a provider refused the number for good",
+            503: "all-sms-providers-failed: every provider failed or had its circuit open",
         },
     )
     def send_sms(body: SendSmsRequest) -> Response:
-        result = container.bus.handle(SendSms(phone=body.phone, message=body.message))
-        return json_response(result.body, result.status, {"Location": _location(result.body)})
+        outcome = container.bus.handle(SendSms(phone=body.phone, message=body.message))
+        return answer(outcome, SentSmsOut.from_sent, _location(outcome.value.notification.id))
 
     @spec.operation(
         bp,
@@ -162,13 +290,14 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         summary="A notification's status and every delivery report received for it",
         tags=tags,
         responses={200: (NotificationOut, "The notification")},
+        errors={404: "not-found: no notification has this id"},
     )
     def get_notification(notification_id: str) -> Response:
         with container.read_uow() as uow:
             notification = uow.notifications.get(notification_id)
             if notification is None:
                 raise NotFound("notification", notification_id)
-            return json_response(notification.to_dict())
+            return render(NotificationOut.from_domain(notification))
 
     @spec.operation(
         bp,
@@ -180,7 +309,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         responses={200: (SmsProviderListOut, "In the order the router tries them")},
     )
     def sms_providers() -> Response:
-        return json_response({"object": "list", "data": comps.router.describe()})
+        return render(SmsProviderListOut.model_validate({"data": area.router.describe()}))
 
     @spec.operation(
         bp,
@@ -192,8 +321,8 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         responses={200: (SmsProviderListOut, "The providers after the reset")},
     )
     def reset_circuits() -> Response:
-        comps.router.reset_circuits()
-        return json_response({"object": "list", "data": comps.router.describe()})
+        area.router.reset_circuits()
+        return render(SmsProviderListOut.model_validate({"data": area.router.describe()}))
 
     @spec.operation(
         bp,
@@ -203,8 +332,9 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         summary="Verify SES_SENDER and subscribe the service to SES feedback (the lab's provisioning)",
         tags=["admin"],
         responses={200: (FeedbackStateOut, "The wiring; the subscription confirms asynchronously")},
+        errors={503: "provider-unavailable: AWS could not be reached or refused a step"},
     )
     def provision() -> Response:
-        return json_response(comps.provisioner.provision())
+        return render(FeedbackStateOut.model_validate(area.provisioner.provision()))
 
     return bp

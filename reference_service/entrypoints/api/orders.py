@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from typing import Any
+from typing import Annotated
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
+from pydantic import StringConstraints
 
 from reference_service.bootstrap import Container
 from reference_service.domain import commands
 from reference_service.domain.orders import CustomerContact
+from reference_service.entrypoints.api.responses import answer, json_response, order_answer, render, replay
 from reference_service.entrypoints.api.schemas import (
     CancelOrderRequest,
     CreateOrderRequest,
@@ -27,42 +28,26 @@ from reference_service.entrypoints.api.schemas import (
     OrderOut,
 )
 from reference_service.entrypoints.api.spec import ApiSpec, HeaderParam
-from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.service_layer.errors import NotFound
+from reference_service.service_layer.outcomes import Replayed
 
 IDEMPOTENCY_HEADER = HeaderParam(
     "Idempotency-Key",
     "Retry-safe key (1-255 printable ASCII characters). The first result is replayed for the same key "
-    "and body; "
-    "a different body with the same key is rejected.",
-    max_length=255,
+    "and body; a different body with the same key is rejected.",
+    schema=Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")],
+    arg="idempotency_key",
+    invalid="Idempotency-Key must be 1-255 printable ASCII characters.",
 )
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    resp = Response(json.dumps(body), status=status, mimetype="application/json")
-    for k, v in (headers or {}).items():
-        resp.headers[k] = v
-    return resp
-
-
-def idempotency_key() -> str | None:
-    key = request.headers.get(IDEMPOTENCY_HEADER.name)
-    if key is None:
-        return None
-    if not _KEY.match(key):
-        raise Problem(
-            "malformed-request",
-            "Idempotency-Key must be 1-255 printable ASCII characters.",
-            [FieldError("Idempotency-Key", "1-255 printable ASCII characters", "invalid")],
-        )
-    return key
 
 
 def fingerprint(model: CreateOrderRequest) -> str:
     canonical = json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _location(order_id: str) -> dict[str, str]:
+    return {"Location": f"/api/v1/orders/{order_id}"}
 
 
 def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
@@ -91,10 +76,11 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
                 "Idempotent-Replayed": "`true` when this is a replay of an earlier create",
             }
         },
+        errors={422: "idempotency-key-reused: the Idempotency-Key was first sent with another body"},
     )
-    def create_order(body: CreateOrderRequest) -> Response:
-        key = idempotency_key()
-        result = container.bus.handle(
+    def create_order(body: CreateOrderRequest, idempotency_key: str | None) -> Response:
+        key = idempotency_key
+        outcome = container.bus.handle(
             commands.CreateOrder(
                 customer_ref=body.customer_ref,
                 currency=body.currency,
@@ -109,10 +95,10 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
                 request_fingerprint=fingerprint(body) if key else None,
             )
         )
-        headers = {"Location": f"/api/v1/orders/{result.body['id']}"}
-        if result.replayed:
-            headers["Idempotent-Replayed"] = "true"
-        return json_response(result.body, result.status, headers)
+        if isinstance(outcome, Replayed):
+            return replay(outcome, _location(outcome.response.body["id"]))
+        status, created = order_answer(outcome)  # what a replay of this request will answer
+        return json_response(created, status, _location(outcome.value.id))
 
     @spec.operation(
         bp,
@@ -122,13 +108,14 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         summary="Retrieve an order",
         tags=tags,
         responses={200: (OrderOut, "The order")},
+        errors={404: "not-found: no order has this id"},
     )
     def get_order(order_id: str) -> Response:
         with container.read_uow() as uow:
             order = uow.orders.get(order_id)
             if order is None:
                 raise NotFound("order", order_id)
-            return json_response(order.to_dict())
+            return render(OrderOut.from_domain(order))
 
     @spec.operation(
         bp,
@@ -143,11 +130,9 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
     def list_orders(query: ListOrdersQuery) -> Response:
         with container.read_uow() as uow:
             page = uow.orders.list(query.limit, query.starting_after, query.status, query.customer_ref)
-            data = [o.to_dict() for o in page.items]
-        next_cursor = data[-1]["id"] if page.has_more and data else None
-        return json_response(
-            {"object": "list", "data": data, "has_more": page.has_more, "next_cursor": next_cursor}
-        )
+        data = [OrderOut.from_domain(order) for order in page.items]
+        next_cursor = data[-1].id if page.has_more and data else None
+        return render(OrderListOut(data=data, has_more=page.has_more, next_cursor=next_cursor))
 
     @spec.operation(
         bp,
@@ -159,9 +144,13 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         body=CancelOrderRequest,
         body_required=False,
         responses={200: (OrderOut, "The cancelled order")},
+        errors={
+            404: "not-found: no order has this id",
+            409: "invalid-state-transition: the order is already cancelled, or shipped",
+        },
     )
     def cancel_order(order_id: str, body: CancelOrderRequest) -> Response:
-        result = container.bus.handle(commands.CancelOrder(order_id=order_id, reason=body.reason))
-        return json_response(result.body, result.status)
+        outcome = container.bus.handle(commands.CancelOrder(order_id=order_id, reason=body.reason))
+        return answer(outcome, OrderOut.from_domain)
 
     return bp

@@ -1,26 +1,53 @@
-"""Request and response models of the public API (they generate ``/openapi.json``).
+"""Request and response models of the orders API; they generate ``/openapi.json`` AND do the work.
+
+Requests are parsed by these models (``ApiSpec.operation``) and responses are rendered by them
+(``OrderOut.from_domain(order)``, then ``model_dump(mode="json")``), so the document a client reads is
+the one the service runs. A rule a request must follow is stated in the schema (``enum``, ``pattern``,
+``maxLength``...), never only in code: a client generating requests from ``/openapi.json`` is never
+refused for something the schema allows (``tests/integration/test_openapi_properties.py`` checks it).
 
 Requests are strict: unknown fields are rejected (``extra="forbid"``) and JSON types are not coerced
-("5" is not a quantity). Money is integer minor units plus an ISO 4217 code checked against the real
-currency list. The JSON Schemas in ``contracts/schemas/api/`` describe the same payloads
-independently; ``tests/contracts`` checks that live responses satisfy them.
+("5" is not a quantity; ``2.0`` is 2, as JSON Schema's ``integer`` says). Money is integer minor units
+plus an ISO 4217 code, an ``enum`` of the ISO list. ``contracts/schemas/api/`` describes the same
+payloads independently; ``tests/contracts`` checks that live responses satisfy them.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    WithJsonSchema,
+    model_serializer,
+)
 
-from reference_service.domain.orders import MAX_ITEMS, MAX_QUANTITY, MAX_UNIT_AMOUNT, OrderStatus
+from reference_service.domain.orders import (
+    MAX_ITEMS,
+    MAX_QUANTITY,
+    MAX_UNIT_AMOUNT,
+    CustomerContact,
+    LineItem,
+    Order,
+    OrderStatus,
+)
+from reference_service.json_types import WHITESPACE, Stored, Text
 
 
 @cache
-def iso_currencies() -> frozenset[str]:
+def iso_currencies() -> tuple[str, ...]:
+    """The ISO 4217 alphabetic codes, sorted (the ``enum`` of ``Currency``)."""
     import iso4217
 
-    return frozenset(c.code for c in iso4217.Currency)
+    return tuple(sorted({c.code for c in iso4217.Currency}))
 
 
 def _iso_currency(value: str) -> str:
@@ -29,13 +56,32 @@ def _iso_currency(value: str) -> str:
     return value
 
 
+def _currency_enum(schema: dict[str, Any]) -> None:
+    schema["enum"] = list(iso_currencies())
+
+
 Currency = Annotated[
     str,
     StringConstraints(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$"),
     AfterValidator(_iso_currency),
-    Field(description="ISO 4217 code, upper case", examples=["USD"]),
+    Field(
+        description="ISO 4217 alphabetic code, upper case", examples=["USD"], json_schema_extra=_currency_enum
+    ),
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _utc(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+#: a UTC instant, written RFC 3339 with ``Z``
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_utc, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+#: an address: one ``@``, a dot in the domain, no whitespace of any regex engine
+EMAIL = rf"^[^@{WHITESPACE}\x00]+@[^@{WHITESPACE}\x00]+\.[^@{WHITESPACE}\x00]+$"
 
 
 class StrictModel(BaseModel):
@@ -51,8 +97,8 @@ class LineItemIn(StrictModel):
     ]
 
 
-MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-MetadataValue = Annotated[str, StringConstraints(max_length=500)]
+MetadataKey = Annotated[Stored, StringConstraints(min_length=1, max_length=40)]
+MetadataValue = Annotated[Stored, StringConstraints(max_length=500)]
 
 
 class CustomerIn(StrictModel):
@@ -61,7 +107,7 @@ class CustomerIn(StrictModel):
     name: Annotated[Text, StringConstraints(max_length=200)]
     email: Annotated[
         str,
-        StringConstraints(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+        StringConstraints(min_length=3, max_length=254, pattern=EMAIL),
         Field(description="Where the order confirmation goes"),
     ]
     phone: Annotated[
@@ -75,6 +121,11 @@ class CustomerOut(BaseModel):
     name: str
     email: str
     phone: str | None
+
+    @classmethod
+    def from_domain(cls, contact: CustomerContact) -> CustomerOut:
+        masked = contact.masked()
+        return cls(name=masked.name, email=masked.email, phone=masked.phone)
 
 
 class CreateOrderRequest(StrictModel):
@@ -94,7 +145,7 @@ class CreateOrderRequest(StrictModel):
 class CancelOrderRequest(StrictModel):
     """Optional body of ``POST /api/v1/orders/{id}/cancel``."""
 
-    reason: Annotated[str, StringConstraints(max_length=255)] | None = None
+    reason: Annotated[Stored, StringConstraints(max_length=255)] | None = None
 
 
 class ListOrdersQuery(BaseModel):
@@ -117,10 +168,22 @@ class LineItemOut(BaseModel):
     unit_amount: int
     line_total: int
 
+    @classmethod
+    def from_domain(cls, item: LineItem) -> LineItemOut:
+        return cls(
+            sku=item.sku,
+            name=item.name,
+            quantity=item.quantity,
+            unit_amount=item.unit_amount,
+            line_total=item.line_total,
+        )
+
 
 class OrderOut(BaseModel):
+    """An order as the API shows it (201 of a create, 200 of get and cancel, each entry of a list)."""
+
     id: str
-    object: Literal["order"]
+    object: Literal["order"] = "order"
     customer_ref: str
     status: OrderStatus
     currency: str
@@ -129,12 +192,28 @@ class OrderOut(BaseModel):
     metadata: dict[str, str]
     cancellation_reason: str | None
     customer: CustomerOut | None
-    created_at: str
-    updated_at: str
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def from_domain(cls, order: Order) -> OrderOut:
+        return cls(
+            id=order.id,
+            customer_ref=order.customer_ref,
+            status=order.status,
+            currency=order.currency,
+            total_amount=order.total.amount,
+            items=[LineItemOut.from_domain(item) for item in order.items],
+            metadata=dict(order.metadata),
+            cancellation_reason=order.cancellation_reason,
+            customer=CustomerOut.from_domain(order.customer) if order.customer else None,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+        )
 
 
 class OrderListOut(BaseModel):
-    object: Literal["list"]
+    object: Literal["list"] = "list"
     data: list[OrderOut]
     has_more: bool
     next_cursor: str | None
@@ -148,7 +227,11 @@ class FieldErrorOut(BaseModel):
 
 
 class ProblemOut(BaseModel):
-    """RFC 9457 problem details, as every error response."""
+    """RFC 9457 problem details, as every error response; a type's extension members (``code``,
+    ``payment_id``, ``tried``...) follow the standard ones, and ``errors`` is there only when fields are
+    named."""
+
+    model_config = ConfigDict(extra="allow")
 
     type: str
     title: str
@@ -157,3 +240,10 @@ class ProblemOut(BaseModel):
     instance: str
     request_id: str | None
     errors: list[FieldErrorOut] | None = None
+
+    @model_serializer(mode="wrap")
+    def _errors_when_named(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.errors is None:
+            data.pop("errors", None)
+        return data

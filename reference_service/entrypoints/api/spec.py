@@ -1,9 +1,11 @@
 """Route registration, strict request parsing and the OpenAPI 3.1 document, from pydantic models.
 
 ``ApiSpec.operation`` registers a Flask view and records its contract. The view receives the parsed
-``body`` and ``query`` models; parsing errors become problem+json (415, 400, 413 or 422, each naming
-the field), so a view never sees bad input. ``ApiSpec.openapi()`` renders every recorded operation, so
-``GET /openapi.json`` always describes exactly the routes that exist.
+``body`` and ``query`` models and each declared header (``HeaderParam``) validated against the schema
+the document shows; parsing errors become problem+json (415, 400, 413 or 422, each naming the field),
+so a view never sees bad input. ``ApiSpec.openapi()`` renders every recorded operation, so
+``GET /openapi.json`` always describes exactly the routes that exist, with the very models that parse
+the requests.
 
 Written here rather than taken from flask-openapi3/spectree because those render their own error
 bodies; every error here must be this service's problem+json with field names.
@@ -19,20 +21,56 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flask import Blueprint, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from reference_service.entrypoints.errors import FieldError, Problem
+from reference_service.json_types import json_number
 
 _RULE_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 
 
 @dataclass(frozen=True)
 class HeaderParam:
+    """A request header: documented with the JSON Schema of ``schema`` (an annotated ``str``) and, on an
+    ``operation`` route, validated against it and handed to the view as keyword argument ``arg``; an
+    invalid value is a 400 ``malformed-request`` whose detail is ``invalid``."""
+
     name: str
     description: str
     required: bool = False
-    max_length: int | None = None
+    schema: Any = str
+    arg: str | None = None
+    invalid: str = ""
+
+    @functools.cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        return TypeAdapter(self.schema)
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.adapter.json_schema()
+
+    def parse(self) -> str | None:
+        """The header of the current request, validated (``None`` when it is absent)."""
+        value = request.headers.get(self.name)
+        if value is None:
+            if self.required:
+                raise Problem(
+                    "malformed-request",
+                    f"The {self.name} header is required.",
+                    [FieldError(self.name, "required", "missing")],
+                )
+            return None
+        try:
+            parsed: str = self.adapter.validate_python(value)
+        except ValidationError as exc:
+            message = exc.errors(include_url=False)[0]["msg"]
+            raise Problem(
+                "malformed-request",
+                self.invalid or f"The {self.name} header is invalid: {message}.",
+                [FieldError(self.name, message, "invalid")],
+            ) from None
+        return parsed
 
 
 @dataclass
@@ -51,6 +89,10 @@ class Operation:
     #: a body the route reads raw (a provider's signed webhook): (media type, description)
     raw_request: tuple[str, str] | None = None
     response_media: str = "application/json"
+    #: turns a body's ``ValidationError`` into the error to raise instead of the generic 422
+    invalid_body: BodyProblem | None = None
+    #: problem+json answers that depend on state, not on the request's shape: status → when
+    errors: dict[int, str] = field(default_factory=dict)
 
     @property
     def openapi_path(self) -> str:
@@ -72,14 +114,31 @@ def field_path(loc: Sequence[int | str]) -> str:
     return out
 
 
-def validation_problem(exc: ValidationError, where: str) -> Problem:
+def discriminator_of(model: type[BaseModel]) -> str | None:
+    """The tag field of a ``RootModel`` over a discriminated union (``provider``, ``type``), if it is one."""
+    root = model.model_fields.get("root")
+    tag = root.discriminator if root is not None else None
+    return tag if isinstance(tag, str) else None
+
+
+def validation_problem(
+    exc: ValidationError, where: str, data: Any = None, discriminator: str | None = None
+) -> Problem:
+    """A 422 naming every field ``exc`` is about. For a discriminated union, the chosen member's tag is
+    dropped from each location and an unknown or missing tag is reported on the tag field itself."""
+    tag = data.get(discriminator) if discriminator and isinstance(data, dict) else None
     errors: list[FieldError] = []
     for err in exc.errors(include_url=False):
-        name = field_path(err["loc"])
+        loc = tuple(err["loc"])
+        if discriminator and err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc = (discriminator,)
+        elif tag is not None and loc and loc[0] == str(tag):
+            loc = loc[1:]
+        name = field_path(loc)
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = f"unknown field {name!r}"
-        elif err["type"] == "missing":
+        elif err["type"] in ("missing", "union_tag_not_found"):
             message = f"{name!r} is required"
         errors.append(FieldError(name or where, message, err["type"]))
     names = ", ".join(sorted({e.field for e in errors}))
@@ -90,8 +149,12 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_json_body(model: type[BaseModel], required: bool) -> BaseModel:
-    """Parse and validate the request body as ``model``; raise ``Problem`` on any defect."""
+BodyProblem = Callable[[ValidationError, dict[str, Any]], Exception]
+
+
+def parse_json_body(model: type[BaseModel], required: bool, invalid: BodyProblem | None = None) -> BaseModel:
+    """Parse and validate the request body as ``model``; raise ``Problem`` (or what ``invalid`` makes of
+    the validation error) on any defect."""
     raw = request.get_data(cache=True)  # raises RequestEntityTooLarge over MAX_CONTENT_LENGTH
     if not raw.strip():
         if required:
@@ -107,8 +170,8 @@ def parse_json_body(model: type[BaseModel], required: bool) -> BaseModel:
             "unsupported-media-type",
             f"Content-Type must be application/json, got {request.content_type or 'none'}.",
         )
-    try:
-        data = json.loads(raw, parse_constant=_reject_constant)
+    try:  # 2.0 and 1e2 are whole numbers, as JSON Schema's ``integer`` says
+        data = json.loads(raw, parse_constant=_reject_constant, parse_float=json_number)
     except UnicodeDecodeError:
         raise Problem(
             "malformed-request", "The body is not UTF-8.", [FieldError("body", "not UTF-8", "encoding")]
@@ -128,7 +191,9 @@ def parse_json_body(model: type[BaseModel], required: bool) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise validation_problem(exc, "request body") from None
+        if invalid is not None:
+            raise invalid(exc, data) from None
+        raise validation_problem(exc, "request body", data, discriminator_of(model)) from None
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
@@ -172,8 +237,11 @@ class ApiSpec:
         query: type[BaseModel] | None = None,
         headers: Sequence[HeaderParam] = (),
         response_headers: dict[int, dict[str, str]] | None = None,
+        invalid_body: BodyProblem | None = None,
+        errors: dict[int, str] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register ``rule`` on ``blueprint`` and record it for the OpenAPI document."""
+        """Register ``rule`` on ``blueprint`` and record it for the OpenAPI document. ``errors`` documents
+        the problem+json answers a well-formed request may still get (a missing order, a conflict)."""
         prefix = blueprint.url_prefix or ""
         op = Operation(
             method.upper(),
@@ -187,6 +255,8 @@ class ApiSpec:
             responses,
             headers,
             response_headers or {},
+            invalid_body=invalid_body,
+            errors=errors or {},
         )
         self.operations.append(op)
 
@@ -194,10 +264,14 @@ class ApiSpec:
             @functools.wraps(fn)
             def view(**path_params: Any) -> Any:
                 kwargs: dict[str, Any] = dict(path_params)
+                for header in headers:
+                    value = header.parse()
+                    if header.arg is not None:
+                        kwargs[header.arg] = value
                 if query is not None:
                     kwargs["query"] = parse_query(query)
                 if body is not None:
-                    kwargs["body"] = parse_json_body(body, body_required)
+                    kwargs["body"] = parse_json_body(body, body_required, invalid_body)
                 return fn(**kwargs)
 
             blueprint.add_url_rule(rule, endpoint=operation_id, view_func=view, methods=[op.method])
@@ -260,17 +334,14 @@ class ApiSpec:
                 {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                 for p in op.path_params
             ]
-            for h in op.headers:
-                schema: dict[str, Any] = {"type": "string"}
-                if h.max_length:
-                    schema["maxLength"] = h.max_length
+            for header in op.headers:
                 params.append(
                     {
-                        "name": h.name,
+                        "name": header.name,
                         "in": "header",
-                        "required": h.required,
-                        "description": h.description,
-                        "schema": schema,
+                        "required": header.required,
+                        "description": header.description,
+                        "schema": header.json_schema(),
                     }
                 )
             if op.query is not None:
@@ -300,6 +371,9 @@ class ApiSpec:
                         for k, v in op.response_headers[status].items()
                     }
                 responses[str(status)] = entry
+            problem = {"application/problem+json": {"schema": ref(problem_model)}}
+            for status, when in sorted(op.errors.items()):
+                responses[str(status)] = {"description": when, "content": problem}
             responses["default"] = {
                 "description": "An error, as RFC 9457 problem+json (see /problems).",
                 "content": {"application/problem+json": {"schema": ref(problem_model)}},

@@ -13,16 +13,12 @@ import logging
 
 from flask import Blueprint, Response, request
 
-from reference_service.adapters.paypal_webhooks import (
-    MalformedEvent,
-    PayPalWebhookVerifier,
-    SignatureRejected,
-    translate,
-)
+from reference_service.adapters.paypal_webhooks import MalformedEvent, SignatureRejected, translate
 from reference_service.bootstrap import Container
 from reference_service.domain import commands
-from reference_service.entrypoints.api.orders import json_response
+from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
+from reference_service.entrypoints.webhooks.receipts import ReceiptOut
 
 logger = logging.getLogger(__name__)
 HANDLED = (
@@ -35,8 +31,9 @@ HANDLED = (
 )
 
 
-def build_blueprint(container: Container, verifier: PayPalWebhookVerifier) -> Blueprint:
+def build_blueprint(container: Container) -> Blueprint:
     bp = Blueprint("paypal_webhooks", __name__, url_prefix="/api/v1/webhooks")
+    verifier = container.payments.paypal_verifier
     counter = container.metrics.webhook_events
 
     @bp.post("/paypal")
@@ -65,13 +62,11 @@ def build_blueprint(container: Container, verifier: PayPalWebhookVerifier) -> Bl
         except MalformedEvent as exc:
             counter.labels("paypal", "unparsed", "rejected").inc()
             raise Problem("malformed-request", str(exc), [FieldError("body", str(exc), "invalid")]) from None
-        result = container.bus.handle(commands.ApplyPaymentEvent(translated))
+        receipt = container.bus.handle(commands.ApplyPaymentEvent(translated))
         verifier.processed(transmission)
         label = translated.event_type if translated.event_type in HANDLED else "other"
-        counter.labels("paypal", label, result.body["outcome"]).inc()
-        logger.info(
-            "paypal event %s (%s): %s", translated.event_id, translated.event_type, result.body["outcome"]
-        )
-        return json_response(result.body)
+        counter.labels("paypal", label, receipt.outcome).inc()
+        logger.info("paypal event %s (%s): %s", translated.event_id, translated.event_type, receipt.outcome)
+        return render(ReceiptOut.from_domain(receipt))
 
     return bp

@@ -28,10 +28,10 @@ from flask import Blueprint, Response, request
 
 from reference_service.adapters.sns_messages import MalformedFeedback, MessageRejected, feedback
 from reference_service.bootstrap import Container
-from reference_service.bootstrap.notifications import notification_components
 from reference_service.domain.notification_commands import ApplyEmailFeedback
-from reference_service.entrypoints.api.orders import json_response
+from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
+from reference_service.entrypoints.webhooks.receipts import FeedbackReceiptOut, ReceiptOut
 from reference_service.service_layer.errors import ProviderError
 
 logger = logging.getLogger(__name__)
@@ -41,9 +41,9 @@ TYPE_HEADER = "x-amz-sns-message-type"
 def build_blueprint(container: Container) -> Blueprint:
     """The SES feedback webhook."""
     bp = Blueprint("ses_webhooks", __name__, url_prefix="/api/v1/webhooks")
-    comps = notification_components(container)
+    area = container.notifications
     counter = container.metrics.webhook_events
-    metrics = comps.metrics
+    metrics = area.metrics
 
     @bp.post("/ses")
     def ses_webhook() -> Response:
@@ -56,7 +56,7 @@ def build_blueprint(container: Container) -> Blueprint:
                 "malformed-request", f"Not an SNS message: {exc}.", [FieldError("body", str(exc), "invalid")]
             ) from None
         try:
-            verified = comps.verifier.verify(message)
+            verified = area.verifier.verify(message)
             header = request.headers.get(TYPE_HEADER)
             if header is not None and header != verified.type:
                 raise MessageRejected(f"{TYPE_HEADER} says {header!r} but the message is {verified.type!r}")
@@ -70,7 +70,7 @@ def build_blueprint(container: Container) -> Blueprint:
         if verified.type == "SubscriptionConfirmation":
             assert verified.subscribe_url is not None
             try:
-                comps.confirmer.confirm(verified.subscribe_url)
+                area.confirmer.confirm(verified.subscribe_url)
             except requests.RequestException as exc:
                 counter.labels("ses", "SubscriptionConfirmation", "failed").inc()
                 raise ProviderError(
@@ -83,38 +83,38 @@ def build_blueprint(container: Container) -> Blueprint:
                 ) from None
             counter.labels("ses", "SubscriptionConfirmation", "confirmed").inc()
             logger.info("ses feedback subscription to %s confirmed", verified.topic_arn)
-            return json_response({"received": True, "outcome": "confirmed"})
+            return render(ReceiptOut(outcome="confirmed"))
         if verified.type == "UnsubscribeConfirmation":
-            comps.feedback.update(state="unsubscribed")
+            area.feedback.update(state="unsubscribed")
             counter.labels("ses", "UnsubscribeConfirmation", "acknowledged").inc()
             logger.warning("ses feedback: unsubscribed from %s", verified.topic_arn)
-            return json_response({"received": True, "outcome": "unsubscribed"})
+            return render(ReceiptOut(outcome="unsubscribed"))
         try:
-            fb = feedback(verified)
+            report = feedback(verified)
         except MalformedFeedback:
             counter.labels("ses", "Notification", "ignored").inc()
-            return json_response({"received": True, "outcome": "ignored"})
-        result = container.bus.handle(ApplyEmailFeedback(event_id=verified.message_id, feedback=fb))
-        outcome = result.body["outcome"]
+            return render(ReceiptOut(outcome="ignored"))
+        receipt = container.bus.handle(ApplyEmailFeedback(event_id=verified.message_id, feedback=report))
+        outcome = receipt.outcome
         if outcome not in ("duplicate", "retry"):
-            if fb.kind == "Bounce":
-                metrics.email_bounces.labels(fb.bounce_type or "Undetermined").inc()
-            elif fb.kind == "Complaint":
+            if report.kind == "Bounce":
+                metrics.email_bounces.labels(report.bounce_type or "Undetermined").inc()
+            elif report.kind == "Complaint":
                 metrics.email_complaints.inc()
-            elif fb.kind == "Delivery":
+            elif report.kind == "Delivery":
                 metrics.email_deliveries.inc()
-        if result.body["suppressed"]:
-            reason = "complaint" if fb.kind == "Complaint" else "bounce"
-            metrics.email_suppressions.labels(reason).inc(result.body["suppressed"])
-        label = fb.kind if fb.kind in ("Bounce", "Complaint", "Delivery") else "other"
+        if receipt.suppressed:
+            reason = "complaint" if report.kind == "Complaint" else "bounce"
+            metrics.email_suppressions.labels(reason).inc(receipt.suppressed)
+        label = report.kind if report.kind in ("Bounce", "Complaint", "Delivery") else "other"
         counter.labels("ses", label, outcome).inc()
-        logger.info("ses %s %s: %s", fb.kind, verified.message_id, outcome)
+        logger.info("ses %s %s: %s", report.kind, verified.message_id, outcome)
         if outcome == "retry":  # about an email still being recorded: SNS retries a 5xx (not a 4xx)
             raise Problem(
                 "webhook-not-ready",
                 "The email this feedback is about is still being recorded; deliver the message again.",
                 headers={"Retry-After": "1"},
             )
-        return json_response(result.body)
+        return render(FeedbackReceiptOut.from_feedback(receipt))
 
     return bp

@@ -23,8 +23,9 @@ from flask import Blueprint, Response, request
 from reference_service.adapters.stripe_events import HANDLED, MalformedEvent, translate
 from reference_service.bootstrap import Container
 from reference_service.domain import commands
-from reference_service.entrypoints.api.orders import json_response
+from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
+from reference_service.entrypoints.webhooks.receipts import ReceiptOut
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +83,10 @@ def build_blueprint(container: Container) -> Blueprint:
             raise Problem(
                 "malformed-request", f"Not a Stripe event: {exc}.", [FieldError("body", str(exc), "invalid")]
             ) from None
-        result = container.bus.handle(commands.ApplyPaymentEvent(event))
+        receipt = container.bus.handle(commands.ApplyPaymentEvent(event))
         label = event.event_type if event.event_type in HANDLED else "other"
-        counter.labels("stripe", label, result.body["outcome"]).inc()
-        logger.info("stripe event %s (%s): %s", event.event_id, event.event_type, result.body["outcome"])
-        return json_response(result.body)
+        counter.labels("stripe", label, receipt.outcome).inc()
+        logger.info("stripe event %s (%s): %s", event.event_id, event.event_type, receipt.outcome)
+        return render(ReceiptOut.from_domain(receipt))
 
     return bp

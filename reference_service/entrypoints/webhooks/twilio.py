@@ -23,10 +23,10 @@ from twilio.request_validator import RequestValidator
 
 from reference_service.adapters.twilio_sms import STATUS_CALLBACK_PATH
 from reference_service.bootstrap import Container
-from reference_service.bootstrap.notifications import notification_components
 from reference_service.domain.notification_commands import ApplySmsStatus
-from reference_service.entrypoints.api.orders import json_response
+from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
+from reference_service.entrypoints.webhooks.receipts import SmsStatusReceiptOut
 from reference_service.service_layer.handlers.notifications import SMS_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def build_blueprint(container: Container) -> Blueprint:
     settings = container.settings
     validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
     counter = container.metrics.webhook_events
-    metrics = notification_components(container).metrics
+    metrics = container.notifications.metrics
 
     def forbidden(reason: str) -> Problem:
         counter.labels("twilio", "unverified", "rejected").inc()
@@ -70,7 +70,7 @@ def build_blueprint(container: Container) -> Blueprint:
                 [FieldError(name, "required", "missing") for name in missing],
             )
         error_code = form.get("ErrorCode") or None
-        result = container.bus.handle(
+        receipt = container.bus.handle(
             ApplySmsStatus(
                 provider="twilio",
                 event_id=f"{sid}:{status}",
@@ -79,12 +79,12 @@ def build_blueprint(container: Container) -> Blueprint:
                 error_code=error_code,
             )
         )
-        outcome = result.body["outcome"]
+        outcome = receipt.outcome
         label = status if status in SMS_STATUSES else "other"
         if outcome not in ("duplicate", "unmatched"):
             metrics.sms_delivery_status.labels("twilio", label).inc()
         counter.labels("twilio", label, outcome).inc()
         logger.info("twilio status %s for %s: %s", status, sid, outcome)
-        return json_response(result.body)
+        return render(SmsStatusReceiptOut.from_status(receipt))
 
     return bp

@@ -24,7 +24,6 @@ from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
-from reference_service.domain.events import OrderStatusChanged
 from reference_service.domain.notification_commands import (
     ApplyEmailFeedback,
     ApplySmsStatus,
@@ -43,13 +42,11 @@ from reference_service.ports import (
     EmailSender,
     EmailTemplates,
     IdGenerator,
-    SmsDispatch,
     SmsRouter,
     UnitOfWork,
     UnitOfWorkFactory,
 )
 from reference_service.service_layer.errors import ConcurrencyConflict, DuplicateWebhookEvent, ProviderError
-from reference_service.service_layer.handlers.orders import HandlerResult
 from reference_service.service_layer.notification_errors import (
     AllSmsProvidersFailedException,
     EmailVariablesInvalid,
@@ -57,25 +54,25 @@ from reference_service.service_layer.notification_errors import (
     SmsRecipientRejected,
     SmsRegionUnsupported,
 )
+from reference_service.service_layer.outcomes import Created, FeedbackReceipt, SentSms, SmsStatusReceipt
 
 logger = logging.getLogger(__name__)
-N = NotificationStatus
 MoneyFormat = Callable[[int, str], str]
 ORDER_CONFIRMATION = "ORDER_CONFIRMATION"
 
 #: Twilio ``MessageStatus`` → the service's status
 SMS_STATUSES: dict[str, NotificationStatus] = {
-    "accepted": N.ACCEPTED,
-    "scheduled": N.ACCEPTED,
-    "queued": N.ACCEPTED,
-    "sending": N.ACCEPTED,
-    "sent": N.SENT,
-    "delivered": N.DELIVERED,
-    "read": N.DELIVERED,
-    "partially_delivered": N.DELIVERED,
-    "undelivered": N.UNDELIVERED,
-    "failed": N.FAILED,
-    "canceled": N.FAILED,
+    "accepted": NotificationStatus.ACCEPTED,
+    "scheduled": NotificationStatus.ACCEPTED,
+    "queued": NotificationStatus.ACCEPTED,
+    "sending": NotificationStatus.ACCEPTED,
+    "sent": NotificationStatus.SENT,
+    "delivered": NotificationStatus.DELIVERED,
+    "read": NotificationStatus.DELIVERED,
+    "partially_delivered": NotificationStatus.DELIVERED,
+    "undelivered": NotificationStatus.UNDELIVERED,
+    "failed": NotificationStatus.FAILED,
+    "canceled": NotificationStatus.FAILED,
 }
 
 
@@ -111,21 +108,21 @@ def send_email(
     ids: IdGenerator,
     templates: EmailTemplates,
     sender: EmailSender,
-) -> HandlerResult:
+) -> Created[Notification]:
     """Render and send one templated email; a suppressed address is recorded and refused, not sent."""
     rendered = templates.render(cmd.template, cmd.variables)  # invalid variables: nothing happens
     notification = Notification.create(ids.new_id("ntf"), Channel.EMAIL, cmd.template, cmd.to, clock.now())
     with uow_factory() as uow:
         suppression = uow.suppressions.get(cmd.to)
         if suppression is not None:
-            notification.not_sent(N.SUPPRESSED, "SUPPRESSED", clock.now(), "api")
+            notification.not_sent(NotificationStatus.SUPPRESSED, "SUPPRESSED", clock.now(), "api")
             uow.notifications.add(notification)
             uow.commit()
             raise RecipientSuppressed(suppression.reason, notification.id)
     try:
         message_id = sender.send(cmd.to, rendered)
     except ProviderError as error:
-        status = N.FAILED if error.retryable else N.REJECTED
+        status = NotificationStatus.FAILED if error.retryable else NotificationStatus.REJECTED
         notification.not_sent(
             status, error.code, clock.now(), "api", provider=sender.name, tried=(sender.name,)
         )
@@ -137,7 +134,7 @@ def send_email(
     with uow_factory() as uow:
         uow.notifications.add(notification)
         uow.commit()
-    return HandlerResult(notification.to_dict(), 201)
+    return Created(notification)
 
 
 def order_confirmation_variables(order: Order, money: MoneyFormat) -> dict[str, Any]:
@@ -178,7 +175,7 @@ def _reserve(
     for attempt in _retry_conflicts():
         with attempt, uow_factory() as uow:
             existing = uow.notifications.get_by_dedupe_key(dedupe_key)
-            if existing is not None and existing.status != N.PENDING:
+            if existing is not None and existing.status != NotificationStatus.PENDING:
                 return "duplicate"
             built = build(uow)
             if isinstance(built, str):
@@ -187,7 +184,7 @@ def _reserve(
             if existing is not None:  # a previous attempt reserved it and did not finish: resume it
                 return _Reserved(existing.id, existing.recipient, context)
             uow.notifications.add(fresh)
-            if fresh.status != N.PENDING:  # decided without calling a provider (suppressed)
+            if fresh.status != NotificationStatus.PENDING:  # decided without calling a provider (suppressed)
                 uow.commit()
                 return fresh.status.value.lower()
             uow.commit()
@@ -196,7 +193,7 @@ def _reserve(
 
 
 def send_order_confirmation(
-    event: OrderStatusChanged,
+    order_id: str,
     *,
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
@@ -205,14 +202,12 @@ def send_order_confirmation(
     sender: EmailSender,
     money: MoneyFormat,
 ) -> str:
-    """When an order becomes PAID, email its ORDER_CONFIRMATION once (idempotent under relay retries).
+    """Email the ORDER_CONFIRMATION of a paid order once (idempotent under relay retries); the
+    ``SendConfirmationWhenPaid`` policy (``service_layer/policies.py``) decides when.
 
     Returns the outcome (``sent``, ``duplicate``, ``suppressed``, ``no_contact``, ``rejected``...). A
     transient SES failure raises, so the relay retries with backoff; the reservation stays PENDING.
     """
-    if event.status != "PAID":
-        return "ignored"
-    order_id = event.order_id
 
     def build(uow: UnitOfWork) -> tuple[Notification, dict[str, Any]] | str:
         order = uow.orders.get(order_id)
@@ -230,19 +225,23 @@ def send_order_confirmation(
         )
         suppression = uow.suppressions.get(order.customer.email)
         if suppression is not None:
-            notification.not_sent(N.SUPPRESSED, "SUPPRESSED", clock.now(), "relay")
+            notification.not_sent(NotificationStatus.SUPPRESSED, "SUPPRESSED", clock.now(), "relay")
         return notification, variables
 
     reserved = _reserve(uow_factory, f"order-confirmation:{order_id}", build)
     if isinstance(reserved, str):
         logger.info("order confirmation for %s: %s", order_id, reserved)
         return reserved
-    nid = reserved.notification_id
+    notification_id = reserved.notification_id
     try:
         rendered = templates.render(ORDER_CONFIRMATION, reserved.context)
     except EmailVariablesInvalid as invalid:
         logger.error("order confirmation for %s cannot be rendered: %s", order_id, invalid.missing)
-        _record(uow_factory, nid, lambda n: n.not_sent(N.FAILED, "INVALID_VARIABLES", clock.now(), "relay"))
+        _record(
+            uow_factory,
+            notification_id,
+            lambda n: n.not_sent(NotificationStatus.FAILED, "INVALID_VARIABLES", clock.now(), "relay"),
+        )
         return "invalid"
     try:
         message_id = sender.send(reserved.recipient, rendered)
@@ -252,13 +251,19 @@ def send_order_confirmation(
         code = error.code
         _record(
             uow_factory,
-            nid,
-            lambda n: n.not_sent(N.REJECTED, code, clock.now(), "relay", provider=sender.name),
+            notification_id,
+            lambda n: n.not_sent(
+                NotificationStatus.REJECTED, code, clock.now(), "relay", provider=sender.name
+            ),
         )
         logger.warning("order confirmation for %s rejected by %s: %s", order_id, sender.name, code)
         return "rejected"
-    _record(uow_factory, nid, lambda n: n.accepted(sender.name, message_id, "accepted", clock.now(), "relay"))
-    logger.info("order confirmation for %s sent as %s", order_id, nid)
+    _record(
+        uow_factory,
+        notification_id,
+        lambda n: n.accepted(sender.name, message_id, "accepted", clock.now(), "relay"),
+    )
+    logger.info("order confirmation for %s sent as %s", order_id, notification_id)
     return "sent"
 
 
@@ -268,12 +273,12 @@ FEEDBACK_MATCH_WINDOW = timedelta(minutes=5)
 
 def apply_email_feedback(
     cmd: ApplyEmailFeedback, *, uow_factory: UnitOfWorkFactory, clock: Clock
-) -> HandlerResult:
+) -> FeedbackReceipt:
     """Apply one SES notification at most once: suppress hard-bounced/complaining addresses, move the
     notification (matched by SES message id) to DELIVERED, BOUNCED or COMPLAINED.
 
-    The body holds ``outcome`` (``applied``, ``duplicate``, ``unmatched``, ``ignored``, ``retry``), ``kind``
-    and ``suppressed`` (how many addresses were added to the suppression list).
+    The receipt holds ``outcome`` (``applied``, ``duplicate``, ``unmatched``, ``ignored``, ``retry``),
+    ``kind`` and ``suppressed`` (how many addresses were added to the suppression list).
 
     ``retry``: SES can report on an email before the service has recorded the message id ``SendEmail``
     returned (the lab's simulator answers within milliseconds). Feedback about an unknown email sent less
@@ -281,70 +286,65 @@ def apply_email_feedback(
     entrypoint answers non-2xx and SNS delivers it again, by which time it matches. Older unknown
     feedback (mail sent by something else) is acknowledged as ``unmatched``.
     """
-    fb = cmd.feedback
-    targets = {"Bounce": N.BOUNCED, "Complaint": N.COMPLAINED, "Delivery": N.DELIVERED}
+    feedback = cmd.feedback
+    targets = {
+        "Bounce": NotificationStatus.BOUNCED,
+        "Complaint": NotificationStatus.COMPLAINED,
+        "Delivery": NotificationStatus.DELIVERED,
+    }
     for attempt in _retry_conflicts():
         with attempt, uow_factory() as uow:
             if uow.webhook_inbox.seen("sns", cmd.event_id):
-                return HandlerResult(
-                    {"received": True, "outcome": "duplicate", "kind": fb.kind, "suppressed": 0}
-                )
+                return FeedbackReceipt("duplicate", feedback.kind, 0)
             suppressed = 0
-            if fb.suppresses:
-                reason = "complaint" if fb.kind == "Complaint" else "bounce"
+            if feedback.suppresses:
+                reason = "complaint" if feedback.kind == "Complaint" else "bounce"
                 detail = (
-                    fb.complaint_type if fb.kind == "Complaint" else f"{fb.bounce_type}/{fb.bounce_sub_type}"
+                    feedback.complaint_type
+                    if feedback.kind == "Complaint"
+                    else f"{feedback.bounce_type}/{feedback.bounce_sub_type}"
                 )
-                for address in dict.fromkeys(a.strip().lower() for a in fb.recipients):
+                for address in dict.fromkeys(a.strip().lower() for a in feedback.recipients):
                     suppressed += int(uow.suppressions.add(address, reason, detail))
-            notification = uow.notifications.get_by_provider_ref("ses", fb.message_id)
-            if fb.kind not in targets:
+            notification = uow.notifications.get_by_provider_ref("ses", feedback.message_id)
+            if feedback.kind not in targets:
                 outcome = "ignored"
             elif notification is None:
                 outcome = "unmatched"
             else:
-                word = {"Bounce": f"bounce:{fb.bounce_type}", "Complaint": "complaint"}.get(
-                    fb.kind, "delivery"
+                word = {"Bounce": f"bounce:{feedback.bounce_type}", "Complaint": "complaint"}.get(
+                    feedback.kind, "delivery"
                 )
-                code = fb.bounce_sub_type if fb.kind == "Bounce" else fb.complaint_type
-                moved = notification.record(targets[fb.kind], word.lower(), clock.now(), "ses", code)
+                code = feedback.bounce_sub_type if feedback.kind == "Bounce" else feedback.complaint_type
+                moved = notification.record(targets[feedback.kind], word.lower(), clock.now(), "ses", code)
                 outcome = "applied" if moved else "stale"
-            young = fb.sent_at is not None and clock.now() - fb.sent_at < FEEDBACK_MATCH_WINDOW
+            young = feedback.sent_at is not None and clock.now() - feedback.sent_at < FEEDBACK_MATCH_WINDOW
             if outcome == "unmatched" and young:
                 uow.commit()  # the suppressions, without marking the event as seen
-                return HandlerResult(
-                    {"received": True, "outcome": "retry", "kind": fb.kind, "suppressed": suppressed}
-                )
+                return FeedbackReceipt("retry", feedback.kind, suppressed)
             if suppressed and outcome in ("unmatched", "ignored"):
                 outcome = "applied"
             uow.webhook_inbox.record(
-                "sns", cmd.event_id, f"ses.{fb.kind}", outcome, notification.id if notification else None
+                "sns",
+                cmd.event_id,
+                f"ses.{feedback.kind}",
+                outcome,
+                notification.id if notification else None,
             )
             try:
                 uow.commit()
             except DuplicateWebhookEvent:
-                return HandlerResult(
-                    {"received": True, "outcome": "duplicate", "kind": fb.kind, "suppressed": 0}
-                )
-            return HandlerResult(
-                {"received": True, "outcome": outcome, "kind": fb.kind, "suppressed": suppressed}
-            )
+                return FeedbackReceipt("duplicate", feedback.kind, 0)
+            return FeedbackReceipt(outcome, feedback.kind, suppressed)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 # -- SMS ------------------------------------------------------------------------------------------------
 
 
-def _sms_body(notification: Notification, dispatch: SmsDispatch | None = None) -> dict[str, Any]:
-    body = notification.to_dict()
-    if dispatch is not None:
-        body["region"] = dispatch.region
-    return body
-
-
 def send_sms(
     cmd: SendSms, *, uow_factory: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, router: SmsRouter
-) -> HandlerResult:
+) -> Created[SentSms]:
     """Send one SMS through the router and record where it went (or why it went nowhere)."""
     number, _region = router.normalize(cmd.phone)  # InvalidPhoneNumber before anything is recorded
     notification = Notification.create(
@@ -354,7 +354,7 @@ def send_sms(
         dispatch = router.send(number, cmd.message)
     except SmsRecipientRejected as rejected:
         notification.not_sent(
-            N.REJECTED,
+            NotificationStatus.REJECTED,
             rejected.code,
             clock.now(),
             "api",
@@ -365,7 +365,9 @@ def send_sms(
         _add(uow_factory, notification)
         raise
     except AllSmsProvidersFailedException as failed:
-        notification.not_sent(N.FAILED, "ALL_PROVIDERS_FAILED", clock.now(), "api", tried=tuple(failed.tried))
+        notification.not_sent(
+            NotificationStatus.FAILED, "ALL_PROVIDERS_FAILED", clock.now(), "api", tried=tuple(failed.tried)
+        )
         failed.notification_id = notification.id
         _add(uow_factory, notification)
         raise
@@ -375,7 +377,7 @@ def send_sms(
         dispatch.provider, dispatch.message_id, dispatch.status, clock.now(), "api", tried=dispatch.tried
     )
     _add(uow_factory, notification)
-    return HandlerResult(_sms_body(notification, dispatch), 201)
+    return Created(SentSms(notification, dispatch.region))
 
 
 def _add(uow_factory: UnitOfWorkFactory, notification: Notification) -> None:
@@ -384,7 +386,9 @@ def _add(uow_factory: UnitOfWorkFactory, notification: Notification) -> None:
         uow.commit()
 
 
-def apply_sms_status(cmd: ApplySmsStatus, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> HandlerResult:
+def apply_sms_status(
+    cmd: ApplySmsStatus, *, uow_factory: UnitOfWorkFactory, clock: Clock
+) -> SmsStatusReceipt:
     """Apply one delivery report at most once; ``outcome`` is ``applied``, ``stale``, ``duplicate``,
     ``unmatched`` (no notification has that message id: not recorded, so a redelivery can still match) or
     ``ignored`` (a status word the service does not know)."""
@@ -392,10 +396,10 @@ def apply_sms_status(cmd: ApplySmsStatus, *, uow_factory: UnitOfWorkFactory, clo
     for attempt in _retry_conflicts():
         with attempt, uow_factory() as uow:
             if uow.webhook_inbox.seen(cmd.provider, cmd.event_id):
-                return HandlerResult({"received": True, "outcome": "duplicate"})
+                return SmsStatusReceipt("duplicate")
             notification = uow.notifications.get_by_provider_ref(cmd.provider, cmd.message_id)
             if notification is None:
-                return HandlerResult({"received": True, "outcome": "unmatched"})
+                return SmsStatusReceipt("unmatched")
             if target is None:
                 outcome = "ignored"
             else:
@@ -410,15 +414,8 @@ def apply_sms_status(cmd: ApplySmsStatus, *, uow_factory: UnitOfWorkFactory, clo
             try:
                 uow.commit()
             except DuplicateWebhookEvent:
-                return HandlerResult({"received": True, "outcome": "duplicate"})
-            return HandlerResult(
-                {
-                    "received": True,
-                    "outcome": outcome,
-                    "notification_id": notification.id,
-                    "status": notification.status.value,
-                }
-            )
+                return SmsStatusReceipt("duplicate")
+            return SmsStatusReceipt(outcome, notification.id, notification.status.value)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -468,21 +465,29 @@ def resend_undelivered_sms(
     reserved = _reserve(uow_factory, dedupe_key, build)
     if isinstance(reserved, str):
         return reserved
-    nid = reserved.notification_id
+    notification_id = reserved.notification_id
     try:
         dispatch = router.send(reserved.recipient, str(reserved.context["body"]), exclude={event.provider})
     except (SmsRecipientRejected, SmsRegionUnsupported) as error:
-        code_ = getattr(error, "code", "UNSUPPORTED_REGION")
-        _record(uow_factory, nid, lambda n: n.not_sent(N.REJECTED, str(code_), clock.now(), "relay"))
+        error_code = getattr(error, "code", "UNSUPPORTED_REGION")
+        _record(
+            uow_factory,
+            notification_id,
+            lambda n: n.not_sent(NotificationStatus.REJECTED, str(error_code), clock.now(), "relay"),
+        )
         return "rejected"
     except AllSmsProvidersFailedException as failed:
         if failed.tried or "circuit_open" in failed.skipped.values():
             raise  # another provider exists but is failing now: the relay retries later
-        _record(uow_factory, nid, lambda n: n.not_sent(N.FAILED, "NO_OTHER_PROVIDER", clock.now(), "relay"))
+        _record(
+            uow_factory,
+            notification_id,
+            lambda n: n.not_sent(NotificationStatus.FAILED, "NO_OTHER_PROVIDER", clock.now(), "relay"),
+        )
         return "no_other_provider"
     _record(
         uow_factory,
-        nid,
+        notification_id,
         lambda n: n.accepted(
             dispatch.provider,
             dispatch.message_id,
@@ -492,5 +497,5 @@ def resend_undelivered_sms(
             tried=dispatch.tried,
         ),
     )
-    logger.info("sms %s resent as %s through %s", event.notification_id, nid, dispatch.provider)
+    logger.info("sms %s resent as %s through %s", event.notification_id, notification_id, dispatch.provider)
     return "resent"

@@ -3,34 +3,28 @@
 Each handler opens one unit of work, so an order, its idempotency record and its outbox events are
 written in one transaction. A concurrent change to the same order (optimistic-lock conflict) is
 retried a few times before it reaches the caller as ``ConcurrencyConflict``.
+
+``create_order`` answers ``Created(order)``, or ``Replayed(first answer)`` for an idempotency key seen
+before with the same request. The first answer is what ``encode_answer`` (the HTTP layer's, handed in by
+the composition root) makes of ``Created(order)``, stored in the same transaction as the order.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from reference_service.domain import commands
 from reference_service.domain.orders import LineItem, Order
 from reference_service.ports import Clock, IdGenerator, StoredResponse, UnitOfWorkFactory
-from reference_service.service_layer.errors import ConcurrencyConflict, IdempotencyKeyReused, NotFound
+from reference_service.service_layer.errors import (
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    IdempotencyRace,
+    NotFound,
+)
+from reference_service.service_layer.outcomes import AnswerEncoder, Created, Replayed, Updated
 
 CREATE_SCOPE = "orders.create"
-
-
-class IdempotencyRace(Exception):
-    """Raised by a unit of work when another request committed the same idempotency key first."""
-
-
-@dataclass(frozen=True)
-class HandlerResult:
-    """What an API call returns: the body, its HTTP status and whether it is an idempotent replay."""
-
-    body: dict[str, Any]
-    status: int = 200
-    replayed: bool = False
 
 
 def _retry_conflicts() -> Retrying:
@@ -40,20 +34,29 @@ def _retry_conflicts() -> Retrying:
 
 
 def create_order(
-    cmd: commands.CreateOrder, *, uow_factory: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
-) -> HandlerResult:
-    """Create an order; with an idempotency key, replay the first result for the same request."""
+    cmd: commands.CreateOrder,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    encode_answer: AnswerEncoder,
+) -> Created[Order] | Replayed:
+    """Create an order; with an idempotency key, replay the first answer for the same request."""
     for attempt in Retrying(
         retry=retry_if_exception_type(IdempotencyRace), stop=stop_after_attempt(2), reraise=True
     ):
         with attempt:
-            return _create_once(cmd, uow_factory=uow_factory, clock=clock, ids=ids)
+            return _create_once(cmd, uow_factory, clock, ids, encode_answer)
     raise AssertionError("unreachable")  # pragma: no cover - Retrying either returns or raises
 
 
 def _create_once(
-    cmd: commands.CreateOrder, *, uow_factory: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
-) -> HandlerResult:
+    cmd: commands.CreateOrder,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    encode_answer: AnswerEncoder,
+) -> Created[Order] | Replayed:
     key = cmd.idempotency_key
     with uow_factory() as uow:
         if key is not None:
@@ -61,7 +64,7 @@ def _create_once(
             if stored is not None:
                 if stored.request_fingerprint != cmd.request_fingerprint:
                     raise IdempotencyKeyReused(key)
-                return HandlerResult(stored.body, stored.status_code, replayed=True)
+                return Replayed(stored)
         order = Order.create(
             order_id=ids.new_id("ord"),
             customer_ref=cmd.customer_ref,
@@ -72,14 +75,19 @@ def _create_once(
             customer=cmd.customer,
         )
         uow.orders.add(order)
-        body = order.to_dict()
+        created = Created(order)
         if key is not None:
-            uow.idempotency.put(CREATE_SCOPE, key, StoredResponse(cmd.request_fingerprint or "", 201, body))
+            status, body = encode_answer(created)
+            uow.idempotency.put(
+                CREATE_SCOPE, key, StoredResponse(cmd.request_fingerprint or "", status, body)
+            )
         uow.commit()
-    return HandlerResult(body, 201)
+    return created
 
 
-def cancel_order(cmd: commands.CancelOrder, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> HandlerResult:
+def cancel_order(
+    cmd: commands.CancelOrder, *, uow_factory: UnitOfWorkFactory, clock: Clock
+) -> Updated[Order]:
     """Cancel an order; cancelling twice, or after shipping, raises ``IllegalTransition``."""
     for attempt in _retry_conflicts():
         with attempt, uow_factory() as uow:
@@ -88,5 +96,5 @@ def cancel_order(cmd: commands.CancelOrder, *, uow_factory: UnitOfWorkFactory, c
                 raise NotFound("order", cmd.order_id)
             order.cancel(cmd.reason, clock.now())
             uow.commit()
-            return HandlerResult(order.to_dict())
+            return Updated(order)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -18,7 +18,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
@@ -51,7 +50,7 @@ from reference_service.service_layer.errors import (
     PaymentDeclined,
     ProviderError,
 )
-from reference_service.service_layer.handlers.orders import HandlerResult
+from reference_service.service_layer.outcomes import Created, Receipt, StartedPayment, Updated
 
 logger = logging.getLogger(__name__)
 Gateways = Mapping[PaymentProvider, PaymentGateway]
@@ -157,7 +156,7 @@ def _begin_attempt(
 
 def _record_result(
     attempt: _Attempt, result: ProviderPayment, uow_factory: UnitOfWorkFactory, clock: Clock
-) -> dict[str, Any]:
+) -> Payment:
     for retry in _retry_conflicts():
         with retry, uow_factory() as uow:
             payment = uow.payments.get(attempt.payment_id)
@@ -175,7 +174,7 @@ def _record_result(
                 failure_message=result.failure_message,
             )
             uow.commit()
-            return payment.to_dict()
+            return payment
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -206,7 +205,7 @@ def start_payment(
     gateways: Gateways,
     clock: Clock,
     ids: IdGenerator,
-) -> HandlerResult:
+) -> Created[StartedPayment]:
     """Create (or resume) the provider payment for an order; see the module docstring for the steps."""
     provider = PaymentProvider(cmd.provider)
     gateway = gateways[provider]
@@ -233,16 +232,13 @@ def start_payment(
         if not error.retryable:  # the attempt cannot be resumed with the same key: end it
             _record_failure(attempt, error.code, error.message, uow_factory, clock)
         raise
-    body = _record_result(attempt, result, uow_factory, clock)
-    body.update(
-        client_secret=result.client_secret, approve_url=result.approve_url, next_action=result.next_action
-    )
-    return HandlerResult(body, 201)
+    payment = _record_result(attempt, result, uow_factory, clock)
+    return Created(StartedPayment(payment, result.client_secret, result.approve_url, result.next_action))
 
 
 def capture_payment(
     cmd: commands.CapturePayment, *, uow_factory: UnitOfWorkFactory, gateways: Gateways, clock: Clock
-) -> HandlerResult:
+) -> Updated[Payment]:
     """Capture an approved/authorised payment (PayPal orders, Stripe manual capture)."""
     with uow_factory() as uow:
         payment = uow.payments.get(cmd.payment_id)
@@ -251,7 +247,7 @@ def capture_payment(
         if payment.provider_ref is None:
             raise PaymentConflict(f"payment {payment.id} has not reached the provider yet", payment.id)
         if payment.status == PaymentStatus.SUCCEEDED:
-            return HandlerResult(payment.to_dict())
+            return Updated(payment)
         attempt = _Attempt(
             payment.id, payment.order_id, payment.amount, payment.currency, payment.idempotency_key
         )
@@ -264,7 +260,7 @@ def capture_payment(
         _record_failure(attempt, declined.code, declined.message, uow_factory, clock)
         declined.payment_id = attempt.payment_id
         raise
-    body = _record_result(attempt, result, uow_factory, clock)
+    captured = _record_result(attempt, result, uow_factory, clock)
     if result.status == PaymentStatus.FAILED:  # a declined capture (PayPal: 201 with the capture DECLINED)
         refusal = PaymentDeclined(
             provider.value,
@@ -274,7 +270,7 @@ def capture_payment(
         )
         refusal.payment_id = attempt.payment_id
         raise refusal
-    return HandlerResult(body)
+    return Updated(captured)
 
 
 # -- provider events ---------------------------------------------------------------------------------------
@@ -290,110 +286,110 @@ _STATUS_FOR_KIND = {
 }
 
 
-def _find_payment(uow: UnitOfWork, ev: ProviderPaymentEvent) -> Payment | None:
-    payment = uow.payments.get(ev.payment_id) if ev.payment_id else None
-    if payment is None and ev.provider_ref:
-        payment = uow.payments.get_by_provider_ref(PaymentProvider(ev.provider), ev.provider_ref)
-    if payment is not None and ev.provider_ref and payment.provider_ref not in (None, ev.provider_ref):
+def _find_payment(uow: UnitOfWork, event: ProviderPaymentEvent) -> Payment | None:
+    payment = uow.payments.get(event.payment_id) if event.payment_id else None
+    if payment is None and event.provider_ref:
+        payment = uow.payments.get_by_provider_ref(PaymentProvider(event.provider), event.provider_ref)
+    if payment is not None and event.provider_ref and payment.provider_ref not in (None, event.provider_ref):
         return None  # metadata points at a payment that belongs to another provider object
     return payment
 
 
-def _apply(uow: UnitOfWork, ev: ProviderPaymentEvent, now: datetime) -> tuple[str, str | None]:
-    if ev.kind == PaymentEventKind.IGNORED:
+def _apply(uow: UnitOfWork, event: ProviderPaymentEvent, now: datetime) -> tuple[str, str | None]:
+    if event.kind == PaymentEventKind.IGNORED:
         return "ignored", None
-    payment = _find_payment(uow, ev)
+    payment = _find_payment(uow, event)
     if payment is None:
-        return "unmatched", ev.provider_ref
+        return "unmatched", event.provider_ref
     order = uow.orders.get(payment.order_id)
     if order is None:  # pragma: no cover - a payment always references an existing order (foreign key)
         return "unmatched", payment.order_id
-    if payment.provider_ref is None and ev.provider_ref:
-        payment.attach(ev.provider_ref)
-    if ev.kind in _STATUS_FOR_KIND:
+    if payment.provider_ref is None and event.provider_ref:
+        payment.attach(event.provider_ref)
+    if event.kind in _STATUS_FOR_KIND:
         outcome = apply_status(
             uow,
             payment,
             order,
-            _STATUS_FOR_KIND[ev.kind],
+            _STATUS_FOR_KIND[event.kind],
             now,
-            failure_code=ev.failure_code,
-            failure_message=ev.failure_message,
+            failure_code=event.failure_code,
+            failure_message=event.failure_message,
         )
         return outcome, payment.id
-    if ev.kind == PaymentEventKind.REFUNDED:
+    if event.kind == PaymentEventKind.REFUNDED:
         # Stripe says whether the charge is fully refunded; PayPal only gives the amount
-        complete = ev.refund_complete or ev.amount_refunded >= payment.amount
+        complete = event.refund_complete or event.amount_refunded >= payment.amount
         target = PaymentStatus.REFUNDED if complete else PaymentStatus.REFUND_PENDING
         if not payment.can_transition_to(target) or payment.status == target:
             return "stale", payment.id
-        payment.refund(ev.amount_refunded, complete=complete, now=now)
+        payment.refund(event.amount_refunded, complete=complete, now=now)
         if complete and order.can_transition_to(OrderStatus.REFUNDED):
             order.transition_to(OrderStatus.REFUNDED, f"payment {payment.id} refunded", now)
         return "applied", payment.id
-    if ev.kind == PaymentEventKind.DISPUTED:
-        dispute_id = ev.dispute_id or ev.event_id
+    if event.kind == PaymentEventKind.DISPUTED:
+        dispute_id = event.dispute_id or event.event_id
         uow.payments.record_dispute(
             DisputeRecord(
                 dispute_id,
-                ev.provider,
+                event.provider,
                 payment.id,
                 order.id,
-                ev.dispute_amount,
+                event.dispute_amount,
                 payment.currency,
-                ev.dispute_reason or "general",
-                ev.dispute_status or "needs_response",
+                event.dispute_reason or "general",
+                event.dispute_status or "needs_response",
                 now,
             )
         )
         if not payment.can_transition_to(PaymentStatus.DISPUTED) or payment.status == PaymentStatus.DISPUTED:
             return "stale", payment.id
-        payment.dispute(dispute_id, ev.dispute_reason or "general", ev.dispute_amount, now)
+        payment.dispute(dispute_id, event.dispute_reason or "general", event.dispute_amount, now)
         if order.can_transition_to(OrderStatus.DISPUTED):
-            order.transition_to(OrderStatus.DISPUTED, ev.dispute_reason, now)
+            order.transition_to(OrderStatus.DISPUTED, event.dispute_reason, now)
         return "applied", payment.id
-    raise ValueError(f"unhandled payment event kind {ev.kind}")  # pragma: no cover - the enum is exhaustive
+    raise ValueError(f"unhandled payment event kind {event.kind}")  # pragma: no cover - exhaustive enum
 
 
 def _resolve(
-    ev: ProviderPaymentEvent, uow_factory: UnitOfWorkFactory, gateways: Gateways
+    event: ProviderPaymentEvent, uow_factory: UnitOfWorkFactory, gateways: Gateways
 ) -> ProviderPaymentEvent:
     """Find the service's payment id for an event that does not carry it and whose provider object the
     service has not recorded yet (e.g. Stripe's ``charge.dispute.created`` can arrive before the service
     stored the PaymentIntent id). The provider object's own metadata names the payment. Done before the
     transaction opens; if the provider is unreachable the error propagates and the webhook is retried.
     """
-    if ev.kind == PaymentEventKind.IGNORED or not ev.provider_ref:
-        return ev
+    if event.kind == PaymentEventKind.IGNORED or not event.provider_ref:
+        return event
     with uow_factory() as uow:
-        if uow.webhook_inbox.seen(ev.provider, ev.event_id) or _find_payment(uow, ev) is not None:
-            return ev
-    gateway = gateways.get(PaymentProvider(ev.provider))
+        if uow.webhook_inbox.seen(event.provider, event.event_id) or _find_payment(uow, event) is not None:
+            return event
+    gateway = gateways.get(PaymentProvider(event.provider))
     if gateway is None:
-        return ev
-    found = gateway.retrieve_payment(ev.provider_ref)
-    return replace(ev, payment_id=found.payment_id) if found.payment_id else ev
+        return event
+    found = gateway.retrieve_payment(event.provider_ref)
+    return replace(event, payment_id=found.payment_id) if found.payment_id else event
 
 
 def apply_payment_event(
     cmd: commands.ApplyPaymentEvent, *, uow_factory: UnitOfWorkFactory, clock: Clock, gateways: Gateways
-) -> HandlerResult:
+) -> Receipt:
     """Apply a provider event at most once.
 
     The outcome is ``applied``, ``duplicate``, ``duplicate-state``, ``stale``, ``unmatched`` or ``ignored``.
     """
-    ev = _resolve(cmd.event, uow_factory, gateways)
+    event = _resolve(cmd.event, uow_factory, gateways)
     for retry in _retry_conflicts():
         with retry, uow_factory() as uow:
-            if uow.webhook_inbox.seen(ev.provider, ev.event_id):
-                return HandlerResult({"received": True, "outcome": "duplicate"})
-            outcome, detail = _apply(uow, ev, clock.now())
-            uow.webhook_inbox.record(ev.provider, ev.event_id, ev.event_type, outcome, detail)
+            if uow.webhook_inbox.seen(event.provider, event.event_id):
+                return Receipt("duplicate")
+            outcome, detail = _apply(uow, event, clock.now())
+            uow.webhook_inbox.record(event.provider, event.event_id, event.event_type, outcome, detail)
             try:
                 uow.commit()
             except DuplicateWebhookEvent:
-                return HandlerResult({"received": True, "outcome": "duplicate"})
-            return HandlerResult({"received": True, "outcome": outcome})
+                return Receipt("duplicate")
+            return Receipt(outcome)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
