@@ -13,14 +13,11 @@ each use gets its own schema, dropped afterwards. With ``CI=true`` a missing ser
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -29,10 +26,8 @@ from reference_service.config import Settings, load_settings
 from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.app import create_app
 from tests.fakes import FakePaymentGateway
-from tests.support import LiveProcess, require, run_service
+from tests.support import LiveProcess, postgres_schema_url, run_service
 from tests.support_notifications import NotificationsLab, run_notifications_lab
-
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
@@ -43,23 +38,8 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A private schema in the PostgreSQL test database, as a URL whose search_path points at it."""
-    admin = sa.create_engine(POSTGRES_URL)
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as exc:
-        admin.dispose()
-        require("PostgreSQL", f"{POSTGRES_URL}: {type(exc).__name__}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema_url() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

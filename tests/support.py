@@ -10,12 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from simulators.testing import free_port
 
@@ -29,6 +31,33 @@ def require(service: str, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{message} (CI=true: tests that need {service} must run)")
     pytest.skip(message)  # a laptop without the server; never in CI (above), which fails instead
+
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextlib.contextmanager
+def postgres_schema_url() -> Iterator[str]:
+    """A private schema in the PostgreSQL test database (``TEST_POSTGRES_URL``), as a URL whose
+    search_path points at it; dropped on exit. A missing server fails in CI and skips elsewhere."""
+    admin = sa.create_engine(POSTGRES_URL)
+    try:
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except Exception as exc:
+            require("PostgreSQL", f"{POSTGRES_URL}: {type(exc).__name__}")
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in POSTGRES_URL else "?"
+        try:
+            yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+        finally:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
 
 
 def wait_http(

@@ -37,7 +37,6 @@ Examples are bounded and derandomized (a fixed seed), so the run is the same eve
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,7 +45,6 @@ from typing import Any
 
 import phonenumbers
 import pytest
-import sqlalchemy as sa
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -60,9 +58,9 @@ from reference_service.config import load_settings
 from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.api.schemas import iso_currencies
 from reference_service.entrypoints.app import create_app
-from tests.conftest import POSTGRES_URL, STRIPE_TEST_WEBHOOK_SECRET
+from tests.conftest import STRIPE_TEST_WEBHOOK_SECRET
 from tests.fakes import FakeEmailSender, FakePaymentGateway, FakeSmsProvider
-from tests.support import require
+from tests.support import postgres_schema_url
 
 ORDER = {
     "customer_ref": "cus_props",
@@ -168,24 +166,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 @pytest.fixture(scope="module")
 def postgres_api() -> Iterator[Api]:
     """The same on a private schema of the PostgreSQL test database (dropped afterwards)."""
-    admin = sa.create_engine(POSTGRES_URL)
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as exc:
-        admin.dispose()
-        require("PostgreSQL", f"{POSTGRES_URL}: {type(exc).__name__}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        with running_api(f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}") as running:
-            yield running
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema_url() as url, running_api(url) as running:
+        yield running
 
 
 def _floats(value: Any) -> Any:
