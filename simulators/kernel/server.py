@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        log.debug("%s %s -> %s", self.command, self.path, code)
+        # http.server answers a request line over 64 KiB with 414 before it sets ``path``
+        log.debug("%s %s -> %s", self.command, getattr(self, "path", "-"), code)
 
 
 class _TrackingServer(ThreadedWSGIServer):
