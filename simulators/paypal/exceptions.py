@@ -126,6 +126,7 @@ class PayPalError(ProviderError):
         super().__init__(self.text, self.status)
         self.details = list(details)
         self.api_family = api or self.api
+        self.links: list[dict[str, str]] = []  # links PayPal adds after the information_link (redirect)
 
     @property
     def issue(self) -> str | None:
@@ -145,7 +146,8 @@ class PayPalError(ProviderError):
                 "href": f"{INFO_BASE}/{self.api_family}/#error-{anchor}",
                 "rel": "information_link",
                 "method": "GET",
-            }
+            },
+            *self.links,
         ]
         return body
 

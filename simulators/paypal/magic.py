@@ -33,7 +33,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from simulators.paypal.exceptions import V2_ERRORS, InvalidRequest, PayPalError, describe, detail, v2_error
@@ -65,6 +65,9 @@ SYMBOLS = {"USD": "$", "AUD": "$", "CAD": "$", "NZD": "$", "SGD": "$", "HKD": "$
 
 _QUANTA = {code: Decimal(1).scaleb(-places) for code, places in CURRENCY_DECIMALS.items()}
 _CENT = Decimal("0.01")
+# A value is at most 32 characters (the spec's maxLength), so 64 digits quantize any of them: the default
+# context (28 digits) raised InvalidOperation on a 27-digit item price before its MAX_VALUE_EXCEEDED check.
+_WIDE = Context(prec=64)
 
 
 def quantum(currency: str) -> Decimal:
@@ -74,7 +77,7 @@ def quantum(currency: str) -> Decimal:
 
 def fmt(value: Decimal, currency: str) -> str:
     """``value`` as PayPal writes it: exactly the currency's decimals (``"10.00"``, ``"1000"`` for JPY)."""
-    return str(value.quantize(_QUANTA.get(currency, _CENT), rounding=ROUND_HALF_UP))
+    return str(value.quantize(_QUANTA.get(currency, _CENT), rounding=ROUND_HALF_UP, context=_WIDE))
 
 
 def paypal_fee(gross: Decimal, currency: str) -> Decimal:

@@ -30,7 +30,8 @@ from typing import Any
 
 from simulators.kernel.backend import BoundedMap
 from simulators.kernel.ids import IdGenerator
-from simulators.paypal.exceptions import Detail, UnprocessableEntity, not_found, v2_error
+from simulators.paypal import urls
+from simulators.paypal.exceptions import Detail, PayPalError, UnprocessableEntity, not_found, v2_error
 from simulators.paypal.magic import (
     DEFAULT_BUYER_EMAIL,
     DEFAULT_BUYER_NAME,
@@ -91,6 +92,14 @@ class GcHousekeeper:
         if due:
             gc.collect()
             gc.freeze()
+
+
+def instrument_declined(operation: str, order: Order) -> PayPalError:
+    """422 ``INSTRUMENT_DECLINED`` with the ``redirect`` link the sandbox adds (back to the approval page, so
+    the buyer can choose another funding source: "handle funding failures" in PayPal's checkout guide)."""
+    error = v2_error(operation, "INSTRUMENT_DECLINED")
+    error.links.append(urls.link(urls.approve_href(order.base_url, order.id), "redirect"))
+    return error
 
 
 class StateConflict(Exception):
@@ -282,7 +291,7 @@ class AccountBackend:
                 raise v2_error(op, "ORDER_NOT_APPROVED")
             v = self._verdict(order)
             if v.outcome is Outcome.INSTRUMENT_DECLINED:
-                raise v2_error(op, "INSTRUMENT_DECLINED")
+                raise instrument_declined(op, order)
             for unit in order.units:
                 invoice = unit.fields.get("invoice_id")
                 if invoice and invoice in self.invoices and v.outcome is not Outcome.DECLINED:
@@ -332,7 +341,7 @@ class AccountBackend:
                 raise v2_error(op, "ORDER_NOT_APPROVED")
             v = self._verdict(order)
             if v.outcome is Outcome.INSTRUMENT_DECLINED:
-                raise v2_error(op, "INSTRUMENT_DECLINED")
+                raise instrument_declined(op, order)
             events: list[DomainEvent] = []
             for unit in order.units:
                 auth = Authorization(

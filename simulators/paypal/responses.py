@@ -76,11 +76,15 @@ class PayPalHandlers:
             raise NotificationsAuthFailure() if v1 else AuthenticationFailure()
         raise invalid_token()
 
-    def mock(self, request: SimRequest, operation: str) -> None:
-        """Apply ``PayPal-Mock-Response`` (raise the forced error)."""
+    def mock(self, request: SimRequest, operation: str, order_id: str | None = None) -> None:
+        """Apply ``PayPal-Mock-Response`` (raise the forced error); a forced ``INSTRUMENT_DECLINED`` on an
+        order carries the ``redirect`` link back to the approval page, as the sandbox's does."""
         error = mock_error(request.header("PayPal-Mock-Response"), operation)
-        if error is not None:
-            raise error
+        if error is None:
+            return
+        if order_id is not None and error.issue == "INSTRUMENT_DECLINED":
+            error.links.append(urls.link(urls.approve_href(self.base_url(request), order_id), "redirect"))
+        raise error
 
     def body(self, request: SimRequest, operation: str, *, allow_empty: bool = False) -> Any:
         """The JSON body (415 for a non-JSON media type, 400 for malformed JSON)."""
@@ -171,7 +175,7 @@ class OrdersApi(PayPalHandlers):
 
     def _complete(self, request: SimRequest, order_id: str, op: str, key: str) -> Response:
         account = self.account(request)
-        self.mock(request, op)
+        self.mock(request, op, order_id)
         rid = self.request_id(request, op)
         body = self.body(request, op, allow_empty=True)
         if body is not None and not isinstance(body, dict):

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from simulators.paypal.exceptions import InvalidRequest, detail, v2_error
 from simulators.paypal.validation_checks import Amount, Checker, check_amount, money_json
+from simulators.paypal.validation_schema import outside, schema_details
 
 QUANTITY_RE = re.compile(r"^[1-9][0-9]{0,9}$")
 EXPIRY_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
@@ -113,7 +114,10 @@ def parse_items(c: Checker, value: Any, path: str) -> tuple[list[dict[str, Any]]
             c.add("INVALID_PARAMETER_SYNTAX", ipath + "/quantity", quantity)
             quantity = None
         category = raw.get("category")
-        if category is not None and category not in ITEM_CATEGORIES:
+        if category is not None and not isinstance(category, str):
+            c.add("INVALID_PARAMETER_SYNTAX", ipath + "/category", category)
+            category = None
+        elif category is not None and category not in ITEM_CATEGORIES:
             c.add("INVALID_PARAMETER_VALUE", ipath + "/category", category)
         if unit_amount is not None and quantity is not None:
             item["unit_amount"] = money_json(unit_amount, {})
@@ -272,6 +276,10 @@ def parse_order_request(body: Any, *, has_request_id: bool, op: str = "orders.cr
     ):
         req.return_url = c.string(ctx, "return_url", prefix + "/return_url", 4000) or req.return_url
         req.cancel_url = c.string(ctx, "cancel_url", prefix + "/cancel_url", 4000) or req.cancel_url
+    reported = [d.field for d in c.details if d.field]
+    c.details += [
+        d for d in schema_details(op, "order_request", body) if d.field and outside(d.field, reported)
+    ]
     c.done()
     check_units(op, req.intent, req.units)
     return req

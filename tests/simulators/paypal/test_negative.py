@@ -181,3 +181,15 @@ def test_magic_values_are_listed(sim: RunningSimulator) -> None:
     magic = sim.client.request("GET", "paypal/magic").json()
     assert magic["currencies"]["JPY"] == 0 and "CCREJECT-REFUSED" in magic["card_reject_triggers"]
     assert magic["buyer_profiles"]["buyer-declined@<any domain>"] == "DECLINED"
+
+
+def test_instrument_declined_links_back_to_the_approval_page(pp: PayPalClient) -> None:
+    """The sandbox's 422 INSTRUMENT_DECLINED carries a ``redirect`` link to ``checkoutnow?token=<order>``, so
+    the buyer can be sent back to choose another funding source (profile and mock header alike)."""
+    order = pp.create()
+    pp.approve(order["id"], email_address="buyer-instrument-declined@example.com")
+    for headers in ({}, _mock("INSTRUMENT_DECLINED")):
+        links = pp.capture(order["id"], 422, headers=headers).json()["links"]
+        assert [link["rel"] for link in links] == ["information_link", "redirect"]
+        assert links[1]["href"].endswith(f"/checkoutnow?token={order['id']}")
+        assert links[1]["method"] == "GET"

@@ -339,3 +339,65 @@ def test_a_completed_order_cannot_be_patched(pp: PayPalClient) -> None:
     ops = [{"op": "add", "path": "/purchase_units/@reference_id=='default'/custom_id", "value": "x"}]
     body = _patch(pp, order["id"], ops, 422)
     assert body is not None and body["details"][0]["issue"] == "ORDER_ALREADY_COMPLETED"
+
+
+def test_a_huge_item_price_is_max_value_exceeded(pp: PayPalClient) -> None:
+    """A 27-digit ``unit_amount.value`` is 422 ``MAX_VALUE_EXCEEDED`` like ``amount.value`` (not a 500)."""
+    huge = "1" * 27
+    body = order_body(
+        huge,
+        items=[{"name": "x", "quantity": "1", "unit_amount": {"currency_code": "USD", "value": huge}}],
+    )
+    body["purchase_units"][0]["amount"]["breakdown"] = {"item_total": {"currency_code": "USD", "value": huge}}
+    error = pp.create(body, expect=422)
+    assert error["details"][0]["issue"] == "MAX_VALUE_EXCEEDED"
+
+
+@pytest.mark.parametrize("category", [{}, [], 7])
+def test_a_non_string_item_category_is_400(pp: PayPalClient, category: Any) -> None:
+    """``items[].category`` of the wrong JSON type is 400 ``INVALID_PARAMETER_SYNTAX`` (not a 500)."""
+    body = order_body(
+        "10.00",
+        items=[
+            {
+                "name": "x",
+                "quantity": "1",
+                "category": category,
+                "unit_amount": {"currency_code": "USD", "value": "10.00"},
+            }
+        ],
+    )
+    error = pp.create(body, expect=400)
+    assert error["details"][0] == {
+        **error["details"][0],
+        "issue": "INVALID_PARAMETER_SYNTAX",
+        "field": "/purchase_units/0/items/0/category",
+    }
+
+
+@pytest.mark.parametrize(
+    ("where", "field", "issue"),
+    [
+        ({"payment_source": {"paypal": {"email_address": 0}}}, "/payment_source/paypal/email_address",
+         "INVALID_PARAMETER_SYNTAX"),
+        ({"payment_source": {"paypal": {"name": {"given_name": "x" * 141}}}},
+         "/payment_source/paypal/name/given_name", "INVALID_STRING_LENGTH"),
+        ({"payer": {"name": {"surname": 5}}}, "/payer/name/surname", "INVALID_PARAMETER_SYNTAX"),
+        ({"payer": {"address": {"country_code": "usa"}}}, "/payer/address/country_code",
+         "INVALID_STRING_LENGTH"),
+        ({"application_context": {"shipping_preference": "BOGUS"}},
+         "/application_context/shipping_preference", "INVALID_PARAMETER_VALUE"),
+        ({"application_context": {"return_url": "not a url"}}, "/application_context/return_url",
+         "INVALID_PARAMETER_SYNTAX"),
+        ({"payment_source": {"paypal": {"experience_context": {"locale": "english"}}}},
+         "/payment_source/paypal/experience_context/locale", "INVALID_PARAMETER_SYNTAX"),
+    ],
+)  # fmt: skip
+def test_payer_wallet_and_context_are_checked_against_the_schema(
+    pp: PayPalClient, where: dict[str, Any], field: str, issue: str
+) -> None:
+    """``payer``, ``payment_source.paypal`` and ``application_context`` follow PayPal's request schema: a bad
+    value is 400 ``INVALID_REQUEST`` naming the field, and nothing is stored to be echoed back later."""
+    error = pp.create({**order_body(), **where}, expect=400)
+    assert error["name"] == "INVALID_REQUEST"
+    assert any(d["field"] == field and d["issue"] == issue for d in error["details"]), error["details"]
