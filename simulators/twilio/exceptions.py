@@ -184,6 +184,28 @@ def invalid_status_callback(url: str) -> TwilioValidationError:
     return TwilioValidationError(f"The StatusCallback URL {url} is not a valid URL.", 21609)
 
 
+def invalid_validity_period(value: str) -> TwilioValidationError:
+    """21624 (twilio.com/docs/api/errors/21624): "Validity period can only be set to integers between 1 and
+    36,000 seconds"."""
+    return TwilioValidationError(f"Invalid validity period value: {value}", 21624)
+
+
+def invalid_application_sid(sid: str) -> TwilioValidationError:
+    """21218 "Invalid ApplicationSid" (twilio.com/docs/api/errors/21218)."""
+    return TwilioValidationError(f"Invalid ApplicationSid: {sid}", 21218)
+
+
+def invalid_content_sid(sid: str) -> TwilioValidationError:
+    """21655 "The ContentSid is Invalid": not ``^HX[0-9a-fA-F]{32}$`` (twilio.com/docs/api/errors/21655)."""
+    return TwilioValidationError(f"The ContentSid {sid} is Invalid", 21655)
+
+
+def invalid_parameter(name: str, value: str) -> TwilioValidationError:
+    """400 / 20001 for a parameter of the wrong type or outside its values, where Twilio documents no code
+    of its own for the parameter (the code the simulator already answers for a bad ``DateSent``)."""
+    return TwilioValidationError(f"Invalid value for {name}: {value}", 20001)
+
+
 def invalid_messaging_service(sid: str) -> TwilioValidationError:
     return TwilioValidationError(f"The Messaging Service Sid {sid} is invalid.", 21701)
 

@@ -19,9 +19,8 @@ from simulators.twilio import urls
 from simulators.twilio.auth import Account, AccountRegistry
 from simulators.twilio.models import DateFilter, ListQuery, Message, TwilioBackend
 from simulators.twilio.resources import message_resource
+from simulators.twilio.validation import list_paging
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
 _DATE_FORMATS = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
 
 
@@ -130,11 +129,7 @@ class TwilioResponses:
         """``GET …/Messages.json``: newest first, Twilio's paging envelope."""
         account = self._readable(request, account_sid)
         arg = request.query_value
-        try:
-            page = max(0, int(str(arg("Page", "0"))))
-            page_size = min(MAX_PAGE_SIZE, max(1, int(str(arg("PageSize", str(DEFAULT_PAGE_SIZE))))))
-        except ValueError:
-            raise exc.TwilioValidationError("Invalid paging parameters", 20001) from None
+        page, page_size = list_paging(arg("Page"), arg("PageSize"))
         filters = [(k, v) for k in ("To", "From", "DateSent", "DateSent<", "DateSent>") if (v := arg(k))]
         query = ListQuery(
             to=arg("To") or None,

@@ -9,8 +9,10 @@ Then the magic numbers of :mod:`simulators.twilio.magic` (twilio.com/docs/iam/te
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,6 +60,76 @@ def is_valid_from(value: str) -> bool:
     return bool(E164.match(value) or SHORT_CODE.match(value) or ALPHANUMERIC_SENDER.match(value))
 
 
+# The optional parameters of CreateMessage and their types (twilio-oai ``CreateMessageRequest``).
+BOOLEANS = ("ProvideFeedback", "ForceDelivery", "SmartEncoded", "ShortenUrls", "SendAsMms")
+ENUMS: Mapping[str, tuple[str, ...]] = {
+    "ContentRetention": ("retain", "discard"),
+    "AddressRetention": ("retain", "obfuscate"),
+    "TrafficType": ("free",),
+    "ScheduleType": ("fixed",),
+    "RiskCheck": ("enable", "disable"),
+}
+APPLICATION_SID = re.compile(r"^AP[0-9a-fA-F]{32}$")
+CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
+INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+MAX_VALIDITY_PERIOD = 36000  # seconds (twilio.com/docs/api/errors/21624)
+MAX_PAGE_SIZE = 1000
+
+
+def _is_number(value: str) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except ValueError:
+        return False
+
+
+def _is_datetime(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def validate_optional(params: Mapping[str, Sequence[str]]) -> None:
+    """The optional parameters' types and values. An empty value counts as absent, as Twilio treats it."""
+    for name in BOOLEANS:
+        value = first(params, name)
+        if value and value.lower() not in ("true", "false"):
+            raise exc.invalid_parameter(name, value)
+    for name, allowed in ENUMS.items():
+        value = first(params, name)
+        if value and value not in allowed:
+            raise exc.invalid_parameter(name, value)
+    attempt = first(params, "Attempt")
+    if attempt and not INTEGER.match(attempt):
+        raise exc.invalid_parameter("Attempt", attempt)
+    max_price = first(params, "MaxPrice")
+    if max_price and not _is_number(max_price):
+        raise exc.invalid_parameter("MaxPrice", max_price)
+    send_at = first(params, "SendAt")
+    if send_at and not _is_datetime(send_at):
+        raise exc.invalid_parameter("SendAt", send_at)
+    validity = first(params, "ValidityPeriod")
+    if validity and not (INTEGER.match(validity) and 1 <= int(validity) <= MAX_VALIDITY_PERIOD):
+        raise exc.invalid_validity_period(validity)
+    application = first(params, "ApplicationSid")
+    if application and not APPLICATION_SID.match(application):
+        raise exc.invalid_application_sid(application)
+    content = first(params, "ContentSid")
+    if content and not CONTENT_SID.match(content):
+        raise exc.invalid_content_sid(content)
+
+
+def list_paging(page: str | None, page_size: str | None) -> tuple[int, int]:
+    """``Page`` (>= 0, default 0) and ``PageSize`` (1..1000, default 50) of a list request, else 400/20001."""
+    if page and not (INTEGER.match(page) and int(page) >= 0):
+        raise exc.invalid_parameter("Page", page)
+    if page_size and not (INTEGER.match(page_size) and 1 <= int(page_size) <= MAX_PAGE_SIZE):
+        raise exc.invalid_parameter("PageSize", page_size)
+    return int(page or 0), int(page_size or 50)
+
+
 def validate_create(account: Account, params: Mapping[str, Sequence[str]]) -> None:
     """Raise Twilio's error for an invalid create request (nothing is stored)."""
     to = first(params, "To")
@@ -84,6 +156,7 @@ def validate_create(account: Account, params: Mapping[str, Sequence[str]]) -> No
             raise exc.invalid_media_url(url)
     if callback and not HTTP_URL.match(callback):
         raise exc.invalid_status_callback(callback)
+    validate_optional(params)
     if not is_valid_to(to):
         raise exc.invalid_to(to)
     if from_:

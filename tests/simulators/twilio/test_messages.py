@@ -143,6 +143,17 @@ def test_redact_and_delete(client: Client, sim: RunningSimulator) -> None:
         ({"To": "+14155550100", "From": "not a number!", "Body": "x"}, 21212),
         ({"To": "+14155550100", "MessagingServiceSid": "MGnope", "Body": "x"}, 21701),
         ({"To": "+14155550100", "From": FROM, "Body": "x", "StatusCallback": "ftp://x"}, 21609),
+        ({"To": "+14155550100", "From": FROM, "Body": "x", "StatusCallback": "not a url"}, 21609),
+        ({"To": "+14155550100", "From": FROM, "Body": "x", "ValidityPeriod": "abc"}, 21624),
+        ({"To": "+14155550100", "From": FROM, "Body": "x", "ValidityPeriod": "36001"}, 21624),
+        ({"To": "+14155550100", "From": FROM, "Body": "x", "ValidityPeriod": "0"}, 21624),
+        ({"To": "+14155550100", "From": FROM, "Body": "x", "RiskCheck": "bogus"}, 20001),
+        ({"To": "+14155550100", "From": FROM, "Body": "x", "SendAsMms": "maybe"}, 20001),
+        ({"To": "+14155550100", "From": FROM, "Body": "x", "MaxPrice": "cheap"}, 20001),
+        ({"To": "+14155550100", "From": FROM, "Body": "x", "Attempt": "1.5"}, 20001),
+        ({"To": "+14155550100", "From": FROM, "Body": "x", "SendAt": "tomorrow"}, 20001),
+        ({"To": "+14155550100", "From": FROM, "Body": "x", "ApplicationSid": "AP123"}, 21218),
+        ({"To": "+14155550100", "From": FROM, "ContentSid": "HXnope"}, 21655),
     ],
 )
 def test_validation_errors_have_twilio_bodies(
@@ -267,3 +278,23 @@ def test_test_credentials_create_but_cannot_read(sim: RunningSimulator) -> None:
     with pytest.raises(TwilioRestException) as err:
         test_client.messages(msg.sid).fetch()
     assert err.value.status == 403 and err.value.code == 20008
+
+
+def test_valid_optional_parameters_are_accepted(sim: RunningSimulator) -> None:
+    """The documented values of the optional parameters pass, and an empty value counts as absent."""
+    params = {
+        "To": "+14155550100", "From": FROM, "Body": "x", "ValidityPeriod": "36000", "RiskCheck": "disable",
+        "SendAsMms": "True", "MaxPrice": "0.75", "Attempt": "2", "ContentRetention": "discard",
+        "SendAt": "2030-01-01T10:00:00Z", "ScheduleType": "fixed", "StatusCallback": "",
+    }  # fmt: skip
+    assert api(sim, "POST", "/Messages.json", data=params).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "query", [{"PageSize": "1001"}, {"PageSize": "0"}, {"PageSize": "x"}, {"Page": "-1"}]
+)
+def test_list_paging_outside_its_range_is_400(sim: RunningSimulator, query: dict[str, str]) -> None:
+    """``PageSize`` is 1..1000 and ``Page`` >= 0 (the spec's bounds); outside them Twilio answers 400."""
+    resp = api(sim, "GET", "/Messages.json", params=query)
+    assert resp.status_code == 400 and resp.json()["code"] == 20001
+    assert api(sim, "GET", "/Messages.json", params={"PageSize": "1000"}).status_code == 200
