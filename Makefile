@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fmt load bench install tools clean
+.PHONY: run test lint fmt load bench fuzz install tools clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -44,6 +44,12 @@ fmt: install
 
 load: install  ## a short headless Locust run against a running lab (make run in another shell)
 	$(BIN)/python -m load.run $(SCENARIO)
+
+# schemathesis against the simulators with the official specs; longer than make test's run (all phases)
+FUZZ_EXAMPLES ?= 1000
+fuzz: install  ## fuzz the simulators against the providers' official specs (FUZZ_EXAMPLES, FUZZ_SEED)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_PHASES=examples,coverage,fuzzing $(BIN)/pytest \
+	  tests/simulators/test_fuzz_stripe.py tests/simulators/test_fuzz_paypal.py tests/simulators/test_fuzz_twilio.py
 
 bench: install  ## throughput/latency benchmarks; prints figures and the method
 	$(BIN)/genai-demo bench all

@@ -75,8 +75,9 @@ Spec = Scalar | Enum | ListOf | MapOf | Obj
 
 INT = Scalar("int")
 BOOL = Scalar("bool")
-STR = Scalar("str")
-NSTR = Scalar("str", nullable=True)
+# Stripe's strings are at most 5000 characters (``maxLength: 5000`` on nearly every string of its spec)
+STR = Scalar("str", max_length=5000)
+NSTR = Scalar("str", nullable=True, max_length=5000)
 ANY = Scalar("any")
 METADATA = MapOf()
 EXPAND = ListOf(STR)
