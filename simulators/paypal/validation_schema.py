@@ -91,7 +91,8 @@ def schema_details(operation: str, schema: str, body: Any) -> list[Detail]:
             issue = ISSUES.get(str(leaf.validator), "INVALID_PARAMETER_VALUE")
             value: Any = leaf.instance
             if leaf.validator == "required" and isinstance(leaf.instance, dict):
-                missing = [k for k in leaf.validator_value if k not in leaf.instance]
+                names = leaf.validator_value if isinstance(leaf.validator_value, list) else []
+                missing = [k for k in names if k not in leaf.instance]
                 field = field.rstrip("/") + "/" + (missing[0] if missing else "")
                 value = None
             elif isinstance(value, (dict, list)):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulators.stripe import resources
+from simulators.stripe import models_search, resources
 from simulators.stripe.exceptions import InvalidRequestError, ResourceMissing
 from simulators.stripe.models import Ctx, StripeBackend
 from simulators.stripe.models_intents import PaymentIntents, exclusive
@@ -108,6 +108,11 @@ class StripeResponses:
             return resources.list_object([], "/v1/payment_intents", False)
         items = ((k, r.data) for k, r in call.state.intents.items())
         return self._list(call, items, "/v1/payment_intents", "payment_intent")
+
+    def search_payment_intents(self, call: Call) -> dict[str, Any]:
+        """``GET /v1/payment_intents/search`` (:mod:`simulators.stripe.models_search`)."""
+        objects = (r.data for _, r in call.state.intents.items())
+        return self._out(call, models_search.search(objects, call.params, "/v1/payment_intents/search"))
 
     # -- PaymentMethods ---------------------------------------------------------------------------------
     def create_payment_method(self, call: Call) -> dict[str, Any]:

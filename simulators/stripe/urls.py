@@ -18,6 +18,7 @@ API_ROUTES: tuple[Route, ...] = (
     # PaymentIntents
     Route("POST", "/v1/payment_intents", "create_payment_intent", params=P.CREATE_PAYMENT_INTENT),
     Route("GET", "/v1/payment_intents", "list_payment_intents", params=P.LIST_PAYMENT_INTENTS),
+    Route("GET", "/v1/payment_intents/search", "search_payment_intents", params=P.SEARCH_PAYMENT_INTENTS),
     Route("GET", "/v1/payment_intents/<intent>", "retrieve_payment_intent", params=P.RETRIEVE_PAYMENT_INTENT),
     Route("POST", "/v1/payment_intents/<intent>", "update_payment_intent", params=P.UPDATE_PAYMENT_INTENT),
     Route(

@@ -156,6 +156,7 @@ CANCEL_PAYMENT_INTENT: Params = {
 }
 RETRIEVE_PAYMENT_INTENT: Params = {"client_secret": STR, "expand": EXPAND}
 LIST_PAYMENT_INTENTS: Params = {"created": CREATED, "customer": STR, **LIST}
+SEARCH_PAYMENT_INTENTS: Params = {"query": STR, "limit": INT, "page": STR, "expand": EXPAND}
 
 # -- Charges, refunds, disputes ------------------------------------------------------------------------------
 RETRIEVE: Params = {"expand": EXPAND}

@@ -37,7 +37,6 @@ DOCS = Path(__file__).parents[2] / "docs" / "simulators" / "stripe.md"
 DEVIATIONS = (URI_TOO_LONG,)
 # Spec operations the simulator does not serve yet (listed in docs/simulators/stripe.md).
 NOT_SIMULATED = {
-    ("GET", "/v1/payment_intents/search"),
     ("POST", "/v1/payment_intents/{}/apply_customer_balance"),
     ("POST", "/v1/payment_intents/{}/increment_authorization"),
     ("POST", "/v1/payment_intents/{}/verify_microdeposits"),

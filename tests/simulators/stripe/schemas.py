@@ -72,12 +72,14 @@ class StripeSchemas:
         if "error" in obj and "object" not in obj:
             return self.errors("error", obj)
         kind = obj.get("object")
-        if kind == "list":
+        if kind in ("list", "search_result"):
             errs = (
                 []
                 if isinstance(obj.get("data"), list) and isinstance(obj.get("has_more"), bool)
-                else ["list: data/has_more"]
+                else [f"{kind}: data/has_more"]
             )
+            if kind == "search_result" and not isinstance(obj.get("next_page"), (str, type(None))):
+                errs.append(f"search_result: next_page {obj.get('next_page')!r}")
             if not str(obj.get("url", "")).startswith("/v1/"):
                 errs.append(f"list: url {obj.get('url')!r}")
             for item in obj.get("data", []):

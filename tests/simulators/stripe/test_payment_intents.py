@@ -407,3 +407,25 @@ def test_every_answer_is_the_current_state(raw: Raw) -> None:
     canceled = raw.post("/v1/payment_intents", {"amount": "2000", "currency": "usd"}).json()
     answer = raw.post(f"/v1/payment_intents/{canceled['id']}/cancel").json()
     assert answer == raw.get(f"/v1/payment_intents/{canceled['id']}").json()
+
+
+def test_search_uses_stripes_query_language(client: stripe.StripeClient) -> None:
+    """``GET /v1/payment_intents/search`` is a search (not a retrieve of an intent called "search"):
+    clauses on status, amount, currency and metadata, AND/OR, and ``search_result`` pages."""
+    small = client.v1.payment_intents.create(
+        params={"amount": 500, "currency": "usd", "metadata": {"o": "1"}}
+    )
+    big = client.v1.payment_intents.create(params={"amount": 5000, "currency": "eur", "metadata": {"o": "2"}})
+    found = client.v1.payment_intents.search(params={"query": "amount>1000 AND currency:'eur'"})
+    assert found.object == "search_result" and [pi.id for pi in found.data] == [big.id]
+    either = client.v1.payment_intents.search(params={"query": "metadata['o']:'1' OR metadata['o']:'2'"})
+    assert {pi.id for pi in either.data} == {small.id, big.id}
+    page = client.v1.payment_intents.search(params={"query": "status:'requires_payment_method'", "limit": 1})
+    assert page.has_more and page.next_page and [pi.id for pi in page.data] == [big.id]
+    rest = client.v1.payment_intents.search(
+        params={"query": "status:'requires_payment_method'", "limit": 1, "page": page.next_page}
+    )
+    assert [pi.id for pi in rest.data] == [small.id] and not rest.has_more and rest.next_page is None
+    with pytest.raises(stripe.InvalidRequestError) as bad:
+        client.v1.payment_intents.search(params={"query": "amount>1 AND status:'x' OR currency:'usd'"})
+    assert bad.value.param == "query"
