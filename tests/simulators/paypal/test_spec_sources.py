@@ -38,8 +38,12 @@ def test_request_schemas_are_the_specs() -> None:
     """``simulators/paypal/request_schemas.json`` is the spec's component schemas, unchanged, and holds every
     schema its roots reference (so request validation follows the official spec)."""
     schemas = json.loads((SPECS / "checkout_orders_v2.json").read_text("utf-8"))["components"]["schemas"]
-    packaged = json.loads((ISSUES.with_name("request_schemas.json")).read_text("utf-8"))["components"]["schemas"]
+    packaged = json.loads((ISSUES.with_name("request_schemas.json")).read_text("utf-8"))["components"][
+        "schemas"
+    ]
     assert all(packaged[name] == schemas[name] for name in packaged)
     refs = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(packaged)))
     assert refs <= set(packaged), sorted(refs - set(packaged))
-    assert {"order_request", "confirm_order_request", "order_tracker_request", "patch_request"} <= set(packaged)
+    assert {"order_request", "confirm_order_request", "order_tracker_request", "patch_request"} <= set(
+        packaged
+    )
