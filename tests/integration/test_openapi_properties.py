@@ -369,6 +369,7 @@ def test_the_document_states_the_rules_the_service_applies(api: Api) -> None:
     assert set(schemas["SendEmailRequest"]["discriminator"]["mapping"]) == {
         "ORDER_CONFIRMATION",
         "PASSWORD_RESET",
+        "DELIVERY_UPDATE",
     }
     assert schemas["SendSmsRequest"]["properties"]["phone"]["pattern"] == "^\\+[1-9][0-9]{1,14}$"
 
