@@ -567,3 +567,109 @@ class FakeNotificationDatabase(FakeDatabase):
 
     def __call__(self) -> FakeNotificationUnitOfWork:
         return FakeNotificationUnitOfWork(self)
+
+
+# --- logistics -----------------------------------------------------------------------------------
+
+from reference_service.domain.deliveries import DeliveryStatus  # noqa: E402
+from reference_service.domain.orders import ShippingAddress  # noqa: E402
+from reference_service.ports import (  # noqa: E402
+    AddressIssue,
+    AddressValidationResult,
+    CancellationResult,
+    DeliveryOrder,
+    DeliveryRequest,
+    ShippingQuote,
+    ShippingRequest,
+    TrackingInfo,
+)
+from reference_service.service_layer.delivery_errors import (  # noqa: E402
+    DeliveryNotCancellable,
+    ShippingQuoteInvalid,
+)
+
+
+class FakeLogisticsProvider:
+    """An in-memory ``LogisticsProvider``: an address whose street starts with ``0`` does not exist, every
+    quote is ``fq_<order id>_<n>`` (three services), a bought label keeps its status in ``statuses`` (set
+    it to move the parcel), and a label whose parcel left ``LABEL_CREATED`` cannot be cancelled. Queue
+    errors per operation with ``will``; ``calls`` records every call; one label per quote."""
+
+    name = "fake-carrier"
+    SERVICES = (
+        ("USPS", "GroundAdvantage", 575, 3),
+        ("UPS", "Ground", 1150, 4),
+        ("FedEx", "FEDEX_2_DAY", 2375, 2),
+    )
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object]] = []
+        self.script: dict[str, list[BaseException]] = {}
+        self.labels: dict[str, DeliveryOrder] = {}
+        self.statuses: dict[str, DeliveryStatus] = {}
+        self.healthy = True
+        self._n = itertools.count(1)
+
+    def will(self, operation: str, *errors: BaseException) -> None:
+        self.script.setdefault(operation, []).extend(errors)
+
+    def _step(self, operation: str, argument: object) -> None:
+        self.calls.append((operation, argument))
+        queue = self.script.get(operation)
+        if queue:
+            raise queue.pop(0)
+
+    def validate_address(self, address: ShippingAddress) -> AddressValidationResult:
+        self._step("validate_address", address)
+        if address.street1.strip().startswith("0"):
+            issue = AddressIssue("address", "E.ADDRESS.NOT_FOUND", "Address not found")
+            return AddressValidationResult(False, address, (issue,))
+        corrected = ShippingAddress.from_dict({**address.to_dict(), "street1": address.street1.upper()})
+        return AddressValidationResult(True, corrected)
+
+    def calculate_shipping_cost(self, request: ShippingRequest) -> list[ShippingQuote]:
+        self._step("calculate_shipping_cost", request)
+        return [
+            ShippingQuote(f"fq_{request.order_id}_{i}", carrier, service, amount, "USD", days)
+            for i, (carrier, service, amount, days) in enumerate(self.SERVICES)
+        ]
+
+    def create_delivery_order(self, request: DeliveryRequest) -> DeliveryOrder:
+        self._step("create_delivery_order", request)
+        if not request.quote_id.startswith(f"fq_{request.order_id}_"):
+            raise ShippingQuoteInvalid(request.quote_id, "it was made for another order")
+        if request.quote_id in self.labels:
+            return self.labels[request.quote_id]
+        carrier, service, amount, _days = self.SERVICES[int(request.quote_id.rsplit("_", 1)[1])]
+        label = DeliveryOrder(
+            provider_ref=f"fshp_{next(self._n)}",
+            carrier=carrier,
+            service=service,
+            amount=amount,
+            currency="USD",
+            tracking_number=f"FAKE{next(self._n):010d}",
+            label_url=None,
+            est_delivery_at=None,
+        )
+        self.labels[request.quote_id] = label
+        self.statuses[label.tracking_number] = DeliveryStatus.LABEL_CREATED
+        return label
+
+    def track_delivery(self, tracking_number: str, carrier: str | None = None) -> TrackingInfo:
+        self._step("track_delivery", tracking_number)
+        status = self.statuses.get(tracking_number)
+        return TrackingInfo(tracking_number, status, status.value.lower() if status else "unknown")
+
+    def cancel_delivery(self, delivery_id: str, reason: str | None) -> CancellationResult:
+        self._step("cancel_delivery", delivery_id)
+        label = next((lbl for lbl in self.labels.values() if lbl.provider_ref == delivery_id), None)
+        if label is not None and self.statuses.get(label.tracking_number) != DeliveryStatus.LABEL_CREATED:
+            raise DeliveryNotCancellable(delivery_id, "the carrier has the parcel")
+        if label is not None:
+            self.statuses[label.tracking_number] = DeliveryStatus.CANCELLED
+        return CancellationResult(True, "submitted")
+
+    def check_health(self) -> dict[str, Any]:
+        if not self.healthy:
+            raise ConnectionError("carrier unreachable")
+        return {"fake": True}
