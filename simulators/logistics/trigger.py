@@ -67,7 +67,7 @@ def run_trigger(
             steps = 1 if event == "tracker.updated" else 3
             sim_url = api_base.rstrip("/").removesuffix("/v2")
             with SimClient(sim_url) as sim:
-                moved = sim.post(f"/_sim/logistics/trackers/{bought.tracker.id}/advance", {"steps": steps})
+                moved = sim.post(f"logistics/trackers/{bought.tracker.id}/advance", {"steps": steps})
             echo(f"  tracker {bought.tracker.id} is now {moved['status']}")
     echo("Trigger succeeded! Check the webhook deliveries (GET /_sim/webhooks/deliveries).")
     return made
