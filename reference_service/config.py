@@ -167,6 +167,10 @@ class Settings(BaseSettings):
     )
     #: tell the customer about each delivery status (DELIVERY_UPDATE email; SMS when the order has a phone)
     delivery_notifications: bool = True
+    #: the channels of those updates
+    delivery_notification_channels: str = Field(
+        "email,sms", pattern=r"^\s*(email|sms)\s*(,\s*(email|sms)\s*)?$"
+    )
 
     # --- Kafka / MSK (seed: "Amazon MSK Integration"); unset = in-process bus ---------------------
     msk_bootstrap_servers: str | None = None

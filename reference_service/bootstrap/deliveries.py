@@ -111,7 +111,9 @@ def build(
             )
 
         name = f"notifications.delivery_{channel.value.lower()}"
-        return NotifyDeliveryStatus(name, send, enabled=settings.delivery_notifications)
+        wanted = {c.strip().lower() for c in settings.delivery_notification_channels.split(",")}
+        enabled = settings.delivery_notifications and channel.value.lower() in wanted
+        return NotifyDeliveryStatus(name, send, enabled=enabled)
 
     email, sms = notifier(Channel.EMAIL), notifier(Channel.SMS)
     wiring = Wiring(
