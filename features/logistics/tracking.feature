@@ -2,7 +2,8 @@
 Feature: Tracking a delivery to the customer's door
   The carrier's signed tracking webhooks move the delivery forward (never backwards) and the order with it;
   the customer gets one SMS per status, however often the carrier repeats itself. A missed webhook is
-  repaired by `genai-demo reconcile logistics`.
+  repaired by `genai-demo reconcile logistics`. In this lab each carrier step takes 60 simulated seconds, so
+  only the scenario's clock moves the parcel.
 
   Background:
     Given the shipping lab is running
@@ -11,10 +12,10 @@ Feature: Tracking a delivery to the customer's door
 
   @happy_path
   Scenario: The parcel travels to DELIVERED on the simulated clock and the customer hears of each step
-    When the carrier's clock moves on 5 seconds
+    When the carrier's clock moves on 60 seconds
     Then the delivery becomes "IN_TRANSIT"
     And the order becomes "SHIPPED"
-    When the carrier's clock moves on 10 seconds
+    When the carrier's clock moves on 120 seconds
     Then the delivery becomes "DELIVERED"
     And the order becomes "DELIVERED"
     And the delivery's history is "PENDING, LABEL_CREATED, IN_TRANSIT, OUT_FOR_DELIVERY, DELIVERED"
@@ -30,7 +31,7 @@ Feature: Tracking a delivery to the customer's door
     And the problem type is "webhook-signature-invalid"
     And the delivery is "LABEL_CREATED"
     Given the carrier delivers every webhook twice
-    When the carrier's clock moves on 5 seconds
+    When the carrier's clock moves on 60 seconds
     Then the delivery becomes "IN_TRANSIT"
     When the carrier's last tracking event is replayed
     Then the response status is 200
@@ -44,7 +45,7 @@ Feature: Tracking a delivery to the customer's door
   @resilience
   Scenario: A missed webhook is repaired by reconcile
     Given the carrier cannot reach the service's webhook
-    When the carrier's clock moves on 5 seconds
+    When the carrier's clock moves on 60 seconds
     Then the delivery is "LABEL_CREATED"
     When I run "genai-demo reconcile logistics"
     Then the delivery is "IN_TRANSIT"

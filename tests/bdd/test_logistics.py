@@ -27,6 +27,7 @@ LAB_ENV = {
     "EMAIL_ORDER_CONFIRMATION": "false",
     "OUTBOX_POLL_SECONDS": "0.1",
 }
+STEP_S = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +35,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
     with run_lab(
         tmp_path_factory.mktemp("logistics-lab"), ["stripe", "logistics", "twilio"], LAB_ENV
     ) as running:
+        # each carrier step takes a simulated minute: only the scenarios' clock moves parcels, however slow
+        # the machine is
+        steps = {"in_transit": STEP_S, "out_for_delivery": STEP_S, "final": STEP_S}
+        running.sim("logistics").client.post("logistics/settings", {"delays": steps})
         yield running
 
 
