@@ -149,9 +149,28 @@ class Settings(BaseSettings):
     #: SNS ``AWS.SNS.SMS.SenderID`` (3-11 alphanumeric; unset: none)
     sms_sender_id: str | None = Field(None, pattern=r"^[A-Za-z0-9]{3,11}$")
 
-    # --- logistics carrier ----------------------------------------------------------------------
+    # --- logistics carrier (seed: "Logistics Service Integration"; EasyPost) ----------------------
     logistics_api_base: str = "http://127.0.0.1:12114/v2"
     logistics_api_key: SecretStr = SecretStr("EZTK_genaidemo")
+    #: EasyPost webhook secrets (comma-separated while rotating); ``genai-demo up`` registers the webhook
+    logistics_webhook_secret: SecretStr | None = None
+    #: where parcels ship from (JSON: name, street1, city, state, zip, country...)
+    logistics_ship_from: dict[str, str] = Field(
+        default_factory=lambda: {
+            "name": "genai-demo warehouse",
+            "street1": "388 Townsend St",
+            "city": "San Francisco",
+            "state": "CA",
+            "zip": "94107",
+            "country": "US",
+        }
+    )
+    #: tell the customer about each delivery status (DELIVERY_UPDATE email; SMS when the order has a phone)
+    delivery_notifications: bool = True
+    #: the channels of those updates
+    delivery_notification_channels: str = Field(
+        "email,sms", pattern=r"^\s*(email|sms)\s*(,\s*(email|sms)\s*)?$"
+    )
 
     # --- Kafka / MSK (seed: "Amazon MSK Integration"); unset = in-process bus ---------------------
     msk_bootstrap_servers: str | None = None
@@ -209,6 +228,13 @@ class Settings(BaseSettings):
         if self.stripe_webhook_secret is None:
             return []
         return [s.strip() for s in self.stripe_webhook_secret.get_secret_value().split(",") if s.strip()]
+
+    @property
+    def logistics_webhook_secrets(self) -> list[str]:
+        """The EasyPost webhook secrets to accept (more than one during a rotation)."""
+        if self.logistics_webhook_secret is None:
+            return []
+        return [s.strip() for s in self.logistics_webhook_secret.get_secret_value().split(",") if s.strip()]
 
     @property
     def provision_aws(self) -> bool:

@@ -11,8 +11,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from reference_service.domain.deliveries import Delivery, DeliveryStatus, Parcel
 from reference_service.domain.notifications import Notification
-from reference_service.domain.orders import Order, OrderStatus
+from reference_service.domain.orders import Order, OrderStatus, ShippingAddress
 from reference_service.domain.payments import Payment, PaymentProvider, PaymentStatus
 
 
@@ -99,6 +100,9 @@ class UnitOfWork(Protocol):
 
     @property
     def suppressions(self) -> SuppressionList: ...
+
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
 
     def __enter__(self) -> Self: ...
 
@@ -411,3 +415,130 @@ class SuppressionList(Protocol):
         ...
 
     def remove(self, address: str) -> bool: ...
+
+
+# --- logistics -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddressIssue:
+    """Why a carrier could not verify an address (or a warning about one that it did verify)."""
+
+    field: str
+    code: str
+    message: str
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True)
+class AddressValidationResult:
+    """The carrier's verdict: ``valid``, the address as the carrier corrected it, and its ``issues``."""
+
+    valid: bool
+    address: ShippingAddress
+    issues: tuple[AddressIssue, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShippingRequest:
+    """What to quote: one order's parcel from the warehouse to the order's address."""
+
+    order_id: str
+    to_address: ShippingAddress
+    from_address: ShippingAddress
+    parcel: Parcel
+
+
+@dataclass(frozen=True)
+class ShippingQuote:
+    """One way to ship it. ``quote_id`` is the provider's opaque token for buying exactly this."""
+
+    quote_id: str
+    carrier: str
+    service: str
+    amount: int
+    currency: str
+    delivery_days: int | None
+
+
+@dataclass(frozen=True)
+class DeliveryRequest:
+    """Buy the label of ``quote_id`` for ``order_id``. ``delivery_id`` is the service's own id."""
+
+    delivery_id: str
+    order_id: str
+    quote_id: str
+
+
+@dataclass(frozen=True)
+class DeliveryOrder:
+    """A bought label: the carrier, the price paid, the tracking number and the provider's reference."""
+
+    provider_ref: str
+    carrier: str
+    service: str
+    amount: int
+    currency: str
+    tracking_number: str
+    label_url: str | None
+    est_delivery_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TrackingInfo:
+    """Where a parcel is: the service's status (``None``: nothing known yet) and the carrier's word."""
+
+    tracking_number: str
+    status: DeliveryStatus | None
+    provider_status: str
+    est_delivery_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CancellationResult:
+    """The provider accepted to cancel (refund) a label; ``status`` is its own word (``submitted``)."""
+
+    accepted: bool
+    status: str
+
+
+class LogisticsProvider(Protocol):
+    """A carrier aggregator (the seed's ``LogisticsProvider``); no provider type crosses it.
+
+    Raises ``ProviderError`` (``retryable`` for outages), ``AddressInvalid``, ``ShippingQuoteInvalid`` and
+    ``DeliveryNotCancellable`` (``service_layer/delivery_errors.py``).
+    """
+
+    name: str
+
+    def validate_address(self, address: ShippingAddress) -> AddressValidationResult: ...
+
+    def calculate_shipping_cost(self, request: ShippingRequest) -> list[ShippingQuote]: ...
+
+    def create_delivery_order(self, request: DeliveryRequest) -> DeliveryOrder:
+        """Buy the label; asking again for the same quote answers the label already bought."""
+        ...
+
+    def track_delivery(self, tracking_number: str, carrier: str | None = None) -> TrackingInfo: ...
+
+    def cancel_delivery(self, delivery_id: str, reason: str | None) -> CancellationResult:
+        """``delivery_id`` is the provider's reference of the delivery (``DeliveryOrder.provider_ref``)."""
+        ...
+
+    def check_health(self) -> dict[str, Any]: ...
+
+
+class DeliveryRepository(Protocol):
+    def add(self, delivery: Delivery) -> None: ...
+
+    def get(self, delivery_id: str) -> Delivery | None: ...
+
+    def for_order(self, order_id: str) -> list[Delivery]:
+        """Every delivery of an order, oldest first."""
+        ...
+
+    def get_by_tracking_number(self, tracking_number: str) -> Delivery | None: ...
+
+    def open(self, limit: int) -> list[Delivery]:
+        """Deliveries whose parcel is still on its way (``domain.deliveries.OPEN``), oldest first."""
+        ...

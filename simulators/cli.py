@@ -72,9 +72,11 @@ def trigger() -> None:
 
 
 def _add_trigger_commands() -> None:
+    from simulators.logistics.trigger import logistics_trigger
     from simulators.stripe.trigger import stripe_trigger
 
     trigger.add_command(stripe_trigger)
+    trigger.add_command(logistics_trigger)
 
 
 _add_trigger_commands()

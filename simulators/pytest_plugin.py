@@ -1,7 +1,7 @@
 """The lab's pytest plugin: provider simulators as fixtures, loaded through the ``pytest11`` entry point
 once the project is installed (``pip install genai-demo-lab``; nothing to add to ``conftest.py``).
 
-Fixtures ``stripe_sim``, ``paypal_sim``, ``twilio_sim`` and ``aws_sim`` each yield a
+Fixtures ``stripe_sim``, ``paypal_sim``, ``twilio_sim``, ``logistics_sim`` and ``aws_sim`` each yield a
 :class:`~simulators.testing.RunningSimulator`: ``.url`` (point the official SDK there), ``.client`` (the
 control API) and ``fault()``, ``advance()``, ``journal()``, ``deliveries()``, ``reset()``::
 
@@ -75,6 +75,7 @@ def simulator_fixtures(name: str) -> tuple[SimFixture, SimFixture]:
 stripe_sim_server, stripe_sim = simulator_fixtures("stripe")
 paypal_sim_server, paypal_sim = simulator_fixtures("paypal")
 twilio_sim_server, twilio_sim = simulator_fixtures("twilio")
+logistics_sim_server, logistics_sim = simulator_fixtures("logistics")
 aws_sim_server, aws_sim = simulator_fixtures("aws")
 
 

@@ -60,6 +60,13 @@ PROVIDERS: Mapping[str, ProviderSpec] = MappingProxyType(
             "simulators.twilio.provider:TwilioProvider",
             description="Twilio Messages API 2010-04-01: magic numbers, delivery lifecycle, signed callbacks",
         ),
+        "logistics": ProviderSpec(
+            "logistics",
+            12114,
+            "simulators.logistics.provider:LogisticsProvider",
+            wire="simulators.logistics.wiring:wire",
+            description="EasyPost API v2: addresses, rates, labels, refunds, trackers, signed webhooks",
+        ),
         "aws": ProviderSpec(
             "aws",
             12115,

@@ -25,7 +25,7 @@ from reference_service.bootstrap import Container, bootstrap
 from reference_service.config import Settings, load_settings
 from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.app import create_app
-from tests.fakes import FakePaymentGateway
+from tests.fakes import FakeLogisticsProvider, FakePaymentGateway
 from tests.support import LiveProcess, postgres_schema_url, run_service
 from tests.support_notifications import NotificationsLab, run_notifications_lab
 
@@ -70,9 +70,16 @@ def fake_stripe() -> FakePaymentGateway:
 
 
 @pytest.fixture
-def container(settings: Settings, fake_stripe: FakePaymentGateway) -> Iterator[Container]:
-    """The service's container on SQLite with a scriptable fake Stripe gateway (no sockets)."""
-    c = bootstrap(settings, gateways={PaymentProvider.STRIPE: fake_stripe})
+def fake_carrier() -> FakeLogisticsProvider:
+    return FakeLogisticsProvider()
+
+
+@pytest.fixture
+def container(
+    settings: Settings, fake_stripe: FakePaymentGateway, fake_carrier: FakeLogisticsProvider
+) -> Iterator[Container]:
+    """The service's container on SQLite with a scriptable fake Stripe gateway and carrier (no sockets)."""
+    c = bootstrap(settings, gateways={PaymentProvider.STRIPE: fake_stripe}, logistics=fake_carrier)
     yield c
     c.close()
 

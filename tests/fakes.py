@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from reference_service.adapters.event_publisher import InProcessEventPublisher
+from reference_service.domain.deliveries import OPEN, Delivery
 from reference_service.domain.events import Event
 from reference_service.domain.orders import Order, OrderStatus
 from reference_service.domain.payments import PaymentProvider, PaymentStatus
@@ -21,6 +22,7 @@ from reference_service.ports import (
     RefundResult,
     StoredResponse,
 )
+from reference_service.service_layer.errors import ConcurrencyConflict
 
 FakeEventPublisher = InProcessEventPublisher  # already in-memory and bounded
 
@@ -106,6 +108,8 @@ class FakeUnitOfWork:
     def __enter__(self) -> Self:
         self.orders = FakeOrderRepository(self.db.orders)
         self.idempotency = FakeIdempotencyStore(self.db.idempotency)
+        self.deliveries = FakeDeliveryRepository(self.db.deliveries)
+        self.webhook_inbox = FakeWebhookInbox(self.db.inbox)
         return self
 
     def __exit__(
@@ -121,15 +125,65 @@ class FakeUnitOfWork:
             self.db.orders[order.id] = copy.deepcopy(order)
         self.db.idempotency.update(self.idempotency.pending)
         self.idempotency.pending = {}
+        for delivery in self.deliveries.seen.values():
+            active = [
+                d
+                for d in self.db.deliveries.values()
+                if d.order_id == delivery.order_id and d.active and d.id != delivery.id
+            ]
+            if delivery.active and active:  # the unique active-delivery key of the real table
+                raise ConcurrencyConflict("another delivery for this order started at the same time")
+            self._events.extend(delivery.events)
+            self.db.outbox.extend(delivery.events)
+            delivery.events = []
+            self.db.deliveries[delivery.id] = copy.deepcopy(delivery)
+        self.db.inbox.update(self.webhook_inbox.pending)
+        self.webhook_inbox.pending = {}
         self.committed = True
         self.db.commits += 1
 
     def rollback(self) -> None:
         self.orders.seen = {}
         self.idempotency.pending = {}
+        self.deliveries.seen = {}
+        self.webhook_inbox.pending = {}
 
     def collect_new_events(self) -> list[Event]:
         return list(self._events)
+
+
+class FakeDeliveryRepository:
+    """Deliveries by id (copies: a unit of work sees its own changes until it commits)."""
+
+    def __init__(self, store: dict[str, Delivery]) -> None:
+        self.store = store
+        self.seen: dict[str, Delivery] = {}
+
+    def _track(self, delivery: Delivery) -> Delivery:
+        if delivery.id not in self.seen:
+            self.seen[delivery.id] = copy.deepcopy(delivery)
+        return self.seen[delivery.id]
+
+    def add(self, delivery: Delivery) -> None:
+        self.seen[delivery.id] = delivery
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        if delivery_id in self.seen:
+            return self.seen[delivery_id]
+        found = self.store.get(delivery_id)
+        return self._track(found) if found is not None else None
+
+    def for_order(self, order_id: str) -> list[Delivery]:
+        ids = [d.id for d in self.store.values() if d.order_id == order_id]
+        return sorted((self.get(i) for i in ids), key=lambda d: (d.created_at, d.id))  # type: ignore[arg-type,return-value]
+
+    def get_by_tracking_number(self, tracking_number: str) -> Delivery | None:
+        found = [d for d in self.store.values() if d.tracking_number == tracking_number]
+        return self.get(found[-1].id) if found else None
+
+    def open(self, limit: int) -> list[Delivery]:
+        found = [d for d in self.store.values() if d.status in OPEN][:limit]
+        return [self._track(d) for d in found]
 
 
 class FakeDatabase:
@@ -139,6 +193,8 @@ class FakeDatabase:
         self.orders: dict[str, Order] = {}
         self.idempotency: dict[tuple[str, str], StoredResponse] = {}
         self.outbox: list[Event] = []
+        self.deliveries: dict[str, Delivery] = {}
+        self.inbox: dict[tuple[str, str], str] = {}
         self.commits = 0
 
     def __call__(self) -> FakeUnitOfWork:
@@ -306,7 +362,7 @@ from reference_service.ports import (  # noqa: E402
     SmsResult,
     Suppression,
 )
-from reference_service.service_layer.errors import ConcurrencyConflict, ProviderError  # noqa: E402
+from reference_service.service_layer.errors import ProviderError  # noqa: E402
 from reference_service.service_layer.notification_errors import (  # noqa: E402
     AllSmsProvidersFailedException,
     EmailVariablesInvalid,
@@ -567,3 +623,109 @@ class FakeNotificationDatabase(FakeDatabase):
 
     def __call__(self) -> FakeNotificationUnitOfWork:
         return FakeNotificationUnitOfWork(self)
+
+
+# --- logistics -----------------------------------------------------------------------------------
+
+from reference_service.domain.deliveries import DeliveryStatus  # noqa: E402
+from reference_service.domain.orders import ShippingAddress  # noqa: E402
+from reference_service.ports import (  # noqa: E402
+    AddressIssue,
+    AddressValidationResult,
+    CancellationResult,
+    DeliveryOrder,
+    DeliveryRequest,
+    ShippingQuote,
+    ShippingRequest,
+    TrackingInfo,
+)
+from reference_service.service_layer.delivery_errors import (  # noqa: E402
+    DeliveryNotCancellable,
+    ShippingQuoteInvalid,
+)
+
+
+class FakeLogisticsProvider:
+    """An in-memory ``LogisticsProvider``: an address whose street starts with ``0`` does not exist, every
+    quote is ``fq_<order id>_<n>`` (three services), a bought label keeps its status in ``statuses`` (set
+    it to move the parcel), and a label whose parcel left ``LABEL_CREATED`` cannot be cancelled. Queue
+    errors per operation with ``will``; ``calls`` records every call; one label per quote."""
+
+    name = "fake-carrier"
+    SERVICES = (
+        ("USPS", "GroundAdvantage", 575, 3),
+        ("UPS", "Ground", 1150, 4),
+        ("FedEx", "FEDEX_2_DAY", 2375, 2),
+    )
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object]] = []
+        self.script: dict[str, list[BaseException]] = {}
+        self.labels: dict[str, DeliveryOrder] = {}
+        self.statuses: dict[str, DeliveryStatus] = {}
+        self.healthy = True
+        self._n = itertools.count(1)
+
+    def will(self, operation: str, *errors: BaseException) -> None:
+        self.script.setdefault(operation, []).extend(errors)
+
+    def _step(self, operation: str, argument: object) -> None:
+        self.calls.append((operation, argument))
+        queue = self.script.get(operation)
+        if queue:
+            raise queue.pop(0)
+
+    def validate_address(self, address: ShippingAddress) -> AddressValidationResult:
+        self._step("validate_address", address)
+        if address.street1.strip().startswith("0"):
+            issue = AddressIssue("address", "E.ADDRESS.NOT_FOUND", "Address not found")
+            return AddressValidationResult(False, address, (issue,))
+        corrected = ShippingAddress.from_dict({**address.to_dict(), "street1": address.street1.upper()})
+        return AddressValidationResult(True, corrected)
+
+    def calculate_shipping_cost(self, request: ShippingRequest) -> list[ShippingQuote]:
+        self._step("calculate_shipping_cost", request)
+        return [
+            ShippingQuote(f"fq_{request.order_id}_{i}", carrier, service, amount, "USD", days)
+            for i, (carrier, service, amount, days) in enumerate(self.SERVICES)
+        ]
+
+    def create_delivery_order(self, request: DeliveryRequest) -> DeliveryOrder:
+        self._step("create_delivery_order", request)
+        if not request.quote_id.startswith(f"fq_{request.order_id}_"):
+            raise ShippingQuoteInvalid(request.quote_id, "it was made for another order")
+        if request.quote_id in self.labels:
+            return self.labels[request.quote_id]
+        carrier, service, amount, _days = self.SERVICES[int(request.quote_id.rsplit("_", 1)[1])]
+        label = DeliveryOrder(
+            provider_ref=f"fshp_{next(self._n)}",
+            carrier=carrier,
+            service=service,
+            amount=amount,
+            currency="USD",
+            tracking_number=f"FAKE{next(self._n):010d}",
+            label_url=None,
+            est_delivery_at=None,
+        )
+        self.labels[request.quote_id] = label
+        self.statuses[label.tracking_number] = DeliveryStatus.LABEL_CREATED
+        return label
+
+    def track_delivery(self, tracking_number: str, carrier: str | None = None) -> TrackingInfo:
+        self._step("track_delivery", tracking_number)
+        status = self.statuses.get(tracking_number)
+        return TrackingInfo(tracking_number, status, status.value.lower() if status else "unknown")
+
+    def cancel_delivery(self, delivery_id: str, reason: str | None) -> CancellationResult:
+        self._step("cancel_delivery", delivery_id)
+        label = next((lbl for lbl in self.labels.values() if lbl.provider_ref == delivery_id), None)
+        if label is not None and self.statuses.get(label.tracking_number) != DeliveryStatus.LABEL_CREATED:
+            raise DeliveryNotCancellable(delivery_id, "the carrier has the parcel")
+        if label is not None:
+            self.statuses[label.tracking_number] = DeliveryStatus.CANCELLED
+        return CancellationResult(True, "submitted")
+
+    def check_health(self) -> dict[str, Any]:
+        if not self.healthy:
+            raise ConnectionError("carrier unreachable")
+        return {"fake": True}

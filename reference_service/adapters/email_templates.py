@@ -8,6 +8,8 @@ template            subject                                   required variables
 ==================  ========================================  ==========================================
 ORDER_CONFIRMATION  ``Order Confirmation - Order #{{orderNumber}}``  customerName, orderNumber, orderItems
 PASSWORD_RESET      ``Password Reset Request``                customerName, resetLink, expiryTime
+DELIVERY_UPDATE     ``Order #{{orderNumber}}: {{statusTitle}}``  customerName, orderNumber, statusTitle,
+                                                              statusMessage, carrier, trackingNumber
 ==================  ========================================  ==========================================
 
 - The HTML part is autoescaped (a customer named ``<script>`` renders as text); the text part and the
@@ -70,6 +72,18 @@ class PasswordResetVariables(TemplateVariables):
     expiryTime: Annotated[str, Field(description="When the link expires, as the customer reads it")]
 
 
+class DeliveryUpdateVariables(TemplateVariables):
+    customerName: str
+    orderNumber: str
+    statusTitle: Annotated[
+        str, Field(description="The delivery's news in a few words: Your order has shipped")
+    ]
+    statusMessage: Annotated[str, Field(description="One sentence about it, as the customer reads it")]
+    carrier: str
+    trackingNumber: str
+    estimatedDelivery: Annotated[str | None, Field(description="When it should arrive, when known")] = None
+
+
 @dataclass(frozen=True)
 class TemplateSpec:
     """One template: its subject template, file stem and its variables."""
@@ -84,7 +98,7 @@ class TemplateSpec:
         return tuple(name for name, field in self.variables.model_fields.items() if field.is_required())
 
 
-#: the seed's two templates (``EmailTemplateService.templates``)
+#: the seed's two templates (``EmailTemplateService.templates``) and the delivery status update
 CATALOGUE: dict[str, TemplateSpec] = {
     t.name: t
     for t in (
@@ -95,6 +109,12 @@ CATALOGUE: dict[str, TemplateSpec] = {
             OrderConfirmationVariables,
         ),
         TemplateSpec("PASSWORD_RESET", "Password Reset Request", "password-reset", PasswordResetVariables),
+        TemplateSpec(
+            "DELIVERY_UPDATE",
+            "Order #{{orderNumber}}: {{statusTitle}}",
+            "delivery-update",
+            DeliveryUpdateVariables,
+        ),
     )
 }
 

@@ -64,6 +64,8 @@ class OrderRow(Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     #: the customer's contact (name, email, phone) as a Fernet token: PII is never stored in clear
     customer_contact: Mapped[str | None] = mapped_column(sa.Text)
+    #: where the order ships (a ``ShippingAddress`` as a Fernet token)
+    shipping_address: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
@@ -248,3 +250,32 @@ class EmailSuppressionRow(Base):
     reason: Mapped[str] = mapped_column(sa.String(16))
     detail: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveryRow(Base):
+    """A delivery of an order. ``active_order_id`` is the order id while the delivery is not cancelled (NULL
+    after): its unique key allows one active delivery per order, so two requests never buy two labels."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    active_order_id: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    quote_id: Mapped[str] = mapped_column(sa.String(128))
+    provider: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(24), index=True)
+    carrier: Mapped[str | None] = mapped_column(sa.String(32))
+    service: Mapped[str | None] = mapped_column(sa.String(64))
+    amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    label_url: Mapped[str | None] = mapped_column(sa.Text)
+    provider_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    est_delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancellation_reason: Mapped[str | None] = mapped_column(sa.String(255))
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -22,7 +22,7 @@ from reference_service.adapters.orm import (
     PaymentRow,
     WebhookEventRow,
 )
-from reference_service.domain.orders import CustomerContact, LineItem, Order, OrderStatus
+from reference_service.domain.orders import CustomerContact, LineItem, Order, OrderStatus, ShippingAddress
 from reference_service.domain.payments import Payment, PaymentProvider, PaymentStatus
 from reference_service.ports import DisputeRecord, Page, PiiCipher, StoredResponse
 
@@ -40,6 +40,14 @@ def _seal(contact: CustomerContact | None, cipher: PiiCipher) -> str | None:
     return cipher.encrypt(json.dumps({"name": contact.name, "email": contact.email, "phone": contact.phone}))
 
 
+def _address(token: str | None, cipher: PiiCipher) -> ShippingAddress | None:
+    return ShippingAddress.from_dict(json.loads(cipher.decrypt(token))) if token is not None else None
+
+
+def _seal_address(address: ShippingAddress | None, cipher: PiiCipher) -> str | None:
+    return cipher.encrypt(json.dumps(address.to_dict())) if address is not None else None
+
+
 def _to_domain(row: OrderRow, cipher: PiiCipher) -> Order:
     return Order(
         id=row.id,
@@ -54,11 +62,13 @@ def _to_domain(row: OrderRow, cipher: PiiCipher) -> Order:
         status_reason=row.status_reason,
         version=row.version,
         customer=_contact(row.customer_contact, cipher),
+        shipping_address=_address(row.shipping_address, cipher),
     )
 
 
 class SqlAlchemyOrderRepository:
-    """Orders; the customer's contact is encrypted with ``cipher`` on the way in and out (PII at rest)."""
+    """Orders; the customer's contact and shipping address are encrypted with ``cipher`` on the way in and
+    out (PII at rest)."""
 
     def __init__(self, session: Session, cipher: PiiCipher) -> None:
         self.session = session
@@ -76,6 +86,7 @@ class SqlAlchemyOrderRepository:
             cancellation_reason=order.cancellation_reason,
             metadata_=dict(order.metadata),
             customer_contact=_seal(order.customer, self.cipher),
+            shipping_address=_seal_address(order.shipping_address, self.cipher),
             created_at=order.created_at,
             updated_at=order.updated_at,
             items=[

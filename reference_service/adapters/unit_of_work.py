@@ -18,6 +18,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from reference_service.adapters.delivery_repository import SqlAlchemyDeliveryRepository
 from reference_service.adapters.notification_repository import (
     SqlAlchemyNotificationRepository,
     SqlAlchemySuppressionList,
@@ -82,8 +83,14 @@ class SqlAlchemyUnitOfWork:
         self.webhook_inbox = SqlAlchemyWebhookInbox(self.session, now)
         self.notifications = SqlAlchemyNotificationRepository(self.session, self._cipher)
         self.suppressions = SqlAlchemySuppressionList(self.session, self._cipher, now)
+        self.deliveries = SqlAlchemyDeliveryRepository(self.session)
         #: repositories whose aggregates record events and are written back on commit
-        self._tracking: list[TrackingRepository] = [self.orders, self.payments, self.notifications]
+        self._tracking: list[TrackingRepository] = [
+            self.orders,
+            self.payments,
+            self.notifications,
+            self.deliveries,
+        ]
         return self
 
     def __exit__(
@@ -143,6 +150,8 @@ class SqlAlchemyUnitOfWork:
                 ) from exc
             if "uq_notifications_dedupe_key" in message or "notifications.dedupe_key" in message:
                 raise ConcurrencyConflict("this notification was recorded by another worker first") from exc
+            if "uq_deliveries_active_order_id" in message or "deliveries.active_order_id" in message:
+                raise ConcurrencyConflict("another delivery for this order started at the same time") from exc
             raise
         for repo in self._tracking:
             for aggregate in repo.aggregates():

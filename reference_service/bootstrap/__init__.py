@@ -2,7 +2,8 @@
 
 ``bootstrap(settings)`` returns a ``Container`` holding every long-lived object of one service
 instance, typed: the shared ``Platform`` (database, clock, ids, publisher, cipher, metrics, health) and
-one field per area (``orders``, ``payments``, ``notifications``), then the bus and the outbox relay.
+one field per area (``orders``, ``payments``, ``notifications``, ``deliveries``), then the bus and the
+outbox relay.
 Nothing is built at import time (house rule 2). Tests call it with their own settings and may pass fakes
 (``gateways=``), or replace an area's adapter after it (``container.notifications.sender = fake``: the
 handlers read their area's adapters at call time). ``container.bus.describe()`` prints the routing.
@@ -36,11 +37,19 @@ from reference_service.domain.payments import PaymentProvider
 from reference_service.observability.checks import outbox_check
 from reference_service.observability.health import DatabaseHealthChecker, HealthRegistry
 from reference_service.observability.metrics import ServiceMetrics
-from reference_service.ports import Clock, EventPublisher, IdGenerator, PaymentGateway, PiiCipher
+from reference_service.ports import (
+    Clock,
+    EventPublisher,
+    IdGenerator,
+    LogisticsProvider,
+    PaymentGateway,
+    PiiCipher,
+)
 from reference_service.service_layer.messagebus import CommandHandler, MessageBus, Subscriber
 from reference_service.service_layer.outbox import OutboxRelay
 
 if TYPE_CHECKING:  # the area modules import this one
+    from reference_service.bootstrap.deliveries import DeliveriesArea
     from reference_service.bootstrap.notifications import NotificationsArea
     from reference_service.bootstrap.orders import OrdersArea
     from reference_service.bootstrap.payments import PaymentsArea
@@ -96,6 +105,7 @@ class Container(Platform):
     orders: OrdersArea
     payments: PaymentsArea
     notifications: NotificationsArea
+    deliveries: DeliveriesArea
     bus: MessageBus
     relay: OutboxRelay
 
@@ -111,10 +121,11 @@ def bootstrap(
     ids: IdGenerator | None = None,
     publisher: EventPublisher | None = None,
     gateways: dict[PaymentProvider, PaymentGateway] | None = None,
+    logistics: LogisticsProvider | None = None,
     run_migrations: bool = True,
 ) -> Container:
     """Build a ``Container`` for ``settings``; pass fakes to replace any adapter."""
-    from reference_service.bootstrap import notifications, orders, payments
+    from reference_service.bootstrap import deliveries, notifications, orders, payments
 
     engines = create_engines(settings.database_url)
     if run_migrations:
@@ -135,7 +146,8 @@ def bootstrap(
     orders_area, orders_wiring = orders.build(platform)
     payments_area, payments_wiring = payments.build(platform, gateways)
     notifications_area, notifications_wiring = notifications.build(platform)
-    bus = message_bus([orders_wiring, payments_wiring, notifications_wiring])
+    deliveries_area, deliveries_wiring = deliveries.build(platform, notifications_area, logistics)
+    bus = message_bus([orders_wiring, payments_wiring, notifications_wiring, deliveries_wiring])
     outbox_store = SqlAlchemyOutboxStore(platform.write_sessions, platform.read_sessions, engines.write_gate)
     relay = OutboxRelay(
         outbox_store,
@@ -153,6 +165,7 @@ def bootstrap(
         orders=orders_area,
         payments=payments_area,
         notifications=notifications_area,
+        deliveries=deliveries_area,
         bus=bus,
         relay=relay,
     )

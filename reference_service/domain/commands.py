@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reference_service.domain.orders import CustomerContact
+from reference_service.domain.orders import CustomerContact, ShippingAddress
 from reference_service.domain.payments import ProviderPaymentEvent
 
 
@@ -32,6 +32,7 @@ class CreateOrder(Command):
     idempotency_key: str | None = None
     request_fingerprint: str | None = None
     customer: CustomerContact | None = None
+    shipping_address: ShippingAddress | None = None
 
 
 @dataclass(frozen=True)

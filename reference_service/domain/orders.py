@@ -118,6 +118,48 @@ class CustomerContact:
         return CustomerContact(self.name, f"{local[:1]}***@{domain}", phone)
 
 
+@dataclass(frozen=True, slots=True)
+class ShippingAddress:
+    """Where a parcel goes. PII: stored encrypted, never in events or logs."""
+
+    name: str
+    street1: str
+    city: str
+    state: str
+    zip: str
+    country: str = "US"
+    street2: str | None = None
+    company: str | None = None
+    phone: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "company": self.company,
+            "street1": self.street1,
+            "street2": self.street2,
+            "city": self.city,
+            "state": self.state,
+            "zip": self.zip,
+            "country": self.country,
+            "phone": self.phone,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ShippingAddress:
+        return cls(
+            name=data["name"],
+            street1=data["street1"],
+            city=data["city"],
+            state=data["state"],
+            zip=data["zip"],
+            country=data.get("country") or "US",
+            street2=data.get("street2"),
+            company=data.get("company"),
+            phone=data.get("phone"),
+        )
+
+
 @dataclass(eq=False)
 class Order:
     """An order: who buys, what, for how much, and where it is in its lifecycle.
@@ -137,6 +179,7 @@ class Order:
     cancellation_reason: str | None = None
     customer: CustomerContact | None = None
     status_reason: str | None = None
+    shipping_address: ShippingAddress | None = None
     version: int = 0
     events: list[Event] = field(default_factory=list, repr=False)
 
@@ -150,6 +193,7 @@ class Order:
         metadata: dict[str, str] | None = None,
         now: datetime | None = None,
         customer: CustomerContact | None = None,
+        shipping_address: ShippingAddress | None = None,
     ) -> Order:
         """Validate and build a new order in CREATED, recording ``OrderCreated``."""
         if not customer_ref.strip():
@@ -169,6 +213,7 @@ class Order:
             created_at=moment,
             updated_at=moment,
             customer=customer,
+            shipping_address=shipping_address,
         )
         order.events.append(
             OrderCreated(

@@ -25,11 +25,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reference_service.bootstrap import Container, bootstrap
 from reference_service.config import Settings
-from reference_service.entrypoints.api import admin, notifications, orders, payments
+from reference_service.entrypoints.api import admin, deliveries, notifications, orders, payments
 from reference_service.entrypoints.api.schemas import ProblemOut
 from reference_service.entrypoints.api.spec import ApiSpec
 from reference_service.entrypoints.errors import install_error_handlers
 from reference_service.entrypoints.routes_doc import document_routes
+from reference_service.entrypoints.webhooks import logistics as logistics_webhooks
 from reference_service.entrypoints.webhooks import paypal as paypal_webhooks
 from reference_service.entrypoints.webhooks import ses as ses_webhooks
 from reference_service.entrypoints.webhooks import stripe as stripe_webhooks
@@ -67,6 +68,8 @@ def create_app(
     app.register_blueprint(notifications.build_blueprint(container, spec))
     app.register_blueprint(twilio_webhooks.build_blueprint(container))
     app.register_blueprint(ses_webhooks.build_blueprint(container))
+    app.register_blueprint(deliveries.build_blueprint(container, spec))
+    app.register_blueprint(logistics_webhooks.build_blueprint(container))
     install_platform_routes(app, container, spec)
     document_routes(spec)
 

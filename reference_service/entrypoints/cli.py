@@ -120,7 +120,7 @@ def config() -> None:
 
 
 @cli.command()
-@click.argument("provider", type=click.Choice(["stripe"]))
+@click.argument("provider", type=click.Choice(["stripe", "logistics"]))
 @click.option(
     "--limit",
     type=click.IntRange(1, 10000),
@@ -129,21 +129,25 @@ def config() -> None:
     help="At most this many events.",
 )
 def reconcile(provider: str, limit: int) -> None:
-    """Apply provider events that were never delivered (Stripe: GET /v1/events?delivery_success=false)."""
+    """Apply provider events that were never delivered (Stripe: GET /v1/events?delivery_success=false;
+    logistics: the carrier's current status of every open delivery)."""
     from reference_service.adapters.stripe_gateway import StripeGateway
     from reference_service.bootstrap import bootstrap
     from reference_service.bootstrap.payments import payment_gateways
     from reference_service.domain.payments import PaymentProvider
-    from reference_service.entrypoints.reconcile import reconcile_stripe
+    from reference_service.entrypoints.reconcile import reconcile_logistics, reconcile_stripe
     from reference_service.observability.logging import configure_logging
 
     settings = settings_or_exit(outbox_relay_enabled=False)
     configure_logging("WARNING")
     container = bootstrap(settings)
     try:
-        gateway = payment_gateways(container)[PaymentProvider.STRIPE]
-        assert isinstance(gateway, StripeGateway)
-        outcomes = reconcile_stripe(container, gateway, limit, click.echo)
+        if provider == "logistics":
+            outcomes = reconcile_logistics(container, limit, click.echo)
+        else:
+            gateway = payment_gateways(container)[PaymentProvider.STRIPE]
+            assert isinstance(gateway, StripeGateway)
+            outcomes = reconcile_stripe(container, gateway, limit, click.echo)
     finally:
         container.close()
     click.echo("done: " + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing to do"))

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 
 from reference_service.domain.errors import IllegalTransition, InvalidOrder
 from reference_service.entrypoints.api.schemas import FieldErrorOut, ProblemOut
+from reference_service.service_layer import delivery_errors as deliveries
 from reference_service.service_layer import errors as svc
 from reference_service.service_layer import notification_errors as notif
 
@@ -184,6 +185,37 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "(`tried`, `failures`, `skipped`). Retry later (see `Retry-After`).",
         ),
         ProblemType(
+            "address-invalid",
+            422,
+            "Address invalid",
+            "The carrier could not verify the shipping address; `errors` gives its reason for each field "
+            "(`code` is the carrier's, e.g. E.ADDRESS.NOT_FOUND).",
+        ),
+        ProblemType(
+            "shipping-address-missing",
+            422,
+            "Shipping address missing",
+            "The order has no `shipping_address` to quote or ship to.",
+        ),
+        ProblemType(
+            "shipping-quote-invalid",
+            422,
+            "Shipping quote invalid",
+            "The quote is unknown to the carrier, expired, or made for another order; ask for new quotes.",
+        ),
+        ProblemType(
+            "delivery-conflict",
+            409,
+            "Delivery conflict",
+            "The order already has a delivery (`delivery_id`) for another quote; cancel it first.",
+        ),
+        ProblemType(
+            "delivery-not-cancellable",
+            409,
+            "Delivery not cancellable",
+            "The carrier has the parcel already (it scanned the label), so the label cannot be refunded.",
+        ),
+        ProblemType(
             "internal-error",
             500,
             "Internal server error",
@@ -287,6 +319,8 @@ def to_problem(exc: BaseException) -> Problem:
         )
     if isinstance(exc, notif.NOTIFICATION_ERRORS):
         return _notification_problem(exc)
+    if isinstance(exc, deliveries.DELIVERY_ERRORS):
+        return _delivery_problem(exc)
     if isinstance(exc, svc.ProviderError):
         extra = {
             "code": exc.code,
@@ -357,6 +391,29 @@ def _notification_problem(exc: svc.ServiceError) -> Problem:
         }
         return Problem("all-sms-providers-failed", str(exc), headers={"Retry-After": "5"}, extra=extra)
     return Problem("internal-error", "An unexpected error occurred.")
+
+
+def _delivery_problem(exc: svc.ServiceError) -> Problem:
+    """The deliveries area's errors (``service_layer/delivery_errors.py``)."""
+    if isinstance(exc, deliveries.AddressInvalid):
+        errors = [FieldError(_address_field(i.field), i.message, i.code) for i in exc.issues]
+        return Problem("address-invalid", str(exc), errors)
+    if isinstance(exc, deliveries.ShippingQuoteInvalid):
+        return Problem("shipping-quote-invalid", str(exc), [FieldError("quote_id", str(exc), "invalid")])
+    if isinstance(exc, deliveries.DeliveryConflict):
+        return Problem("delivery-conflict", str(exc), extra={"delivery_id": exc.delivery_id})
+    if isinstance(exc, deliveries.DeliveryNotCancellable):
+        return Problem("delivery-not-cancellable", str(exc), extra={"delivery_id": exc.delivery_id})
+    if isinstance(exc, deliveries.ShippingAddressMissing):
+        return Problem(
+            "shipping-address-missing", str(exc), [FieldError("shipping_address", "required", "missing")]
+        )
+    return Problem("internal-error", "An unexpected error occurred.")
+
+
+def _address_field(carrier_field: str) -> str:
+    """The carrier's field name as the request's (``address`` is the whole address: ``street1``)."""
+    return "street1" if carrier_field in ("address", "") else carrier_field
 
 
 def install_error_handlers(app: Flask) -> None:

@@ -12,6 +12,7 @@ from reference_service.entrypoints.webhooks.receipts import (
     FeedbackReceiptOut,
     ReceiptOut,
     SmsStatusReceiptOut,
+    TrackingReceiptOut,
 )
 
 #: (path, operationId, summary, media type, headers, 200 body, the status of a delivery that fails
@@ -61,6 +62,15 @@ WEBHOOKS: list[tuple[str, str, str, str, list[HeaderParam], type[BaseModel], int
         [HeaderParam("X-Twilio-Signature", "HMAC-SHA1 of URL + params", required=True)],
         SmsStatusReceiptOut,
         403,
+    ),
+    (
+        "/api/v1/webhooks/logistics",
+        "logisticsWebhook",
+        "EasyPost's tracking events (X-Hmac-Signature, HMAC-SHA256)",
+        "application/json",
+        [HeaderParam("X-Hmac-Signature", "hmac-sha256-hex=<hex HMAC-SHA256 of the body>", required=True)],
+        TrackingReceiptOut,
+        400,
     ),
 ]
 UNVERIFIED = {

@@ -5,6 +5,8 @@
 - ``outbox_check``: DOWN while dead events wait (not critical: the API still works).
 - ``sms_check``: UP while at least one SMS provider's circuit is not open.
 - ``ses_feedback_check``: the SES feedback wiring's state; DOWN when provisioning failed.
+- ``LogisticsHealthChecker`` (the seed's name): the carrier answers a cheap authenticated read; critical, so
+  a carrier outage turns ``/health`` DOWN as the seed's ``ExternalServiceHealthIndicator`` does.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from reference_service.observability.health import (
     CachedHealthChecker,
     CallableHealthChecker,
     CheckResult,
+    error_details,
 )
 from reference_service.ports import SmsRouter
 
@@ -57,3 +60,25 @@ def ses_feedback_check(state: FeedbackState) -> CallableHealthChecker:
         return CheckResult(DOWN if snapshot["state"] == "failed" else UP, snapshot)
 
     return CallableHealthChecker("ses_feedback", check, critical=False)
+
+
+class LogisticsHealthChecker:
+    """The seed's ``LogisticsHealthChecker``: UP with ``probe()``'s details (the carrier adapter's
+    ``check_health``), DOWN when it raises; ``on_result(up)`` sees each verdict (``logistics_carrier_up``).
+    Wrap it in ``CachedHealthChecker`` so ``/health`` polling never loads the carrier."""
+
+    name = "logistics"
+    critical = True
+
+    def __init__(self, probe: Callable[[], dict[str, Any]], on_result: Callable[[bool], None]) -> None:
+        self._probe = probe
+        self._on_result = on_result
+
+    def check(self) -> CheckResult:
+        try:
+            details = self._probe()
+        except Exception as exc:
+            self._on_result(False)
+            return CheckResult(DOWN, error_details(exc))
+        self._on_result(True)
+        return CheckResult(UP, details)

@@ -8,6 +8,8 @@ its settings given when it is built, never read from the environment:
   ``POST .../capture``.
 - ``SendConfirmationWhenPaid`` (``EMAIL_ORDER_CONFIRMATION``): email the ORDER_CONFIRMATION when an
   order becomes PAID.
+- ``NotifyDeliveryStatus`` (``DELIVERY_NOTIFICATIONS``): tell the customer about a delivery's new status, one
+  instance per channel (email, SMS), so a retry of one never resends the other.
 
 Inspect the routing with ``bootstrap(settings).bus.describe()``.
 """
@@ -19,6 +21,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from reference_service.domain.commands import CapturePayment
+from reference_service.domain.deliveries import DeliveryStatusChanged
 from reference_service.domain.events import OrderStatusChanged
 from reference_service.domain.orders import OrderStatus
 from reference_service.domain.payments import PaymentProvider, PaymentStatus, PaymentStatusChanged
@@ -74,3 +77,18 @@ class SendConfirmationWhenPaid:
         if event.status != OrderStatus.PAID.value:
             return "ignored"
         return self._send(event.order_id)
+
+
+class NotifyDeliveryStatus:
+    """When a delivery changes status, ``send`` (``send_delivery_update`` bound to one channel) tells the
+    customer; returns that use case's outcome, or ``disabled``."""
+
+    def __init__(self, name: str, send: Callable[[DeliveryStatusChanged], str], *, enabled: bool) -> None:
+        self.name = name
+        self._send = send
+        self.enabled = enabled
+
+    def __call__(self, event: DeliveryStatusChanged) -> str:
+        if not self.enabled:
+            return "disabled"
+        return self._send(event)

@@ -1,4 +1,5 @@
-"""Provider state: keyed by account, created on first use, dropped on reset, bounded in size.
+"""Provider state: keyed by account, created on first use, dropped on reset, bounded in size, kept out of the
+cyclic GC's way (:class:`GcHousekeeper`).
 
 A provider creates one :class:`AccountBackends` per model family through ``runtime.backends(factory)``
 (which registers it for ``POST /_sim/reset``), then reads ``backends[account]`` in its handlers. Two
@@ -10,6 +11,7 @@ Every map that grows with traffic is a :class:`BoundedMap`: past its cap the old
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
@@ -101,3 +103,31 @@ class BoundedMap(OrderedDict[K, V], Generic[K, V]):
     def oldest(self) -> tuple[K, V] | None:
         """The oldest entry, or ``None`` when empty."""
         return next(iter(self.items()), None)
+
+
+class GcHousekeeper:
+    """Keeps the cyclic GC from rescanning stored objects: every ``every`` new objects it collects the objects
+    allocated since the last time (``gc.collect()``: only they are scanned) and moves the survivors to the
+    permanent generation (``gc.freeze()``).
+
+    A provider calls :meth:`tick` for each object it stores (PayPal: an order; EasyPost: a shipment). 10,000
+    stored PayPal orders are ~300,000 GC-tracked objects. Without this, CPython's full collections walked all
+    of them (about 100 ms each, measured over 60,000 in-process creates with ``gc.callbacks``) about once a
+    second under load, and set the p99. Collecting before freezing means no cyclic garbage is frozen (a plain
+    periodic ``gc.freeze()`` leaked the request cycles it caught); stored objects must hold no reference
+    cycles, so evicted ones are freed at once by reference counting. Inspect with ``gc.get_freeze_count()``.
+    """
+
+    def __init__(self, every: int = 256) -> None:
+        self.every = every
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def tick(self) -> None:
+        """Count one new stored object; collect and freeze on the first and then every ``every``."""
+        with self._lock:
+            self._count += 1
+            due = self._count % self.every == 1 or self.every == 1  # the first freezes start-up state
+        if due:
+            gc.collect()
+            gc.freeze()

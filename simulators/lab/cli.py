@@ -119,6 +119,20 @@ def bench_stripe_cmd(seconds: float, warmup: float, connections: int, no_confirm
     bench_stripe(seconds=seconds, connections=connections, warmup=warmup, confirm=not no_confirm)
 
 
+@bench.command("logistics")
+@click.option(
+    "--seconds", type=float, default=10.0, show_default=True, help="Measured run after the warm-up."
+)
+@click.option("--warmup", type=float, default=2.0, show_default=True, help="Warm-up seconds (not measured).")
+@click.option("--connections", type=int, default=16, show_default=True, help="Keep-alive client connections.")
+@click.option("--no-buy", is_flag=True, help="Skip the create + buy run.")
+def bench_logistics_cmd(seconds: float, warmup: float, connections: int, no_buy: bool) -> None:
+    """The EasyPost simulator's create-shipment throughput and latency under `genai-demo sim logistics`."""
+    from simulators.logistics.bench import bench_logistics
+
+    bench_logistics(seconds=seconds, connections=connections, warmup=warmup, buy=not no_buy)
+
+
 @bench.command("all")
 @click.pass_context
 def bench_all(ctx: click.Context) -> None:

@@ -5,8 +5,8 @@ dashboard or with infrastructure code.
 * :func:`credential_env`: the credentials the service will use, given to the simulators so that they accept
   exactly these;
 * the providers' ``wire`` hooks (``simulators.registry``) run once a simulator is healthy and before the
-  service starts: they register the service's webhook URLs (Stripe, PayPal) and return settings such as
-  ``STRIPE_WEBHOOK_SECRET``;
+  service starts: they register the service's webhook URLs (Stripe, PayPal, the EasyPost carrier) and return
+  settings such as ``STRIPE_WEBHOOK_SECRET`` and ``LOGISTICS_WEBHOOK_SECRET``;
 * :func:`wire_ses_feedback` runs once the service itself is healthy, because SNS asks the endpoint to confirm
   a subscription the moment it is created. It points SES's bounce, complaint and delivery notifications at
   an SNS topic and subscribes the service's ``/api/v1/webhooks/ses`` to it, then waits until the service has
@@ -28,6 +28,7 @@ SIMULATOR_URL_SETTINGS = {
     "paypal": ("PAYPAL_BASE_URL", ""),
     "twilio": ("TWILIO_BASE_URL", ""),
     "aws": ("AWS_ENDPOINT_URL", ""),
+    "logistics": ("LOGISTICS_API_BASE", "/v2"),
 }
 
 SES_WEBHOOK_PATH = "/api/v1/webhooks/ses"
@@ -50,6 +51,7 @@ def credential_env(settings: Settings) -> dict[str, str]:
         "PAYPAL_CLIENT_SECRET": settings.paypal_client_secret.get_secret_value(),
         "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
         "TWILIO_AUTH_TOKEN": settings.twilio_auth_token.get_secret_value(),
+        "LOGISTICS_API_KEY": settings.logistics_api_key.get_secret_value(),
     }
 
 

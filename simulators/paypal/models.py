@@ -24,11 +24,10 @@ Decisions, with their sources:
 
 from __future__ import annotations
 
-import gc
 import threading
 from typing import Any
 
-from simulators.kernel.backend import BoundedMap
+from simulators.kernel.backend import BoundedMap, GcHousekeeper
 from simulators.kernel.ids import IdGenerator
 from simulators.paypal import urls
 from simulators.paypal.exceptions import Detail, PayPalError, UnprocessableEntity, not_found, v2_error
@@ -65,33 +64,6 @@ CAPTURE_ON_AUTHORIZE = (
     "Order was created with an intent to 'AUTHORIZE'. Please use v2/checkout/orders/order_id/authorize to "
     "complete the transaction or alternately Create an order with an intent of 'CAPTURE'."
 )
-
-
-class GcHousekeeper:
-    """Keeps the cyclic GC from rescanning stored orders: every ``every`` new orders it collects the objects
-    allocated since the last time (``gc.collect()``: only they are scanned) and moves the survivors to the
-    permanent generation (``gc.freeze()``).
-
-    10,000 stored orders are ~300,000 GC-tracked objects. Without this, CPython's full collections walked
-    all of them (about 100 ms each, measured over 60,000 in-process creates with ``gc.callbacks``) about once
-    a second under load, and set the p99. Collecting before freezing means no cyclic garbage is frozen (a
-    plain periodic ``gc.freeze()`` leaked the request cycles it caught); orders hold no reference cycles, so
-    evicted ones are freed at once by reference counting. Inspect with ``gc.get_freeze_count()``.
-    """
-
-    def __init__(self, every: int = 256) -> None:
-        self.every = every
-        self._count = 0
-        self._lock = threading.Lock()
-
-    def tick(self) -> None:
-        """Count one new order; collect and freeze on the first and then every ``every``."""
-        with self._lock:
-            self._count += 1
-            due = self._count % self.every == 1 or self.every == 1  # the first order freezes start-up state
-        if due:
-            gc.collect()
-            gc.freeze()
 
 
 def instrument_declined(operation: str, order: Order) -> PayPalError:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from simulators.kernel.backend import GcHousekeeper
 from simulators.kernel.errors import ErrorResponse
 from simulators.kernel.provider import SimulatorProvider
 from simulators.kernel.wsgi import SimRequest
@@ -31,7 +32,7 @@ from simulators.paypal import urls
 from simulators.paypal.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, AppRegistry, TokenStore
 from simulators.paypal.control import PayPalControls
 from simulators.paypal.exceptions import error_for_status
-from simulators.paypal.models import DEFAULT_MAX_ORDERS, AccountBackend, GcHousekeeper
+from simulators.paypal.models import DEFAULT_MAX_ORDERS, AccountBackend
 from simulators.paypal.resources import Order
 from simulators.paypal.responses import OrdersApi
 from simulators.paypal.responses_notifications import NotificationsApi

@@ -136,7 +136,7 @@ def test_missing_variables_are_a_problem_naming_each_and_nothing_is_sent(
     unknown = problem(
         client.post(EMAIL, json={"type": "WELCOME", "to": "a@b.co"}), "unknown-email-template", 422
     )
-    assert unknown["known"] == ["ORDER_CONFIRMATION", "PASSWORD_RESET"]
+    assert unknown["known"] == ["DELIVERY_UPDATE", "ORDER_CONFIRMATION", "PASSWORD_RESET"]
 
 
 @pytest.mark.parametrize(

@@ -24,9 +24,16 @@ sendSms                201 when libphonenumber knows the number, else 422 ``inva
                        since a random E.164 string is rarely a real number.
 resetSmsCircuits       200.
 provisionEmailFeedback 200 (a stub stands in for AWS).
-the four webhooks      a generated delivery carries no valid signature (it depends on a secret): 400
-                       ``webhook-signature-invalid`` or ``malformed-request`` (Stripe, PayPal, SES), 403
-                       ``webhook-forbidden`` (Twilio), as documented, and nothing is applied.
+validateAddress        200, or 422 ``address-invalid`` when the fake carrier does not know the street (it
+                       starts with ``0``): whether an address exists is the carrier's data, not a shape.
+quoteShipping          200 for a fresh order with a shipping address.
+createDelivery         422 ``shipping-quote-invalid``: a quote id is the carrier's token, so a generated one
+                       is never one the carrier made for that order (state, not shape); a real quote is
+                       bought by ``test_a_real_quote_is_bought_once``.
+cancelDelivery         200: each example cancels a fresh delivery whose parcel was not picked up.
+the five webhooks      a generated delivery carries no valid signature (it depends on a secret): 400
+                       ``webhook-signature-invalid`` or ``malformed-request`` (Stripe, PayPal, SES,
+                       EasyPost), 403 ``webhook-forbidden`` (Twilio), as documented, and nothing is applied.
 =====================  ==================================================================================
 
 Every answer's status must be one the operation documents, and a 2xx body must satisfy the documented
@@ -59,13 +66,20 @@ from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.api.schemas import iso_currencies
 from reference_service.entrypoints.app import create_app
 from tests.conftest import STRIPE_TEST_WEBHOOK_SECRET
-from tests.fakes import FakeEmailSender, FakePaymentGateway, FakeSmsProvider
+from tests.fakes import FakeEmailSender, FakeLogisticsProvider, FakePaymentGateway, FakeSmsProvider
 from tests.support import postgres_schema_url
 
 ORDER = {
     "customer_ref": "cus_props",
     "currency": "EUR",
     "items": [{"sku": "MUG", "name": "Mug", "quantity": 1, "unit_amount": 850}],
+}
+SHIP_TO = {
+    "name": "Ada",
+    "street1": "179 N Harbor Dr",
+    "city": "Redondo Beach",
+    "state": "CA",
+    "zip": "90277",
 }
 #: examples per operation: bodies with many fields get more
 EXAMPLES = {"createOrder": 40, "sendEmail": 30, "sendSms": 30, "startPayment": 25}
@@ -121,6 +135,28 @@ class Api:
         order_id: str = resp.json["id"]
         return order_id
 
+    def paid_order(self) -> str:
+        """A PAID order with a shipping address."""
+        resp = self.client.post("/api/v1/orders", json={**ORDER, "shipping_address": SHIP_TO})
+        assert resp.status_code == 201, resp.json
+        order_id: str = resp.json["id"]
+        paid = self.client.post(
+            f"/api/v1/orders/{order_id}/payments",
+            json={"provider": "stripe", "payment_method": "pm_card_visa"},
+        )
+        assert paid.status_code == 201 and paid.json["status"] == "SUCCEEDED", paid.json
+        return order_id
+
+    def new_delivery(self) -> str:
+        order_id = self.paid_order()
+        quotes = self.client.post(f"/api/v1/orders/{order_id}/shipping-quotes").json["data"]
+        resp = self.client.post(
+            f"/api/v1/orders/{order_id}/deliveries", json={"quote_id": quotes[0]["quote_id"]}
+        )
+        assert resp.status_code == 201, resp.json
+        delivery_id: str = resp.json["id"]
+        return delivery_id
+
     def payment_waiting_for_capture(self) -> tuple[str, str]:
         order_id = self.new_order()
         resp = self.client.post(f"/api/v1/orders/{order_id}/payments", json={"provider": "stripe"})
@@ -135,6 +171,7 @@ def running_api(database_url: str) -> Iterator[Api]:
         database_url=database_url,
         outbox_relay_enabled=False,
         stripe_webhook_secret=STRIPE_TEST_WEBHOOK_SECRET,
+        logistics_webhook_secret="whsec_props",
         provider_retry_initial_seconds=0.0,
     )
     container = bootstrap(
@@ -143,6 +180,7 @@ def running_api(database_url: str) -> Iterator[Api]:
             PaymentProvider.STRIPE: FakePaymentGateway(PaymentProvider.STRIPE),
             PaymentProvider.PAYPAL: FakePaymentGateway(PaymentProvider.PAYPAL),
         },
+        logistics=FakeLogisticsProvider(),
     )
     container.notifications.sender = FakeEmailSender()
     container.notifications.provisioner = StubProvisioner()  # type: ignore[assignment]
@@ -313,6 +351,29 @@ def fresh_order(api: Api, path: str) -> str:
     return path.replace("{order_id}", api.new_order())
 
 
+def paid_order(api: Api, path: str) -> str:
+    return path.replace("{order_id}", api.paid_order())
+
+
+def fresh_delivery(api: Api, path: str) -> str:
+    return path.replace("{delivery_id}", api.new_delivery())
+
+
+def expect_address(_api: Api, drawn: dict[str, Any], resp: Any) -> None:
+    if drawn["body"]["street1"].strip().startswith("0"):
+        assert resp.status_code == 422 and problem_type(resp) == "address-invalid", resp.json
+        assert [e["field"] for e in resp.json["errors"]] == ["street1"]
+    else:
+        assert resp.status_code == 200, resp.json
+
+
+def expect_problem(status: int, problem: str) -> Callable[[Api, dict[str, Any], Any], None]:
+    def check(_api: Api, _drawn: dict[str, Any], resp: Any) -> None:
+        assert resp.status_code == status and problem_type(resp) == problem, resp.get_data(as_text=True)
+
+    return check
+
+
 def waiting_payment(api: Api, path: str) -> str:
     order_id, payment_id = api.payment_waiting_for_capture()
     return path.replace("{order_id}", order_id).replace("{payment_id}", payment_id)
@@ -333,7 +394,21 @@ CASES: dict[str, Case] = {
         fixed, expect_unverified(400, "webhook-signature-invalid", "malformed-request")
     ),
     "twilioStatusCallback": Case(fixed, expect_unverified(403, "webhook-forbidden")),
+    "validateAddress": Case(fixed, expect_address),
+    "quoteShipping": Case(paid_order, expect(200)),
+    "createDelivery": Case(paid_order, expect_problem(422, "shipping-quote-invalid")),
+    "cancelDelivery": Case(fresh_delivery, expect(200)),
+    "logisticsWebhook": Case(fixed, expect_unverified(400, "webhook-signature-invalid", "malformed-request")),
 }
+
+
+def test_a_real_quote_is_bought_once(api: Api) -> None:
+    order_id = api.paid_order()
+    quote = api.client.post(f"/api/v1/orders/{order_id}/shipping-quotes").json["data"][0]["quote_id"]
+    first = api.client.post(f"/api/v1/orders/{order_id}/deliveries", json={"quote_id": quote})
+    again = api.client.post(f"/api/v1/orders/{order_id}/deliveries", json={"quote_id": quote})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json["id"] == again.json["id"] and first.json["status"] == "LABEL_CREATED"
 
 
 def test_the_document_states_the_rules_the_service_applies(api: Api) -> None:
@@ -351,6 +426,7 @@ def test_the_document_states_the_rules_the_service_applies(api: Api) -> None:
     assert set(schemas["SendEmailRequest"]["discriminator"]["mapping"]) == {
         "ORDER_CONFIRMATION",
         "PASSWORD_RESET",
+        "DELIVERY_UPDATE",
     }
     assert schemas["SendSmsRequest"]["properties"]["phone"]["pattern"] == "^\\+[1-9][0-9]{1,14}$"
 

@@ -106,7 +106,7 @@ def test_malformed_variables_are_invalid(
 def test_an_unknown_template_is_an_error(engine: JinjaEmailTemplates) -> None:
     with pytest.raises(UnknownEmailTemplate) as caught:
         engine.render("WELCOME", {})
-    assert caught.value.known == ["ORDER_CONFIRMATION", "PASSWORD_RESET"]
+    assert caught.value.known == ["DELIVERY_UPDATE", "ORDER_CONFIRMATION", "PASSWORD_RESET"]
 
 
 def test_the_api_has_one_request_shape_per_template_with_its_variables() -> None:

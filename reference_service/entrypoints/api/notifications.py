@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, RootModel, StringConstraints, ValidationE
 
 from reference_service.adapters.email_templates import (
     CATALOGUE,
+    DeliveryUpdateVariables,
     OrderConfirmationVariables,
     PasswordResetVariables,
     variables_invalid,
@@ -70,12 +71,26 @@ class PasswordResetEmail(StrictModel):
     variables: PasswordResetVariables
 
 
+class DeliveryUpdateEmail(StrictModel):
+    type: Literal["DELIVERY_UPDATE"]
+    to: Recipient
+    variables: DeliveryUpdateVariables
+
+
 #: one request shape per template of ``adapters/email_templates.CATALOGUE`` (a test keeps them equal)
-EMAIL_REQUESTS: tuple[type[StrictModel], ...] = (OrderConfirmationEmail, PasswordResetEmail)
+EMAIL_REQUESTS: tuple[type[StrictModel], ...] = (
+    OrderConfirmationEmail,
+    PasswordResetEmail,
+    DeliveryUpdateEmail,
+)
 
 
 class SendEmailRequest(
-    RootModel[Annotated[OrderConfirmationEmail | PasswordResetEmail, Field(discriminator="type")]]
+    RootModel[
+        Annotated[
+            OrderConfirmationEmail | PasswordResetEmail | DeliveryUpdateEmail, Field(discriminator="type")
+        ]
+    ]
 ):
     """Body of ``POST /api/v1/notifications/email``: ``type`` names the template and decides which
     ``variables`` it needs (every one declared in the schema)."""
@@ -244,7 +259,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         "/notifications/email",
         "POST",
         operation_id="sendEmail",
-        summary="Send a templated email (ORDER_CONFIRMATION, PASSWORD_RESET) through SES",
+        summary="Send a templated email (ORDER_CONFIRMATION, PASSWORD_RESET, DELIVERY_UPDATE) through SES",
         tags=tags,
         body=SendEmailRequest,
         responses={201: (NotificationOut, "Accepted by SES: message_id is SES's MessageId")},

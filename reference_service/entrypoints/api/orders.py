@@ -91,6 +91,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
                 customer=CustomerContact(body.customer.name, body.customer.email, body.customer.phone)
                 if body.customer
                 else None,
+                shipping_address=body.shipping_address.to_domain() if body.shipping_address else None,
                 idempotency_key=key,
                 request_fingerprint=fingerprint(body) if key else None,
             )

@@ -38,6 +38,7 @@ from reference_service.domain.orders import (
     LineItem,
     Order,
     OrderStatus,
+    ShippingAddress,
 )
 from reference_service.json_types import WHITESPACE, Stored, Text
 
@@ -128,6 +129,60 @@ class CustomerOut(BaseModel):
         return cls(name=masked.name, email=masked.email, phone=masked.phone)
 
 
+Line = Annotated[Text, StringConstraints(max_length=100)]
+#: ISO 3166-1 alpha-2; the lab's carrier ships within the US
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), Field(description="ISO 3166-1 alpha-2")]
+
+
+class ShippingAddressIn(StrictModel):
+    """Where the parcel goes (personal data: stored encrypted, shown masked, never logged)."""
+
+    name: Line
+    company: Line | None = None
+    street1: Line
+    street2: Line | None = None
+    city: Line
+    state: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}$"), Field(description="State code")]
+    zip: Annotated[
+        str, StringConstraints(pattern=r"^[0-9]{5}(-[0-9]{4})?$"), Field(description="ZIP or ZIP+4")
+    ]
+    country: Country = "US"
+    phone: Annotated[str | None, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")] = None
+
+    def to_domain(self) -> ShippingAddress:
+        return ShippingAddress(
+            name=self.name,
+            street1=self.street1,
+            city=self.city,
+            state=self.state.upper(),
+            zip=self.zip,
+            country=self.country,
+            street2=self.street2,
+            company=self.company,
+            phone=self.phone,
+        )
+
+
+class ShippingAddressOut(BaseModel):
+    """The address, masked: who and which town, never the street."""
+
+    name: str
+    city: str
+    state: str
+    zip: str
+    country: str
+
+    @classmethod
+    def from_domain(cls, address: ShippingAddress) -> ShippingAddressOut:
+        return cls(
+            name=address.name,
+            city=address.city,
+            state=address.state,
+            zip=address.zip,
+            country=address.country,
+        )
+
+
 class CreateOrderRequest(StrictModel):
     """Body of ``POST /api/v1/orders``."""
 
@@ -140,6 +195,7 @@ class CreateOrderRequest(StrictModel):
     items: Annotated[list[LineItemIn], Field(min_length=1, max_length=MAX_ITEMS)]
     metadata: Annotated[dict[MetadataKey, MetadataValue], Field(max_length=20)] = Field(default_factory=dict)
     customer: CustomerIn | None = None
+    shipping_address: ShippingAddressIn | None = None
 
 
 class CancelOrderRequest(StrictModel):
@@ -192,6 +248,7 @@ class OrderOut(BaseModel):
     metadata: dict[str, str]
     cancellation_reason: str | None
     customer: CustomerOut | None
+    shipping_address: ShippingAddressOut | None
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -207,6 +264,9 @@ class OrderOut(BaseModel):
             metadata=dict(order.metadata),
             cancellation_reason=order.cancellation_reason,
             customer=CustomerOut.from_domain(order.customer) if order.customer else None,
+            shipping_address=ShippingAddressOut.from_domain(order.shipping_address)
+            if order.shipping_address
+            else None,
             created_at=order.created_at,
             updated_at=order.updated_at,
         )

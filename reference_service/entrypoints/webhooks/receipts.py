@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
 
+from reference_service.service_layer.handlers.deliveries import TrackingReceipt
 from reference_service.service_layer.outcomes import FeedbackReceipt, Receipt, SmsStatusReceipt
 
 
@@ -45,5 +46,24 @@ class SmsStatusReceiptOut(ReceiptOut):
         data: dict[str, Any] = handler(self)
         if self.notification_id is None:
             data.pop("notification_id", None)
+            data.pop("status", None)
+        return data
+
+
+class TrackingReceiptOut(ReceiptOut):
+    """A carrier tracking event; ``delivery_id`` and ``status`` only when it matched a delivery."""
+
+    delivery_id: str | None = None
+    status: str | None = None
+
+    @classmethod
+    def from_tracking(cls, receipt: TrackingReceipt) -> TrackingReceiptOut:
+        return cls(outcome=receipt.outcome, delivery_id=receipt.delivery_id, status=receipt.status)
+
+    @model_serializer(mode="wrap")
+    def _matched_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.delivery_id is None:
+            data.pop("delivery_id", None)
             data.pop("status", None)
         return data

@@ -24,6 +24,7 @@ from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
+from reference_service.domain.deliveries import DeliveryStatusChanged
 from reference_service.domain.notification_commands import (
     ApplyEmailFeedback,
     ApplySmsStatus,
@@ -232,11 +233,36 @@ def send_order_confirmation(
     if isinstance(reserved, str):
         logger.info("order confirmation for %s: %s", order_id, reserved)
         return reserved
+    return _send_reserved_email(
+        reserved,
+        ORDER_CONFIRMATION,
+        reserved.context,
+        f"order confirmation for {order_id}",
+        uow_factory=uow_factory,
+        clock=clock,
+        templates=templates,
+        sender=sender,
+    )
+
+
+def _send_reserved_email(
+    reserved: _Reserved,
+    template: str,
+    variables: dict[str, Any],
+    what: str,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    templates: EmailTemplates,
+    sender: EmailSender,
+) -> str:
+    """Render and send a reserved email and record what happened (``sent``, ``invalid``, ``rejected``); a
+    transient failure raises, so the relay retries with backoff and the reservation stays PENDING."""
     notification_id = reserved.notification_id
     try:
-        rendered = templates.render(ORDER_CONFIRMATION, reserved.context)
+        rendered = templates.render(template, variables)
     except EmailVariablesInvalid as invalid:
-        logger.error("order confirmation for %s cannot be rendered: %s", order_id, invalid.missing)
+        logger.error("%s cannot be rendered: %s", what, invalid.missing)
         _record(
             uow_factory,
             notification_id,
@@ -256,14 +282,14 @@ def send_order_confirmation(
                 NotificationStatus.REJECTED, code, clock.now(), "relay", provider=sender.name
             ),
         )
-        logger.warning("order confirmation for %s rejected by %s: %s", order_id, sender.name, code)
+        logger.warning("%s rejected by %s: %s", what, sender.name, code)
         return "rejected"
     _record(
         uow_factory,
         notification_id,
         lambda n: n.accepted(sender.name, message_id, "accepted", clock.now(), "relay"),
     )
-    logger.info("order confirmation for %s sent as %s", order_id, notification_id)
+    logger.info("%s sent as %s", what, notification_id)
     return "sent"
 
 
@@ -499,3 +525,144 @@ def resend_undelivered_sms(
     )
     logger.info("sms %s resent as %s through %s", event.notification_id, notification_id, dispatch.provider)
     return "resent"
+
+
+# -- delivery status updates -------------------------------------------------------------------------------
+
+DELIVERY_UPDATE = "DELIVERY_UPDATE"
+#: delivery status -> (title, sentence) the customer reads; other statuses are not notified
+DELIVERY_NEWS: dict[str, tuple[str, str]] = {
+    "IN_TRANSIT": ("Your order has shipped", "is on its way."),
+    "OUT_FOR_DELIVERY": ("Your order is out for delivery", "will be delivered today."),
+    "DELIVERED": ("Your order has been delivered", "has been delivered. Enjoy!"),
+    "RETURNED": ("Your order is coming back to us", "could not be delivered and is being returned to us."),
+    "FAILED": ("We could not deliver your order", "could not be delivered; the carrier will contact you."),
+}
+
+
+def delivery_update_variables(
+    order: Order, event: DeliveryStatusChanged, estimated: str | None
+) -> dict[str, Any]:
+    """The DELIVERY_UPDATE variables (the order's contact must be set)."""
+    assert order.customer is not None
+    title, message = DELIVERY_NEWS[event.status]
+    variables: dict[str, Any] = {
+        "customerName": order.customer.name,
+        "orderNumber": order.id,
+        "statusTitle": title,
+        "statusMessage": message,
+        "carrier": event.carrier or "the carrier",
+        "trackingNumber": event.tracking_number or "-",
+    }
+    if estimated is not None:
+        variables["estimatedDelivery"] = estimated
+    return variables
+
+
+def delivery_sms_text(variables: dict[str, Any]) -> str:
+    """The SMS of a delivery update (one GSM-7 segment when the numbers allow)."""
+    return (
+        f"{variables['statusTitle']}: order {variables['orderNumber']} {variables['statusMessage']} "
+        f"{variables['carrier']} {variables['trackingNumber']}"
+    )
+
+
+def send_delivery_update(
+    event: DeliveryStatusChanged,
+    *,
+    channel: Channel,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    templates: EmailTemplates,
+    sender: EmailSender,
+    router: SmsRouter,
+) -> str:
+    """Tell the customer about a delivery's new status on ``channel``, exactly once per (delivery, status,
+    channel): the notification is reserved under ``delivery:<id>:<status>:<channel>``, so a repeated webhook
+    (a new event of the same status is stale and records no event) or a relay retry never sends twice.
+
+    Returns ``sent``, ``duplicate``, ``not_notified`` (a status customers are not told about), ``no_contact``,
+    ``no_phone``, ``suppressed``, ``rejected``...; a transient provider failure raises (the relay retries).
+    """
+    if event.status not in DELIVERY_NEWS:
+        return "not_notified"
+    dedupe_key = f"delivery:{event.delivery_id}:{event.status}:{channel.value.lower()}"
+
+    def build(uow: UnitOfWork) -> tuple[Notification, dict[str, Any]] | str:
+        order = uow.orders.get(event.order_id)
+        if order is None or order.customer is None:
+            return "no_contact"
+        delivery = uow.deliveries.get(event.delivery_id)
+        estimated = None
+        if delivery is not None and delivery.est_delivery_at is not None and event.status != "DELIVERED":
+            estimated = delivery.est_delivery_at.date().isoformat()
+        variables = delivery_update_variables(order, event, estimated)
+        if channel == Channel.SMS:
+            if not order.customer.phone:
+                return "no_phone"
+            text = delivery_sms_text(variables)
+            sms = Notification.create(
+                ids.new_id("ntf"),
+                Channel.SMS,
+                DELIVERY_UPDATE,
+                order.customer.phone,
+                clock.now(),
+                body=text,
+                order_id=order.id,
+                dedupe_key=dedupe_key,
+            )
+            return sms, {"body": text}
+        email = Notification.create(
+            ids.new_id("ntf"),
+            Channel.EMAIL,
+            DELIVERY_UPDATE,
+            order.customer.email,
+            clock.now(),
+            order_id=order.id,
+            dedupe_key=dedupe_key,
+        )
+        if uow.suppressions.get(order.customer.email) is not None:
+            email.not_sent(NotificationStatus.SUPPRESSED, "SUPPRESSED", clock.now(), "relay")
+        return email, variables
+
+    reserved = _reserve(uow_factory, dedupe_key, build)
+    what = f"delivery update {event.delivery_id} {event.status} ({channel.value})"
+    if isinstance(reserved, str):
+        logger.info("%s: %s", what, reserved)
+        return reserved
+    if channel == Channel.EMAIL:
+        return _send_reserved_email(
+            reserved,
+            DELIVERY_UPDATE,
+            reserved.context,
+            what,
+            uow_factory=uow_factory,
+            clock=clock,
+            templates=templates,
+            sender=sender,
+        )
+    try:
+        dispatch = router.send(reserved.recipient, str(reserved.context["body"]))
+    except (SmsRecipientRejected, SmsRegionUnsupported) as error:
+        error_code = getattr(error, "code", "UNSUPPORTED_REGION")
+        _record(
+            uow_factory,
+            reserved.notification_id,
+            lambda n: n.not_sent(NotificationStatus.REJECTED, str(error_code), clock.now(), "relay"),
+        )
+        return "rejected"
+    _record(
+        uow_factory,
+        reserved.notification_id,
+        lambda n: n.accepted(
+            dispatch.provider,
+            dispatch.message_id,
+            dispatch.status,
+            clock.now(),
+            "relay",
+            tried=dispatch.tried,
+        ),
+    )
+    logger.info("%s sent through %s", what, dispatch.provider)
+    return "sent"

@@ -73,6 +73,7 @@ def _create_once(
             metadata=cmd.metadata,
             now=clock.now(),
             customer=cmd.customer,
+            shipping_address=cmd.shipping_address,
         )
         uow.orders.add(order)
         created = Created(order)
