@@ -119,6 +119,12 @@ def parse_query(query_string: str) -> dict[str, Any]:
     return parse_pairs(parse_qsl(query_string, keep_blank_values=True))
 
 
+def merge_params(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of a request sent both ways: Rack's ``GET.merge(POST)``, a shallow merge in which a
+    top-level name in the body replaces the same name in the query string."""
+    return {**query, **body} if query else body
+
+
 def _name(prefix: str, key: str) -> str:
     return f"{prefix}[{key}]" if prefix else key
 

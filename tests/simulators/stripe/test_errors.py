@@ -167,6 +167,36 @@ def test_form_encoding_variants(raw: Raw) -> None:
     assert as_json.status_code == 400 and "Content-Type" in error_of(as_json)["message"]
 
 
+def test_parameters_come_from_the_query_string_and_the_body_whatever_the_method(raw: Raw) -> None:
+    """Stripe reads one bucket of parameters (stripe/stripe-mock#100): a GET's form body counts like its query
+    string (stripe/stripe-node#230: ``curl -X GET -d limit=1`` lists one), a POST's query string counts too,
+    and the body wins a name sent both ways (Rack's ``GET.merge(POST)``)."""
+    for amount in ("100", "200", "300"):
+        raw.post("/v1/payment_intents", {"amount": amount, "currency": "usd"})
+    auth = raw.headers(None, None)
+    listed = requests.request(
+        "GET", raw.url + "/v1/payment_intents", data={"limit": "1"}, headers=auth, timeout=10
+    )
+    assert listed.status_code == 200 and len(listed.json()["data"]) == 1 and listed.json()["has_more"]
+    both = requests.request(
+        "GET", raw.url + "/v1/payment_intents?limit=3", data={"limit": "2"}, headers=auth, timeout=10
+    )
+    assert len(both.json()["data"]) == 2
+    unknown = requests.request(
+        "GET", raw.url + "/v1/payment_intents", data={"colour": "red"}, headers=auth, timeout=10
+    )
+    assert error_of(unknown)["code"] == "parameter_unknown" and error_of(unknown)["param"] == "colour"
+    not_a_form = requests.request(
+        "GET", raw.url + "/v1/payment_intents", json={"colour": "red"}, headers=auth, timeout=10
+    )
+    assert not_a_form.status_code == 200  # only a form-encoded body is parameters
+    keyed = {"Idempotency-Key": "query-and-body"}
+    created = raw.post("/v1/payment_intents?currency=usd&amount=999", {"amount": "450"}, headers=keyed)
+    assert created.json()["currency"] == "usd" and created.json()["amount"] == 450
+    other = raw.post("/v1/payment_intents?currency=eur", {"amount": "450"}, headers=keyed)
+    assert error_of(other)["type"] == "idempotency_error"  # the query string is part of the parameters
+
+
 def test_any_stripe_version_is_accepted_and_2023_10_16_is_rendered(raw: Raw) -> None:
     for version in ("2026-10-28.endive", "2020-08-27", "2023-10-16"):
         resp = raw.post(
