@@ -19,6 +19,7 @@ from simulators.stripe.exceptions import (
     InvalidRequestError,
     ResourceMissing,
     parameter_missing,
+    type_not_activated,
     unexpected_state,
 )
 from simulators.stripe.models import Ctx, StripeBackend
@@ -109,14 +110,7 @@ class PaymentIntents:
     def _types(self, types: list[str] | None, pm: PaymentMethodRecord | None) -> None:
         for t in types or ():
             if t not in PAYMENT_METHOD_TYPES:
-                raise InvalidRequestError(
-                    f'The payment method type "{t}" is invalid. Please ensure the '
-                    "provided type is activated in your dashboard "
-                    "(https://dashboard.stripe.com/account/payments/settings) and your "
-                    "account is enabled for any preview features that you are trying "
-                    "to use.",
-                    param="payment_method_types",
-                )
+                raise type_not_activated(t, "payment_method_types")
         if types is not None and not types:
             raise InvalidRequestError("Invalid array", param="payment_method_types")
         if pm is not None and types is not None and "card" not in types:

@@ -125,6 +125,44 @@ def test_parameter_errors(
     assert raw.get("/v1/payment_intents").json()["data"] == []
 
 
+@pytest.mark.parametrize(
+    ("data", "code", "param"),
+    [
+        # documented sub-objects are parameters, checked as the spec says; the account takes cards only
+        ({"type": "sepa_debit", "sepa_debit": {"iban": "DE89370400440532013000"}}, None,
+         "payment_method_data[type]"),
+        ({"type": "ideal", "ideal": {"bank": "ing"}}, None, "payment_method_data[type]"),
+        ({"type": "us_bank_account", "us_bank_account": {"account_holder_type": "individual",
+          "routing_number": "110000000", "account_number": "000123456789"}},
+         None, "payment_method_data[type]"),
+        ({"type": "klarna", "klarna": {"dob": {"day": 1, "month": 2, "year": 1990}}}, None,
+         "payment_method_data[type]"),
+        ({"type": "p24", "p24": {"bank": "a_bank_newer_than_the_spec"}}, None, "payment_method_data[type]"),
+        ({"type": "acss_debit", "acss_debit": {"account_number": "00123456", "transit_number": "11000"}},
+         "parameter_missing", "payment_method_data[acss_debit][institution_number]"),
+        ({"type": "klarna", "klarna": {"dob": {"day": 1}}}, "parameter_missing",
+         "payment_method_data[klarna][dob][month]"),
+        ({"type": "ideal", "ideal": {"bank": "bank_of_mars"}}, None, "payment_method_data[ideal][bank]"),
+        ({"type": "sofort", "sofort": {"country": "FR"}}, None, "payment_method_data[sofort][country]"),
+        ({"type": "ideal", "ideal": {"iban": "x"}}, "parameter_unknown", "payment_method_data[ideal][iban]"),
+        ({"sepa_debit": {"iban": "DE89370400440532013000"}}, "parameter_missing",
+         "payment_method_data[type]"),
+    ],
+)  # fmt: skip
+def test_payment_method_data_sub_objects(
+    client: stripe.StripeClient, data: dict[str, Any], code: str | None, param: str
+) -> None:
+    """``payment_method_data[<type>][...]`` takes what Stripe's spec documents for each type (required
+    fields, enums); a valid non-card one reaches the account's check of activated types."""
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.payment_intents.create(
+            params={"amount": 2000, "currency": "eur", "payment_method_data": data}  # type: ignore[typeddict-item]
+        )
+    assert exc.value.http_status == 400 and exc.value.param == param and exc.value.code == code
+    if param == "payment_method_data[type]" and code is None:
+        assert f'The payment method type "{data["type"]}" is invalid.' in str(exc.value.user_message)
+
+
 def test_sdk_parameter_unknown(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd", "colour": "red"})  # type: ignore[typeddict-unknown-key]
