@@ -103,19 +103,25 @@ CARD_OPTIONS = nullable_obj(
     mandate_options=ANY,
     network=ANY,
     request_extended_authorization=ANY,
-    request_incremental_authorization=ANY,
+    request_incremental_authorization=enum("if_available", "never"),
     request_multicapture=ANY,
     request_overcapture=ANY,
     statement_descriptor_suffix_kana=ANY,
     statement_descriptor_suffix_kanji=ANY,
 )
 _OTHER_METHOD_OPTIONS = (
-    "acss_debit affirm afterpay_clearpay alipay au_becs_debit bacs_debit bancontact blik boleto card_present "
+    "acss_debit affirm afterpay_clearpay alipay au_becs_debit bacs_debit bancontact blik boleto "
     "cashapp customer_balance eps fpx giropay grabpay ideal interac_present klarna konbini link oxxo p24 "
     "paynow "
     "paypal pix promptpay sepa_debit sofort us_bank_account wechat_pay zip"
 ).split()
-PAYMENT_METHOD_OPTIONS = obj(card=CARD_OPTIONS, **dict.fromkeys(_OTHER_METHOD_OPTIONS, ANY))
+PAYMENT_METHOD_OPTIONS = obj(
+    **dict.fromkeys(_OTHER_METHOD_OPTIONS, ANY),
+    card=CARD_OPTIONS,
+    card_present=nullable_obj(
+        request_extended_authorization=BOOL, request_incremental_authorization_support=BOOL
+    ),
+)
 AUTOMATIC_PAYMENT_METHODS = obj(enabled=BOOL, allow_redirects=enum("always", "never"))
 DESCRIPTOR = Scalar("str", nullable=True, max_length=22)
 DESCRIPTION = Scalar("str", nullable=True, max_length=1000)
@@ -204,6 +210,22 @@ CAPTURE_PAYMENT_INTENT: Params = {
 }
 CANCEL_PAYMENT_INTENT: Params = {
     "cancellation_reason": enum("abandoned", "duplicate", "fraudulent", "requested_by_customer"),
+    "expand": EXPAND,
+}
+INCREMENT_AUTHORIZATION: Params = {
+    "amount": INT,
+    "application_fee_amount": INT,
+    "description": Scalar("str", max_length=1000),
+    "expand": EXPAND,
+    "metadata": METADATA,
+    "statement_descriptor": Scalar("str", max_length=22),
+    "transfer_data": obj(amount=INT),
+}
+APPLY_CUSTOMER_BALANCE: Params = {"amount": INT, "currency": STR, "expand": EXPAND}
+VERIFY_MICRODEPOSITS: Params = {
+    "amounts": ListOf(INT),
+    "client_secret": STR,
+    "descriptor_code": STR,
     "expand": EXPAND,
 }
 RETRIEVE_PAYMENT_INTENT: Params = {"client_secret": STR, "expand": EXPAND}
