@@ -8,7 +8,9 @@ every violation of one of them as a 400 ``INVALID_REQUEST`` detail with a JSON p
 PayPal reports schema errors: a wrong JSON type is ``INVALID_PARAMETER_SYNTAX`` (so is a string that breaks
 its ``pattern`` or ``format``), a length outside ``minLength``/``maxLength`` is ``INVALID_STRING_LENGTH``, a
 value outside an ``enum`` or a numeric range is ``INVALID_PARAMETER_VALUE``, a missing property is
-``MISSING_REQUIRED_PARAMETER`` and an array of the wrong size ``INVALID_ARRAY_MIN_ITEMS``/``MAX_ITEMS``.
+``MISSING_REQUIRED_PARAMETER`` and an array of the wrong size ``INVALID_ARRAY_MIN_ITEMS``/``MAX_ITEMS``; an
+issue the operation's own 400 list lacks (trackers PATCH has no ``INVALID_PARAMETER_SYNTAX``) is reported as
+``INVALID_PARAMETER_VALUE``, which every list has.
 
 The hand-written checks of :mod:`simulators.paypal.validation` run first (they know which fields the
 simulator uses, and PayPal's exact issue for each); these add what the schema says about everything else
@@ -37,7 +39,7 @@ from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 from openapi_schema_validator import OAS30Validator
 
-from simulators.paypal.exceptions import Detail, detail
+from simulators.paypal.exceptions import Detail, detail, listed
 
 ISSUES = {
     "type": "INVALID_PARAMETER_SYNTAX",
@@ -110,6 +112,8 @@ def schema_details(operation: str, schema: str, body: Any) -> list[Detail]:
         for leaf in _leaves(error):
             field = _pointer(leaf.absolute_path)
             issue = ISSUES.get(str(leaf.validator), "INVALID_PARAMETER_VALUE")
+            if not listed(operation, 400, issue):  # e.g. trackers.patch lists no INVALID_PARAMETER_SYNTAX
+                issue = "INVALID_PARAMETER_VALUE"
             value: Any = leaf.instance
             if leaf.validator == "required" and isinstance(leaf.instance, dict):
                 names = leaf.validator_value if isinstance(leaf.validator_value, list) else []

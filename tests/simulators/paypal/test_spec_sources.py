@@ -26,6 +26,18 @@ TABLES = {
         "422": "orders.authorize-422",
     },
     "orders.capture": {"400": "orders.capture-400", "403": "orders.capture-403", "422": "orders.capture-422"},
+    "orders.confirm": {"400": "orders.confirm-400", "422": "orders.confirm-422"},
+    "orders.track.create": {
+        "400": "orders.track.create-400",
+        "403": "orders.track.create-403",
+        "422": "orders.track.create-422",
+    },
+    "orders.trackers.patch": {
+        "400": "orders.trackers.patch-400",
+        "403": "orders.trackers.patch-403",
+        "404": "orders.trackers.patch-404",
+        "422": "orders.trackers.patch-422",
+    },
     "orders": {"401": "401", "403": "403", "404": "404"},
 }
 
