@@ -24,7 +24,7 @@ from typing import Any
 
 from simulators.paypal.exceptions import InvalidRequest, detail, v2_error
 from simulators.paypal.validation import add_schema_details
-from simulators.paypal.validation_checks import Checker
+from simulators.paypal.validation_checks import Checker, patch_pointer
 from simulators.paypal.validation_schema import schema_details
 
 TRACK = "orders.track.create"
@@ -96,13 +96,7 @@ def parse_tracker_patch(body: Any) -> list[TrackerPatch]:
     c.done()
     ops: list[TrackerPatch] = []
     for i, raw in enumerate(body):
-        path = raw.get("path")
-        if not path:
-            raise v2_error(PATCH, "PATCH_PATH_REQUIRED", f"/{i}/path")
-        if raw["op"] != "remove" and "value" not in raw:
-            raise v2_error(PATCH, "PATCH_VALUE_REQUIRED", f"/{i}/value")
-        if not path.startswith("/"):
-            raise v2_error(PATCH, "INVALID_JSON_POINTER_FORMAT", f"/{i}/path", path)
+        path = patch_pointer(PATCH, i, raw)
         name = path[1:]
         if name not in PATCHABLE:
             if name in KNOWN:
