@@ -88,6 +88,7 @@ class PayPalControls:
                 "payer_cancelled": order.payer_cancelled,
                 "return_url": order.return_url,
                 "cancel_url": order.cancel_url,
+                "trackers": [t.details() for unit in order.units for t in unit.trackers],
             }
         )
 

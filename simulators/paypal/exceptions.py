@@ -58,6 +58,13 @@ def describe(operation: str, issue: str) -> tuple[int, str] | None:
     return PAYMENTS_ISSUES.get(issue)
 
 
+def listed(operation: str, status: int, issue: str) -> bool:
+    """Whether the spec lists ``issue`` among ``operation``'s own ``status`` issues (``True`` when the spec
+    has no list for that operation and status)."""
+    own = _issue_table().get(operation, {}).get(str(status))
+    return own is None or issue in own
+
+
 # Payments v2 issues (not in the Orders spec): developer.paypal.com/api/payments/v2/errors/<issue>.
 PAYMENTS_ISSUES: dict[str, tuple[int, str]] = {
     "CAPTURE_FULLY_REFUNDED": (422, "The capture has already been fully refunded."),

@@ -49,7 +49,7 @@ from simulators.paypal.resources import (
     PurchaseUnit,
     Refund,
 )
-from simulators.paypal.validation import OrderRequest, amount_json
+from simulators.paypal.validation import ConfirmRequest, OrderRequest, amount_json
 
 IDEMPOTENCY_TTL_S = 6 * 3600
 MAX_REQUEST_IDS = 20_000
@@ -233,6 +233,27 @@ class AccountBackend:
                 order.id,
             )
             return order, [event]
+
+    def confirm_order(self, order_id: str, req: ConfirmRequest, now: float) -> Order:
+        """The payer confirms a payment source (``POST .../confirm-payment-source``): a card approves the
+        order at once (as a card in create does); the PayPal wallet needs the buyer's approval, so the order
+        becomes ``PAYER_ACTION_REQUIRED`` with a ``payer-action`` link. Only an order that is not yet approved
+        can be confirmed: ``PAYMENT_ALREADY_APPROVED`` once approved, ``ORDER_ALREADY_CAPTURED`` (or
+        ``..._AUTHORIZED``) once completed (spec, ``orders.confirm-422``)."""
+        op = "orders.confirm"
+        with self.lock:
+            order = self.order(order_id, op)
+            if order.status == "COMPLETED":
+                done = "ORDER_ALREADY_CAPTURED" if order.intent == "CAPTURE" else "ORDER_ALREADY_AUTHORIZED"
+                raise v2_error(op, done)
+            if order.status == "APPROVED":
+                raise v2_error(op, "PAYMENT_ALREADY_APPROVED")
+            order.card, order.wallet = req.card, req.wallet
+            order.status = "APPROVED" if req.card is not None else "PAYER_ACTION_REQUIRED"
+            order.return_url = req.return_url or order.return_url
+            order.cancel_url = req.cancel_url or order.cancel_url
+            order.update_time = now
+            return order
 
     def cancel(self, order_id: str) -> Order:
         """The buyer cancels on PayPal's page: recorded, the order itself does not change."""

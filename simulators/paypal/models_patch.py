@@ -20,7 +20,7 @@ from typing import Any
 from simulators.paypal.exceptions import InvalidRequest, detail, v2_error
 from simulators.paypal.resources import Money, Order
 from simulators.paypal.validation import INTENTS, amount_json, check_unit, parse_unit
-from simulators.paypal.validation_checks import Checker
+from simulators.paypal.validation_checks import Checker, patch_pointer
 
 OP = "orders.patch"
 PATCHABLE = frozenset(
@@ -65,13 +65,7 @@ def parse_patch(body: Any) -> list[PatchOp]:
     c.done()
     ops: list[PatchOp] = []
     for i, raw in enumerate(body):
-        path = raw.get("path")
-        if not path:
-            raise v2_error(OP, "PATCH_PATH_REQUIRED", f"/{i}/path")
-        if raw["op"] != "remove" and "value" not in raw:
-            raise v2_error(OP, "PATCH_VALUE_REQUIRED", f"/{i}/value")
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise v2_error(OP, "INVALID_JSON_POINTER_FORMAT", f"/{i}/path", path)
+        path = patch_pointer(OP, i, raw)
         if path == "/intent":
             ops.append(PatchOp(raw["op"], path, None, "intent", raw.get("value")))
             continue

@@ -233,6 +233,56 @@ class Authorization:
 
 
 @dataclass
+class Tracker:
+    """Tracking information for a shipment of a captured purchase unit (``POST .../track``).
+
+    ``id`` is the capture id followed by the tracking number, as PayPal's are
+    (``8MC585209K746392H443844607820`` in the trackers PATCH example), or by generated digits when there is no
+    tracking number or the id would break the spec's ``^[A-Z0-9]+$``, 36 characters. ``tracking_number``,
+    ``carrier`` and ``notify_payer`` (``None``: not given) are kept for ``GET /_sim/paypal/orders/{id}``
+    (the ``tracker`` resource does not show them). ``status`` is
+    ``SHIPPED`` or ``CANCELLED`` (``tracker_status``: "The merchant has assigned a tracking number to the
+    items..."; only cancelling is patchable).
+    """
+
+    id: str
+    order_id: str
+    capture_id: str
+    tracking_number: str | None
+    carrier: str | None
+    items: list[dict[str, Any]]
+    notify_payer: bool | None
+    create_time: float
+    update_time: float
+    base_url: str
+    status: str = "SHIPPED"
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``tracker`` resource: id, status, items, links, times."""
+        out: dict[str, Any] = {"id": self.id, "status": self.status}
+        if self.items:
+            out["items"] = [dict(item) for item in self.items]
+        out["links"] = [
+            urls.link(urls.order_href(self.base_url, self.order_id), "up"),
+            urls.link(urls.tracker_href(self.base_url, self.order_id, self.id), "update", "PATCH"),
+        ]
+        out["create_time"] = iso(self.create_time)
+        out["update_time"] = iso(self.update_time)
+        return out
+
+    def details(self) -> dict[str, Any]:
+        """What the merchant sent, for the control API."""
+        return {
+            "id": self.id,
+            "capture_id": self.capture_id,
+            "tracking_number": self.tracking_number,
+            "carrier": self.carrier,
+            "notify_payer": self.notify_payer,
+            "status": self.status,
+        }
+
+
+@dataclass
 class PurchaseUnit:
     """One purchase unit: the caller's fields, the amount, and its payments."""
 
@@ -244,6 +294,7 @@ class PurchaseUnit:
     captures: list[Capture] = field(default_factory=list)
     authorizations: list[Authorization] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
+    trackers: list[Tracker] = field(default_factory=list)
 
     def payments_json(self) -> dict[str, Any] | None:
         """``payments`` (``payment_collection``) or ``None`` while there are none."""
@@ -265,8 +316,10 @@ class PurchaseUnit:
             for key in ("description", "custom_id", "invoice_id", "soft_descriptor", "items"):
                 if key in self.fields:
                     out[key] = self.fields[key]
-        if "shipping" in self.fields:
-            out["shipping"] = self.fields["shipping"]
+        if "shipping" in self.fields or self.trackers:
+            out["shipping"] = dict(self.fields.get("shipping") or {})
+            if self.trackers:
+                out["shipping"]["trackers"] = [t.to_json() for t in self.trackers]
         payments = self.payments_json()
         if payments is not None:
             out["payments"] = payments
@@ -326,13 +379,18 @@ class Order:
         return dict(self.payer) if self.payer else None
 
     def to_json(self, *, view: str = "full") -> dict[str, Any]:
-        """``view``: ``full`` (representation), ``minimal`` (id, status, links) or ``payments`` (the minimal
+        """``view``: ``full`` (representation), ``minimal`` (id, status, links), ``source`` (the minimal
+        answer of confirm-payment-source: id, status, payment source, links) or ``payments`` (the minimal
         answer of capture/authorize: payment source, units with their payments, payer, links)."""
         out: dict[str, Any] = {"id": self.id}
         if view == "full":
             out["intent"] = self.intent
         out["status"] = self.status
-        if view != "minimal":
+        if view == "source":
+            source = self.payment_source_json()
+            if source is not None:
+                out["payment_source"] = source
+        elif view != "minimal":
             source = self.payment_source_json()
             if source is not None:
                 out["payment_source"] = source

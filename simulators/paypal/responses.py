@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulators.kernel.api import HTML, Response
 from simulators.kernel.wsgi import SimRequest
-from simulators.paypal import models_payments, urls
+from simulators.paypal import models_payments, models_tracking, urls
 from simulators.paypal.auth import token_response
 from simulators.paypal.exceptions import (
     AuthenticationFailure,
@@ -39,8 +39,9 @@ from simulators.paypal.exceptions import (
 )
 from simulators.paypal.magic import mock_error
 from simulators.paypal.models_patch import apply_patch, parse_patch
-from simulators.paypal.validation import parse_order_request
+from simulators.paypal.validation import parse_confirm_request, parse_order_request
 from simulators.paypal.validation_checks import parse_json
+from simulators.paypal.validation_tracking import parse_track_request, parse_tracker_patch
 
 if TYPE_CHECKING:
     from simulators.paypal.models import AccountBackend
@@ -191,6 +192,33 @@ class OrdersApi(PayPalHandlers):
                 backend.remember(key, rid, order.id, self.now)
         self.provider.webhooks.emit(account, events, order.base_url)
         return self._order_view(request, order, 201, "payments")
+
+    def confirm_payment_source(self, request: SimRequest, order_id: str) -> Response:
+        """``POST /v2/checkout/orders/{id}/confirm-payment-source``: 200 with the order."""
+        op = "orders.confirm"
+        account = self.account(request)
+        self.mock(request, op, order_id)
+        req = parse_confirm_request(self.body(request, op))
+        order = self.provider.backend(account).confirm_order(order_id, req, self.now)
+        return self._order_view(request, order, 200, "source")
+
+    def track_order(self, request: SimRequest, order_id: str) -> Response:
+        """``POST /v2/checkout/orders/{id}/track``: 201 with the order (200 for a duplicate tracker)."""
+        op = "orders.track.create"
+        account = self.account(request)
+        self.mock(request, op, order_id)
+        req = parse_track_request(self.body(request, op))
+        order, created = models_tracking.track(self.provider.backend(account), order_id, req, self.now)
+        return Response.json(order.to_json(), 201 if created else 200)
+
+    def update_tracker(self, request: SimRequest, order_id: str, tracker_id: str) -> Response:
+        """``PATCH /v2/checkout/orders/{id}/trackers/{tracker_id}``: 204."""
+        op = "orders.trackers.patch"
+        account = self.account(request)
+        self.mock(request, op, order_id)
+        ops = parse_tracker_patch(self.body(request, op))
+        models_tracking.patch_tracker(self.provider.backend(account), order_id, tracker_id, ops, self.now)
+        return Response.empty()
 
     def capture_order(self, request: SimRequest, order_id: str) -> Response:
         """``POST /v2/checkout/orders/{id}/capture``."""

@@ -31,6 +31,9 @@ API_ROUTES: tuple[Route, ...] = (
     Route("PATCH", ORDER, "update_order"),
     Route("POST", ORDER + "/authorize", "authorize_order"),
     Route("POST", ORDER + "/capture", "capture_order"),
+    Route("POST", ORDER + "/confirm-payment-source", "confirm_payment_source"),
+    Route("POST", ORDER + "/track", "track_order"),
+    Route("PATCH", ORDER + "/trackers/<tracker_id>", "update_tracker"),
     Route("GET", CAPTURES + "/<capture_id>", "get_capture"),
     Route("POST", CAPTURES + "/<capture_id>/refund", "refund_capture"),
     Route("GET", REFUNDS + "/<refund_id>", "get_refund"),
@@ -131,6 +134,11 @@ def order_href(base: str, order_id: str) -> str:
 def approve_href(base: str, order_id: str) -> str:
     """The buyer's approval page (PayPal: ``https://www.sandbox.paypal.com/checkoutnow?token={id}``)."""
     return f"{base}{CHECKOUT}?token={order_id}"
+
+
+def tracker_href(base: str, order_id: str, tracker_id: str) -> str:
+    """``{base}/v2/checkout/orders/{id}/trackers/{tracker_id}`` (the tracker's PATCH URL)."""
+    return f"{order_href(base, order_id)}/trackers/{tracker_id}"
 
 
 def capture_href(base: str, capture_id: str) -> str:

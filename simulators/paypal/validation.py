@@ -268,20 +268,92 @@ def parse_order_request(body: Any, *, has_request_id: bool, op: str = "orders.cr
             req.wallet = c.obj(source, "paypal", "/payment_source/paypal") or {}
         else:
             c.add("NOT_SUPPORTED", f"/payment_source/{key}")
+    req.return_url, req.cancel_url = redirect_urls(c, body, req.wallet)
+    add_schema_details(c, "order_request", body)
+    c.done()
+    check_units(op, req.intent, req.units)
+    return req
+
+
+def redirect_urls(
+    c: Checker, body: dict[str, Any], wallet: dict[str, Any] | None
+) -> tuple[str | None, str | None]:
+    """``return_url`` and ``cancel_url`` of ``application_context`` or, winning, of
+    ``payment_source.paypal.experience_context`` (create and confirm-payment-source take both)."""
+    return_url = cancel_url = None
     context = c.obj(body, "application_context", "/application_context") or {}
-    experience = c.obj(req.wallet or {}, "experience_context", "/payment_source/paypal/experience_context")
+    experience = c.obj(wallet or {}, "experience_context", "/payment_source/paypal/experience_context")
     for ctx, prefix in (
         (context, "/application_context"),
         (experience or {}, "/payment_source/paypal/experience_context"),
     ):
-        req.return_url = c.string(ctx, "return_url", prefix + "/return_url", 4000) or req.return_url
-        req.cancel_url = c.string(ctx, "cancel_url", prefix + "/cancel_url", 4000) or req.cancel_url
+        return_url = c.string(ctx, "return_url", prefix + "/return_url", 4000) or return_url
+        cancel_url = c.string(ctx, "cancel_url", prefix + "/cancel_url", 4000) or cancel_url
+    return return_url, cancel_url
+
+
+def add_schema_details(
+    c: Checker, schema: str, body: Any, not_required: frozenset[str] = frozenset()
+) -> None:
+    """Add what the official request ``schema`` says about ``body`` beyond what ``c`` already reported (but
+    for the missing fields of ``not_required``: where PayPal requires less than its schema)."""
     reported = [d.field for d in c.details if d.field]
     c.details += [
-        d for d in schema_details(op, "order_request", body) if d.field and outside(d.field, reported)
+        d
+        for d in schema_details(c.op, schema, body)
+        if d.field
+        and outside(d.field, reported)
+        and not (d.issue == "MISSING_REQUIRED_PARAMETER" and d.field in not_required)
     ]
+
+
+# -- confirm-payment-source -------------------------------------------------------------------------------
+CONFIRM = "orders.confirm"
+SOURCES = ("card", "paypal")
+
+
+@dataclass
+class ConfirmRequest:
+    """A validated ``confirm_order_request``: the card or the PayPal wallet, and the redirect URLs."""
+
+    card: dict[str, Any] | None
+    wallet: dict[str, Any] | None
+    return_url: str | None = None
+    cancel_url: str | None = None
+
+
+def parse_confirm_request(body: Any) -> ConfirmRequest:
+    """Validate a ``confirm_order_request``: the 400s together, then the first 422 of
+    ``NO_PAYMENT_SOURCE_PROVIDED``, ``ONLY_ONE_PAYMENT_SOURCE_ALLOWED``, ``PAYMENT_SOURCE_CANNOT_BE_USED``
+    (a source the simulated merchant does not take: it takes card and PayPal only) and
+    ``UNSUPPORTED_PROCESSING_INSTRUCTION`` (``ORDER_COMPLETE_ON_PAYMENT_APPROVAL``, which PayPal offers only
+    for APMs such as iDEAL or BLIK: ``processing_instruction`` in the spec)."""
+    c = Checker(CONFIRM)
+    if not isinstance(body, dict):
+        raise InvalidRequest(detail(CONFIRM, "INVALID_PARAMETER_SYNTAX", "/", body))
+    source = body.get("payment_source")
+    if source is None:
+        c.add("MISSING_REQUIRED_PARAMETER", "/payment_source")
+    source = c.obj(body, "payment_source", "/payment_source") or {}
+    raw_card = c.obj(source, "card", "/payment_source/card")
+    card = _card(c, raw_card) if raw_card is not None else None
+    wallet = c.obj(source, "paypal", "/payment_source/paypal")
+    req = ConfirmRequest(card, wallet)
+    req.return_url, req.cancel_url = redirect_urls(c, body, wallet)
+    add_schema_details(c, "confirm_order_request", body)
     c.done()
-    check_units(op, req.intent, req.units)
+    if not source:
+        raise v2_error(CONFIRM, "NO_PAYMENT_SOURCE_PROVIDED", "/payment_source")
+    if len(source) > 1:
+        raise v2_error(CONFIRM, "ONLY_ONE_PAYMENT_SOURCE_ALLOWED", "/payment_source")
+    kind = next(iter(source))
+    if kind not in SOURCES:
+        raise v2_error(CONFIRM, "PAYMENT_SOURCE_CANNOT_BE_USED", f"/payment_source/{kind}")
+    if body.get("processing_instruction") == "ORDER_COMPLETE_ON_PAYMENT_APPROVAL":
+        instruction = body["processing_instruction"]
+        raise v2_error(CONFIRM, "UNSUPPORTED_PROCESSING_INSTRUCTION", "/processing_instruction", instruction)
+    if kind == "paypal" and req.wallet is None:
+        req.wallet = {}
     return req
 
 

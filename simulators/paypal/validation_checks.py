@@ -113,6 +113,20 @@ def parse_json(raw: bytes, operation: str, *, allow_empty: bool = False) -> Any:
         raise InvalidRequest(detail(operation, "MALFORMED_REQUEST_JSON")) from None
 
 
+def patch_pointer(operation: str, i: int, raw: dict[str, Any]) -> str:
+    """The ``path`` of JSON Patch operation ``i`` (its ``op`` already checked), or the 422 of the order and
+    tracker PATCHes: ``PATCH_PATH_REQUIRED``, ``PATCH_VALUE_REQUIRED`` (an op other than ``remove`` without
+    ``value``), ``INVALID_JSON_POINTER_FORMAT``."""
+    path = raw.get("path")
+    if not path:
+        raise v2_error(operation, "PATCH_PATH_REQUIRED", f"/{i}/path")
+    if raw["op"] != "remove" and "value" not in raw:
+        raise v2_error(operation, "PATCH_VALUE_REQUIRED", f"/{i}/value")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise v2_error(operation, "INVALID_JSON_POINTER_FORMAT", f"/{i}/path", path)
+    return path
+
+
 def money_json(amount: Amount, breakdown: dict[str, Amount]) -> dict[str, Any]:
     """``amount_with_breakdown`` JSON at each currency's precision."""
     out: dict[str, Any] = {"currency_code": amount.currency, "value": fmt(amount.value, amount.currency)}

@@ -5,7 +5,10 @@ errors and catches crashes; this subclass adds, in Stripe's order: CORS prefligh
 before anything else, even for an unknown URL; a publishable key only on the Stripe.js operations; then
 unknown URLs are Stripe's 404 ``Unrecognized request URL``, whatever the method); form parsing and
 parameter validation (400s that are never saved under an idempotency key); the idempotency layer for
-POSTs; the handler of :mod:`simulators.stripe.responses` under the account lock; JSON rendering. Every
+POSTs; the handler of :mod:`simulators.stripe.responses` under the account lock; JSON rendering.
+Parameters come from the query string and the form body together, whatever the method, as Stripe reads
+them ("one big bucket of parameters", inherited from Rack: stripe/stripe-mock#100; a ``GET`` with
+``-d limit=1`` lists one object: stripe/stripe-node#230); the body's wins a name sent in both. Every
 response carries ``Request-Id`` (kernel), ``Stripe-Version: 2023-10-16`` (objects render at that version
 whatever ``Stripe-Version`` the client sent), and Stripe's CORS headers so browser clients can confirm
 with a publishable key.
@@ -36,7 +39,7 @@ from simulators.stripe.models_idempotency import IdempotencyLayer, Replay
 from simulators.stripe.models_store import API_VERSION
 from simulators.stripe.responses import Call, StripeResponses
 from simulators.stripe.urls import API_ROUTES
-from simulators.stripe.validation import expand_paths, parse_body, parse_query, validate
+from simulators.stripe.validation import expand_paths, merge_params, parse_body, parse_query, validate
 
 if TYPE_CHECKING:
     from simulators.stripe.provider import StripeProvider
@@ -115,13 +118,11 @@ class StripeApi(ProviderApi):
         """Parse and validate, then run the handler (through the idempotency layer for a keyed POST)."""
         key: ApiKey = request.environ[ENVIRON_KEY]
         rid = request.request_id
-        body = b""
-        if route.method == "POST":
-            body = self._form_body(request)
-            params = parse_body(body)
-        else:
-            params = parse_query(request.query_string)
+        body = self._form_body(request)
+        params = merge_params(parse_query(request.query_string), parse_body(body))
         validate(params, route.params)
+        if request.query_string and route.method == "POST":
+            body = request.query_string.encode() + (b"&" + body if body else b"")  # idempotency compares both
         idem: str | None = request.environ.get("HTTP_IDEMPOTENCY_KEY") if route.method == "POST" else None
         ctx = Ctx(key.account, rid, idem, key.publishable, request.host_url)
         call = Call(ctx, self.backend.state(key.account), params, request.args, expand_paths(params))
@@ -146,7 +147,12 @@ class StripeApi(ProviderApi):
 
     @staticmethod
     def _form_body(request: SimRequest) -> bytes:
+        """The form body whatever the method (Stripe reads ``GET -d limit=1`` like ``?limit=1``). A GET or
+        DELETE body that is not form-encoded is no parameters (``b""``: Rack parses only form bodies as
+        parameters); a POST's is Stripe's 400."""
         ctype: str = request.environ.get("CONTENT_TYPE", "")
+        if request.body and not ctype.startswith(FORM) and request.method != "POST":
+            return b""
         if request.body and not ctype.startswith(FORM):
             raise StripeError(
                 f"Invalid request: unsupported Content-Type {ctype or '(none)'}. If error persists and "

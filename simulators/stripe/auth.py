@@ -8,7 +8,8 @@ the prefix: ``sk_test_X`` and ``pk_test_X`` are the same account. The account la
 :func:`account_for_key` (for fault rules that match on ``account``) or read ``GET /_sim/stripe/accounts``.
 
 A publishable key may only do what Stripe.js does (:data:`PUBLISHABLE_OPERATIONS`): create PaymentMethods, and
-retrieve or confirm a PaymentIntent with its ``client_secret``; anything else is Stripe's 401.
+retrieve, confirm or verify the microdeposits of a PaymentIntent with its ``client_secret``; anything else is
+Stripe's 401.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from simulators.kernel.wsgi import SimRequest
 
 ENVIRON_KEY = "stripe.key"
 PUBLISHABLE_OPERATIONS = frozenset(
-    {"retrieve_payment_intent", "confirm_payment_intent", "create_payment_method"}
+    {"retrieve_payment_intent", "confirm_payment_intent", "verify_microdeposits", "create_payment_method"}
 )
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 

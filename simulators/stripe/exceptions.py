@@ -211,6 +211,16 @@ def unexpected_state(message: str, intent: Mapping[str, Any] | None) -> InvalidR
     return InvalidRequestError(message, code="payment_intent_unexpected_state", payment_intent=intent)
 
 
+def type_not_activated(type_: str, param: str) -> InvalidRequestError:
+    """400 for a payment method type the account has not activated (the simulated account has cards only)."""
+    return InvalidRequestError(
+        f'The payment method type "{type_}" is invalid. Please ensure the provided type is activated in your '
+        "dashboard (https://dashboard.stripe.com/account/payments/settings) and your account is enabled for "
+        "any preview features that you are trying to use.",
+        param=param,
+    )
+
+
 def unrecognized_url(method: str, path: str) -> InvalidRequestError:
     return InvalidRequestError(
         f"Unrecognized request URL ({method}: {path}). If you are trying to list objects, remove the "

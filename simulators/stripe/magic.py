@@ -163,6 +163,13 @@ TEST_CARDS: dict[str, CardProfile] = dict(
     ]
 )
 
+# Brands whose online payments can be incremented (docs.stripe.com/payments/incremental-authorization,
+# "Availability by card network and merchant category"): Visa and Mastercard in every user category. Discover
+# only in a few categories (car rental, hotels, transport...), which the simulated retailer is not; other
+# brands not at API 2023-10-16. A charge of another brand shows ``incremental_authorization.status:
+# unavailable``.
+INCREMENTAL_BRANDS = frozenset({"visa", "mastercard"})
+
 # Test PaymentMethod ids -> the test card they stand for (docs.stripe.com/testing, "PaymentMethods" tab).
 MAGIC_PAYMENT_METHODS: dict[str, str] = {
     "pm_card_visa": "4242424242424242",

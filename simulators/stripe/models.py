@@ -20,7 +20,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from simulators.stripe import resources, webhooks
-from simulators.stripe.exceptions import CardError, InvalidRequestError, ResourceMissing, parameter_missing
+from simulators.stripe.exceptions import (
+    CardError,
+    InvalidRequestError,
+    ResourceMissing,
+    parameter_missing,
+    type_not_activated,
+)
 from simulators.stripe.magic import CardProfile, fingerprint, luhn_ok, profile_for_magic, profile_for_number
 from simulators.stripe.models_store import AccountState, ChargeRecord, Event, Limits, PaymentMethodRecord
 from simulators.stripe.settings import StripeSettings
@@ -245,11 +251,8 @@ class StripeBackend:
         type_ = data.get("type")
         if type_ is None:
             raise parameter_missing(name("type"))
-        if type_ != "card":
-            raise InvalidRequestError(
-                f"Invalid {name('type')}: this simulator supports card payment methods only (got {type_!r}).",
-                param=name("type"),
-            )
+        if type_ != "card":  # other types' fields are validated, but the simulated account takes cards only
+            raise type_not_activated(type_, name("type"))
         card = data.get("card")
         if not isinstance(card, dict):
             raise parameter_missing(name("card"))

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from simulators.stripe import resources, resources_money
 from simulators.stripe.exceptions import CardError, doc_url, unexpected_state
-from simulators.stripe.magic import Decline, decline
+from simulators.stripe.magic import INCREMENTAL_BRANDS, Decline, decline
 from simulators.stripe.models import SYSTEM, Ctx, StripeBackend
 from simulators.stripe.models_money import Money
 from simulators.stripe.models_store import AccountState, ChargeRecord, IntentRecord
@@ -94,6 +94,11 @@ class PaymentAttempts:
         assert rec.card is not None and rec.payment_method is not None
         ch_id = self.backend.new_id("ch")
         captured = status == "succeeded" and rec.data["capture_method"] != "manual"
+        incremental = None
+        card_options = rec.data["payment_method_options"]["card"]
+        if card_options.get("request_incremental_authorization") == "if_available":
+            eligible = rec.card.brand in INCREMENTAL_BRANDS and rec.data["capture_method"] == "manual"
+            incremental = "available" if eligible else "unavailable"
         data = resources_money.charge(
             ch_id,
             intent=rec.data,
@@ -106,6 +111,7 @@ class PaymentAttempts:
             receipt_url=f"https://pay.stripe.com/receipts/payment/{ch_id}",
             decline=declined,
             three_d_secure=authenticated,
+            incremental_authorization=incremental,
         )
         record = ChargeRecord(data, rec.card)
         state.charges.add(ch_id, record)

@@ -19,11 +19,13 @@ from simulators.stripe.exceptions import (
     InvalidRequestError,
     ResourceMissing,
     parameter_missing,
+    type_not_activated,
     unexpected_state,
 )
 from simulators.stripe.models import Ctx, StripeBackend
 from simulators.stripe.models_attempts import PaymentAttempts, view
 from simulators.stripe.models_currency import check_amount, check_currency
+from simulators.stripe.models_intent_actions import IntentActions
 from simulators.stripe.models_money import Money, merge_metadata
 from simulators.stripe.models_store import AccountState, IntentRecord, PaymentMethodRecord
 
@@ -87,6 +89,7 @@ class PaymentIntents:
         self.backend = backend
         self.money = money
         self.attempts = PaymentAttempts(backend, money)
+        self.actions = IntentActions(backend, self.attempts)
 
     # -- helpers ----------------------------------------------------------------------------------------
     @staticmethod
@@ -109,14 +112,7 @@ class PaymentIntents:
     def _types(self, types: list[str] | None, pm: PaymentMethodRecord | None) -> None:
         for t in types or ():
             if t not in PAYMENT_METHOD_TYPES:
-                raise InvalidRequestError(
-                    f'The payment method type "{t}" is invalid. Please ensure the '
-                    "provided type is activated in your dashboard "
-                    "(https://dashboard.stripe.com/account/payments/settings) and your "
-                    "account is enabled for any preview features that you are trying "
-                    "to use.",
-                    param="payment_method_types",
-                )
+                raise type_not_activated(t, "payment_method_types")
         if types is not None and not types:
             raise InvalidRequestError("Invalid array", param="payment_method_types")
         if pm is not None and types is not None and "card" not in types:
@@ -244,6 +240,7 @@ class PaymentIntents:
             data["payment_method_types"] = list(types)
             data["automatic_payment_methods"] = None
             data["payment_method_configuration_details"] = None
+        resources.merge_card_options(data["payment_method_options"]["card"], params)
         merge_metadata(data, params.get("metadata"))
         if pm is not None:
             self._attach(state, rec, pm)
@@ -320,6 +317,7 @@ class PaymentIntents:
         for key in ("capture_method", "receipt_email", "setup_future_usage"):
             if params.get(key) is not None:
                 data[key] = params[key]
+        resources.merge_card_options(data["payment_method_options"]["card"], params)
         if "shipping" in params:
             data["shipping"] = resources.shipping(params["shipping"])
         data["last_payment_error"], data["next_action"] = None, None

@@ -43,6 +43,7 @@ class IntentRecord:
     sim_url: str = ""
     charge_ids: list[str] = field(default_factory=list)
     fresh_json: str | None = None  # snapshot of the last payment_intent.* event of the current operation
+    increments: int = 0  # incremental authorization attempts (Stripe allows 10 per PaymentIntent)
 
 
 @dataclass(slots=True)

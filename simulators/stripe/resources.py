@@ -99,6 +99,23 @@ def payment_method(
     }
 
 
+CARD_OPTION_KEYS = (
+    "capture_method",
+    "request_three_d_secure",
+    "setup_future_usage",
+    "request_incremental_authorization",
+)
+
+
+def merge_card_options(card_options: dict[str, Any], params: Mapping[str, Any]) -> None:
+    """Copy the ``payment_method_options[card][...]`` the simulator acts on into the intent's
+    ``payment_method_options.card`` (create, update and confirm all take them)."""
+    given = (params.get("payment_method_options") or {}).get("card") or {}
+    for key in CARD_OPTION_KEYS:
+        if given.get(key) is not None:
+            card_options[key] = given[key]
+
+
 def payment_intent(
     pi_id: str,
     *,
@@ -120,10 +137,7 @@ def payment_intent(
         "network": None,
         "request_three_d_secure": "automatic",
     }
-    given_card = (params.get("payment_method_options") or {}).get("card") or {}
-    for key in ("capture_method", "request_three_d_secure", "setup_future_usage"):
-        if given_card.get(key) is not None:
-            card_options[key] = given_card[key]
+    merge_card_options(card_options, params)
     return {
         "id": pi_id,
         "object": "payment_intent",

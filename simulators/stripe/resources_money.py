@@ -46,8 +46,11 @@ def charge(
     receipt_url: str,
     decline: Decline | None = None,
     three_d_secure: bool = False,
+    incremental_authorization: str | None = None,
 ) -> dict[str, Any]:
-    """A ``charge`` for one payment attempt of ``intent`` with ``pm``."""
+    """A ``charge`` for one payment attempt of ``intent`` with ``pm``; ``incremental_authorization``
+    (``available``/``unavailable``) is shown when the intent requested it, as Stripe does since it offers
+    incremental authorization online (``payment_method_details.card.incremental_authorization.status``)."""
     pm_card = pm["card"]
     outcome: dict[str, Any]
     if decline is not None:
@@ -68,7 +71,7 @@ def charge(
             "seller_message": "Payment complete.",
             "type": "authorized",
         }
-    return {
+    data: dict[str, Any] = {
         "id": ch_id,
         "object": "charge",
         "amount": intent["amount"],
@@ -144,6 +147,11 @@ def charge(
         "transfer_data": None,
         "transfer_group": intent["transfer_group"],
     }
+    if incremental_authorization is not None:
+        card_details = data["payment_method_details"]["card"]
+        card_details["incremental_authorization"] = {"status": incremental_authorization}
+        data["payment_method_details"]["card"] = dict(sorted(card_details.items()))  # Stripe's field order
+    return data
 
 
 def refund(

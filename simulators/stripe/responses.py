@@ -103,6 +103,21 @@ class StripeResponses:
             call, self.intents.cancel(call.state, call.ctx, self._intent(call), call.params)
         )
 
+    def increment_authorization(self, call: Call) -> dict[str, Any] | str:
+        actions = self.intents.actions
+        rec = actions.increment_authorization(call.state, call.ctx, self._intent(call), call.params)
+        return self._intent_out(call, rec)
+
+    def apply_customer_balance(self, call: Call) -> dict[str, Any] | str:
+        """Always Stripe's state error here: no intent of this simulator awaits a bank transfer."""
+        self.intents.actions.apply_customer_balance(self._intent(call), call.ctx)
+
+    def verify_microdeposits(self, call: Call) -> dict[str, Any] | str:
+        """Stripe's state error after the client secret check: no intent here awaits microdeposits."""
+        rec = self._intent(call)
+        self.intents.check_client_secret(rec, call.params.get("client_secret"), call.ctx)
+        self.intents.actions.verify_microdeposits(rec, call.ctx)
+
     def list_payment_intents(self, call: Call) -> dict[str, Any]:
         if call.params.get("customer") is not None:
             return resources.list_object([], "/v1/payment_intents", False)

@@ -36,6 +36,24 @@ API_ROUTES: tuple[Route, ...] = (
     Route(
         "POST", "/v1/payment_intents/<intent>/cancel", "cancel_payment_intent", params=P.CANCEL_PAYMENT_INTENT
     ),
+    Route(
+        "POST",
+        "/v1/payment_intents/<intent>/increment_authorization",
+        "increment_authorization",
+        params=P.INCREMENT_AUTHORIZATION,
+    ),
+    Route(
+        "POST",
+        "/v1/payment_intents/<intent>/apply_customer_balance",
+        "apply_customer_balance",
+        params=P.APPLY_CUSTOMER_BALANCE,
+    ),
+    Route(
+        "POST",
+        "/v1/payment_intents/<intent>/verify_microdeposits",
+        "verify_microdeposits",
+        params=P.VERIFY_MICRODEPOSITS,
+    ),
     # PaymentMethods
     Route("POST", "/v1/payment_methods", "create_payment_method", params=P.CREATE_PAYMENT_METHOD),
     Route("GET", "/v1/payment_methods/<payment_method>", "retrieve_payment_method", params=P.RETRIEVE),

@@ -27,6 +27,7 @@ from simulators.stripe.exceptions import (
     invalid_boolean,
     invalid_enum,
     invalid_integer,
+    parameter_missing,
     parameter_unknown,
 )
 from simulators.stripe.resources_money import DISPUTE_REASONS
@@ -65,10 +66,12 @@ class MapOf:
 
 @dataclass(frozen=True)
 class Obj:
-    """A nested object with known ``fields``; ``nullable``: ``""`` unsets it (``shipping=``)."""
+    """A nested object with known ``fields``; ``nullable``: ``""`` unsets it (``shipping=``); a name of
+    ``required`` missing is ``parameter_missing`` naming its full path."""
 
     fields: Mapping[str, Spec]
     nullable: bool = False
+    required: tuple[str, ...] = ()
 
 
 Spec = Scalar | Enum | ListOf | MapOf | Obj
@@ -97,6 +100,11 @@ def nullable_obj(**fields: Spec) -> Obj:
     return Obj(fields, nullable=True)
 
 
+def needs(required: str, **fields: Spec) -> Obj:
+    """An object parameter whose ``required`` names (space-separated) must all be given."""
+    return Obj(fields, required=tuple(required.split()))
+
+
 def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Unflatten bracket-encoded pairs; a malformed name is Stripe's 400."""
     try:
@@ -117,6 +125,12 @@ def parse_query(query_string: str) -> dict[str, Any]:
     if not query_string:
         return {}
     return parse_pairs(parse_qsl(query_string, keep_blank_values=True))
+
+
+def merge_params(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of a request sent both ways: Rack's ``GET.merge(POST)``, a shallow merge in which a
+    top-level name in the body replaces the same name in the query string."""
+    return {**query, **body} if query else body
 
 
 def _name(prefix: str, key: str) -> str:
@@ -175,7 +189,11 @@ def _coerce(value: Any, field: Spec, name: str) -> Any:
         return None
     if not isinstance(value, dict):
         raise InvalidRequestError("Invalid object", param=name)
-    return validate(value, field.fields, name)
+    validate(value, field.fields, name)
+    for key in field.required:
+        if key not in value:
+            raise parameter_missing(_name(name, key))
+    return value
 
 
 def _scalar(value: Any, field: Scalar, name: str) -> Any:

@@ -110,12 +110,21 @@ def authenticated(case: Case) -> bool:
     return not case.operation.schema.is_security_param_negated(case)
 
 
-def path_is_positive(case: Case) -> bool:
-    """Whether the case's path parameters were generated valid (so a live resource may replace them)."""
+def _is_positive(case: Case, location: ParameterLocation) -> bool:
     if case.meta is None:
         return True
-    component = case.meta.components.get(ParameterLocation.PATH)
+    component = case.meta.components.get(location)
     return component is None or not component.mode.is_negative
+
+
+def path_is_positive(case: Case) -> bool:
+    """Whether the case's path parameters were generated valid (so a live resource may replace them)."""
+    return _is_positive(case, ParameterLocation.PATH)
+
+
+def body_is_positive(case: Case) -> bool:
+    """Whether the case's body was generated valid (so a live id may be put in it)."""
+    return _is_positive(case, ParameterLocation.BODY)
 
 
 # -- deviations ---------------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 Refunds subset) as the schema.
 
 Requests carry ``Authorization: Bearer sk_test_...`` as stripe-python sends it. A case whose path id was
-generated valid is sent to a live object made just before (a PaymentIntent with a card, a refund of a
-succeeded one, an event), so the operation's own rules run rather than a 404. What is checked, and how to run
+generated valid is sent to a live object made just before (a PaymentIntent, one authorized for incremental
+authorization for ``increment_authorization``, a refund of a succeeded payment, an event), so the operation's
+own rules run rather than a 404. What is checked, and how to run
 longer: :mod:`tests.simulators.fuzz`. Allowed deviations: :data:`DEVIATIONS`, explained in
 ``docs/simulators/stripe.md``; operations of the spec the simulator does not serve: :data:`NOT_SIMULATED`.
 """
@@ -35,12 +36,8 @@ from .stripe.schemas import SPEC
 KEY = "sk_test_fuzz0000000000000000000000"
 DOCS = Path(__file__).parents[2] / "docs" / "simulators" / "stripe.md"
 DEVIATIONS = (URI_TOO_LONG,)
-# Spec operations the simulator does not serve yet (listed in docs/simulators/stripe.md).
-NOT_SIMULATED = {
-    ("POST", "/v1/payment_intents/{}/apply_customer_balance"),
-    ("POST", "/v1/payment_intents/{}/increment_authorization"),
-    ("POST", "/v1/payment_intents/{}/verify_microdeposits"),
-}
+# Spec operations the simulator does not serve (listed in docs/simulators/stripe.md): none.
+NOT_SIMULATED: set[tuple[str, str]] = set()
 
 schema = load_spec(SPEC, API_ROUTES)
 
@@ -56,6 +53,20 @@ def _intent(url: str) -> str:
     return str(_post(url, "/v1/payment_intents", {"amount": "2000", "currency": "usd"})["id"])
 
 
+def _incremental(url: str) -> str:
+    """An authorized Visa payment that asked for incremental authorization (``requires_capture``)."""
+    params = {
+        "amount": "2000",
+        "currency": "usd",
+        "payment_method": "pm_card_visa",
+        "payment_method_types[0]": "card",
+        "payment_method_options[card][request_incremental_authorization]": "if_available",
+        "capture_method": "manual",
+        "confirm": "true",
+    }
+    return str(_post(url, "/v1/payment_intents", params)["id"])
+
+
 def _refund(url: str) -> str:
     paid = {"amount": "2000", "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"}
     intent = _post(url, "/v1/payment_intents", {**paid, "automatic_payment_methods[enabled]": "false"})
@@ -69,6 +80,10 @@ def _event(url: str) -> str:
 
 
 LIVE: dict[str, Callable[[str], str]] = {"intent": _intent, "refund": _refund, "id": _event}
+# Operations whose rules only run on an intent in a given state get one made for them.
+LIVE_FOR: dict[str, Callable[[str], str]] = {
+    "/v1/payment_intents/{intent}/increment_authorization": _incremental
+}
 
 
 @schema.parametrize()
@@ -77,7 +92,8 @@ def test_stripe_answers_as_its_spec_says(case: Case, stripe_sim: RunningSimulato
     if path_is_positive(case):
         for name in case.path_parameters or {}:
             if name in LIVE:
-                case.path_parameters[name] = LIVE[name](stripe_sim.url)
+                make = LIVE_FOR.get(case.operation.path, LIVE[name])
+                case.path_parameters[name] = make(stripe_sim.url)
     headers = {"Authorization": f"Bearer {KEY}"} if authenticated(case) else None
     response = case.call(base_url=stripe_sim.url, headers=headers, timeout=10)
     verify(case, response, DEVIATIONS)

@@ -45,6 +45,22 @@ RESPONSES: dict[str, dict[int, tuple[str, ...]]] = {
         400: ("o:error_400", "o:orders.capture-400"),
         422: ("o:error_422", "o:orders.capture-422"),
     },
+    "orders.confirm": {
+        200: ("o:order",),
+        400: ("o:error_400", "o:orders.confirm-400"),
+        422: ("o:error_422", "o:orders.confirm-422"),
+    },
+    "orders.track.create": {
+        200: ("o:order",),
+        201: ("o:order",),
+        400: ("o:error_400", "o:orders.track.create-400"),
+        422: ("o:error_422", "o:orders.track.create-422"),
+    },
+    "orders.trackers.patch": {
+        400: ("o:error_400", "o:orders.trackers.patch-400"),
+        404: ("o:error_404", "o:orders.trackers.patch-404"),
+        422: ("o:error_422", "o:orders.trackers.patch-422"),
+    },
     "orders.authorize": {
         200: ("o:order_authorize_response",),
         201: ("o:order_authorize_response",),

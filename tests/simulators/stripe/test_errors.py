@@ -125,6 +125,44 @@ def test_parameter_errors(
     assert raw.get("/v1/payment_intents").json()["data"] == []
 
 
+@pytest.mark.parametrize(
+    ("data", "code", "param"),
+    [
+        # documented sub-objects are parameters, checked as the spec says; the account takes cards only
+        ({"type": "sepa_debit", "sepa_debit": {"iban": "DE89370400440532013000"}}, None,
+         "payment_method_data[type]"),
+        ({"type": "ideal", "ideal": {"bank": "ing"}}, None, "payment_method_data[type]"),
+        ({"type": "us_bank_account", "us_bank_account": {"account_holder_type": "individual",
+          "routing_number": "110000000", "account_number": "000123456789"}},
+         None, "payment_method_data[type]"),
+        ({"type": "klarna", "klarna": {"dob": {"day": 1, "month": 2, "year": 1990}}}, None,
+         "payment_method_data[type]"),
+        ({"type": "p24", "p24": {"bank": "a_bank_newer_than_the_spec"}}, None, "payment_method_data[type]"),
+        ({"type": "acss_debit", "acss_debit": {"account_number": "00123456", "transit_number": "11000"}},
+         "parameter_missing", "payment_method_data[acss_debit][institution_number]"),
+        ({"type": "klarna", "klarna": {"dob": {"day": 1}}}, "parameter_missing",
+         "payment_method_data[klarna][dob][month]"),
+        ({"type": "ideal", "ideal": {"bank": "bank_of_mars"}}, None, "payment_method_data[ideal][bank]"),
+        ({"type": "sofort", "sofort": {"country": "FR"}}, None, "payment_method_data[sofort][country]"),
+        ({"type": "ideal", "ideal": {"iban": "x"}}, "parameter_unknown", "payment_method_data[ideal][iban]"),
+        ({"sepa_debit": {"iban": "DE89370400440532013000"}}, "parameter_missing",
+         "payment_method_data[type]"),
+    ],
+)  # fmt: skip
+def test_payment_method_data_sub_objects(
+    client: stripe.StripeClient, data: dict[str, Any], code: str | None, param: str
+) -> None:
+    """``payment_method_data[<type>][...]`` takes what Stripe's spec documents for each type (required
+    fields, enums); a valid non-card one reaches the account's check of activated types."""
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.payment_intents.create(
+            params={"amount": 2000, "currency": "eur", "payment_method_data": data}  # type: ignore[typeddict-item]
+        )
+    assert exc.value.http_status == 400 and exc.value.param == param and exc.value.code == code
+    if param == "payment_method_data[type]" and code is None:
+        assert f'The payment method type "{data["type"]}" is invalid.' in str(exc.value.user_message)
+
+
 def test_sdk_parameter_unknown(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd", "colour": "red"})  # type: ignore[typeddict-unknown-key]
@@ -165,6 +203,36 @@ def test_form_encoding_variants(raw: Raw) -> None:
         timeout=5,
     )
     assert as_json.status_code == 400 and "Content-Type" in error_of(as_json)["message"]
+
+
+def test_parameters_come_from_the_query_string_and_the_body_whatever_the_method(raw: Raw) -> None:
+    """Stripe reads one bucket of parameters (stripe/stripe-mock#100): a GET's form body counts like its query
+    string (stripe/stripe-node#230: ``curl -X GET -d limit=1`` lists one), a POST's query string counts too,
+    and the body wins a name sent both ways (Rack's ``GET.merge(POST)``)."""
+    for amount in ("100", "200", "300"):
+        raw.post("/v1/payment_intents", {"amount": amount, "currency": "usd"})
+    auth = raw.headers(None, None)
+    listed = requests.request(
+        "GET", raw.url + "/v1/payment_intents", data={"limit": "1"}, headers=auth, timeout=10
+    )
+    assert listed.status_code == 200 and len(listed.json()["data"]) == 1 and listed.json()["has_more"]
+    both = requests.request(
+        "GET", raw.url + "/v1/payment_intents?limit=3", data={"limit": "2"}, headers=auth, timeout=10
+    )
+    assert len(both.json()["data"]) == 2
+    unknown = requests.request(
+        "GET", raw.url + "/v1/payment_intents", data={"colour": "red"}, headers=auth, timeout=10
+    )
+    assert error_of(unknown)["code"] == "parameter_unknown" and error_of(unknown)["param"] == "colour"
+    not_a_form = requests.request(
+        "GET", raw.url + "/v1/payment_intents", json={"colour": "red"}, headers=auth, timeout=10
+    )
+    assert not_a_form.status_code == 200  # only a form-encoded body is parameters
+    keyed = {"Idempotency-Key": "query-and-body"}
+    created = raw.post("/v1/payment_intents?currency=usd&amount=999", {"amount": "450"}, headers=keyed)
+    assert created.json()["currency"] == "usd" and created.json()["amount"] == 450
+    other = raw.post("/v1/payment_intents?currency=eur", {"amount": "450"}, headers=keyed)
+    assert error_of(other)["type"] == "idempotency_error"  # the query string is part of the parameters
 
 
 def test_any_stripe_version_is_accepted_and_2023_10_16_is_rendered(raw: Raw) -> None:

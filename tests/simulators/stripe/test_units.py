@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import pytest
 import stripe
@@ -21,7 +22,7 @@ from simulators.stripe.magic import (
     redact_card_fields,
 )
 from simulators.stripe.urls import API_ROUTES
-from simulators.stripe.validation import parse_body, validate
+from simulators.stripe.validation import Enum, Obj, Scalar, Spec, parse_body, validate
 from simulators.stripe.webhooks import RETRY_SCHEDULE, sign
 
 from .conftest import schemas
@@ -122,3 +123,64 @@ def test_parameter_names_are_the_specs() -> None:
         assert set(route.params) <= names, (route.endpoint, set(route.params) - names)
         checked += 1
     assert checked >= 12
+
+
+def _described(spec: Spec) -> Any:
+    """A spec as plain data: what it accepts, comparable with :func:`_schema_described`."""
+    if isinstance(spec, Scalar):
+        return (spec.kind, spec.max_length, spec.nullable)
+    if isinstance(spec, Enum):
+        return ("enum", tuple(sorted(spec.values)), spec.nullable)
+    if isinstance(spec, Obj):
+        fields = {k: _described(v) for k, v in spec.fields.items()}
+        return ("object", fields, tuple(sorted(spec.required)), spec.nullable)
+    raise AssertionError(spec)
+
+
+def _schema_described(node: dict[str, Any], nullable: bool = False) -> Any:
+    """An OpenAPI form parameter schema as the same plain data (``anyOf [x, enum [""]]`` is nullable ``x``;
+    an enum Stripe bypasses is a plain string)."""
+    if "anyOf" in node:
+        real = [n for n in node["anyOf"] if n.get("enum") != [""]]
+        assert len(real) == 1, node
+        return _schema_described(real[0], nullable=True)
+    kind = node["type"]
+    if kind == "object":
+        fields = {k: _schema_described(v) for k, v in node.get("properties", {}).items()}
+        return ("object", fields, tuple(sorted(node.get("required", ()))), nullable)
+    if "enum" in node and not node.get("x-stripeBypassValidation"):
+        return ("enum", tuple(sorted(node["enum"])), nullable)
+    scalar = {"string": "str", "integer": "int", "boolean": "bool"}[kind]
+    return (scalar, node.get("maxLength"), nullable)
+
+
+def test_payment_method_data_sub_objects_are_the_specs() -> None:
+    """Each payment method type's ``payment_method_data[<type>]`` accepts exactly what the official spec
+    documents (names, types, enums, required fields), the same on create, update and confirm."""
+    operations = schemas().spec["paths"]
+    documented = [
+        operations[path]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"][
+            "properties"
+        ]["payment_method_data"]
+        for path in (
+            "/v1/payment_intents",
+            "/v1/payment_intents/{intent}",
+            "/v1/payment_intents/{intent}/confirm",
+        )
+    ]
+    assert documented[0] == documented[1] == documented[2]
+    properties = documented[0]["properties"]
+    assert set(P.PAYMENT_METHOD_TYPE_DATA) == set(properties) - {
+        "billing_details",
+        "metadata",
+        "radar_options",
+        "type",
+    }
+    for name, spec in P.PAYMENT_METHOD_TYPE_DATA.items():
+        assert _described(spec) == _schema_described(properties[name]), name
+    assert _described(P.PAYMENT_METHOD_DATA.fields["radar_options"]) == _schema_described(
+        properties["radar_options"]
+    )
+    assert set(properties) <= set(P.PAYMENT_METHOD_DATA.fields) and P.PAYMENT_METHOD_DATA.required == (
+        "type",
+    )
