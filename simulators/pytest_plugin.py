@@ -1,7 +1,7 @@
 """The lab's pytest plugin: provider simulators as fixtures, loaded through the ``pytest11`` entry point
 once the project is installed (``pip install genai-demo-lab``; nothing to add to ``conftest.py``).
 
-Fixtures ``stripe_sim``, ``paypal_sim``, ``twilio_sim`` and ``aws_sim`` each yield a
+Fixtures ``stripe_sim``, ``paypal_sim``, ``twilio_sim``, ``aws_sim`` and ``identity_sim`` each yield a
 :class:`~simulators.testing.RunningSimulator`: ``.url`` (point the official SDK there), ``.client`` (the
 control API) and ``fault()``, ``advance()``, ``journal()``, ``deliveries()``, ``reset()``::
 
@@ -76,6 +76,7 @@ stripe_sim_server, stripe_sim = simulator_fixtures("stripe")
 paypal_sim_server, paypal_sim = simulator_fixtures("paypal")
 twilio_sim_server, twilio_sim = simulator_fixtures("twilio")
 aws_sim_server, aws_sim = simulator_fixtures("aws")
+identity_sim_server, identity_sim = simulator_fixtures("identity")
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ SIMULATOR_URL_SETTINGS = {
     "paypal": ("PAYPAL_BASE_URL", ""),
     "twilio": ("TWILIO_BASE_URL", ""),
     "aws": ("AWS_ENDPOINT_URL", ""),
+    "identity": ("AUTH_ISSUER", ""),
 }
 
 SES_WEBHOOK_PATH = "/api/v1/webhooks/ses"
