@@ -11,13 +11,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
 
 from simulators.testing import free_port
+from tests.auth import auth_issuer
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -52,11 +53,17 @@ def genai_demo_argv(*args: str) -> list[str]:
 
 @dataclass
 class LiveProcess:
-    """A ``genai-demo`` subcommand running as a real process, with its combined output in ``log``."""
+    """A ``genai-demo`` subcommand running as a real process, with its combined output in ``log``.
+    ``http`` is a session sending an admin token of the test issuer (``tests/auth.py``)."""
 
     url: str
     proc: subprocess.Popen[bytes]
     log: Path
+    http: requests.Session = field(default_factory=lambda: auth_issuer().session("admin"))
+
+    def session_as(self, role: str | None, sub: str | None = None) -> requests.Session:
+        """A session sending a token for ``role`` (and ``sub``)."""
+        return auth_issuer().session(role, sub)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -81,7 +88,8 @@ class PortTaken(RuntimeError):
 def run_service(
     tmp: Path, env: Mapping[str, str] | None = None, port: int | None = None, health: str = "/health/live"
 ) -> Iterator[LiveProcess]:
-    """Run ``genai-demo service`` on a free port with a private SQLite database under ``tmp``.
+    """Run ``genai-demo service`` on a free port with a private SQLite database under ``tmp``, trusting the
+    test issuer (``tests/auth.py``; ``env`` may point it at another).
 
     ``free_port`` cannot reserve the port, so a parallel test may take it first; without a fixed ``port``
     the start is retried on a new one, with a fixed one ``PortTaken`` tells the caller to choose again.
@@ -93,6 +101,7 @@ def run_service(
             **os.environ,
             "DATABASE_URL": f"sqlite:///{tmp / 'service.db'}",
             "SERVICE_PORT": str(chosen),
+            **auth_issuer().env(),
             **(env or {}),
         }
         with log.open("wb") as out:

@@ -2,7 +2,8 @@
 
 ``bootstrap(settings)`` returns a ``Container`` holding every long-lived object of one service
 instance, typed: the shared ``Platform`` (database, clock, ids, publisher, cipher, metrics, health) and
-one field per area (``orders``, ``payments``, ``notifications``), then the bus and the outbox relay.
+one field per area (``orders``, ``payments``, ``notifications``, ``security``), then the bus and the
+outbox relay.
 Nothing is built at import time (house rule 2). Tests call it with their own settings and may pass fakes
 (``gateways=``), or replace an area's adapter after it (``container.notifications.sender = fake``: the
 handlers read their area's adapters at call time). ``container.bus.describe()`` prints the routing.
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # the area modules import this one
     from reference_service.bootstrap.notifications import NotificationsArea
     from reference_service.bootstrap.orders import OrdersArea
     from reference_service.bootstrap.payments import PaymentsArea
+    from reference_service.bootstrap.security import SecurityArea
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +98,7 @@ class Container(Platform):
     orders: OrdersArea
     payments: PaymentsArea
     notifications: NotificationsArea
+    security: SecurityArea
     bus: MessageBus
     relay: OutboxRelay
 
@@ -114,7 +117,7 @@ def bootstrap(
     run_migrations: bool = True,
 ) -> Container:
     """Build a ``Container`` for ``settings``; pass fakes to replace any adapter."""
-    from reference_service.bootstrap import notifications, orders, payments
+    from reference_service.bootstrap import notifications, orders, payments, security
 
     engines = create_engines(settings.database_url)
     if run_migrations:
@@ -135,6 +138,7 @@ def bootstrap(
     orders_area, orders_wiring = orders.build(platform)
     payments_area, payments_wiring = payments.build(platform, gateways)
     notifications_area, notifications_wiring = notifications.build(platform)
+    security_area, _ = security.build(platform)
     bus = message_bus([orders_wiring, payments_wiring, notifications_wiring])
     outbox_store = SqlAlchemyOutboxStore(platform.write_sessions, platform.read_sessions, engines.write_gate)
     relay = OutboxRelay(
@@ -153,6 +157,7 @@ def bootstrap(
         orders=orders_area,
         payments=payments_area,
         notifications=notifications_area,
+        security=security_area,
         bus=bus,
         relay=relay,
     )

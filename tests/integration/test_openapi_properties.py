@@ -24,6 +24,8 @@ sendSms                201 when libphonenumber knows the number, else 422 ``inva
                        since a random E.164 string is rarely a real number.
 resetSmsCircuits       200.
 provisionEmailFeedback 200 (a stub stands in for AWS).
+createApiKey           201.
+rotateApiKey           201: each example rotates a fresh key.
 the four webhooks      a generated delivery carries no valid signature (it depends on a secret): 400
                        ``webhook-signature-invalid`` or ``malformed-request`` (Stripe, PayPal, SES), 403
                        ``webhook-forbidden`` (Twilio), as documented, and nothing is applied.
@@ -60,6 +62,7 @@ from reference_service.config import load_settings
 from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.api.schemas import iso_currencies
 from reference_service.entrypoints.app import create_app
+from tests.auth import auth_issuer, authorized_client
 from tests.conftest import POSTGRES_URL, STRIPE_TEST_WEBHOOK_SECRET
 from tests.fakes import FakeEmailSender, FakePaymentGateway, FakeSmsProvider
 from tests.support import require
@@ -138,6 +141,8 @@ def running_api(database_url: str) -> Iterator[Api]:
         outbox_relay_enabled=False,
         stripe_webhook_secret=STRIPE_TEST_WEBHOOK_SECRET,
         provider_retry_initial_seconds=0.0,
+        ratelimit_default="100000/minute",  # one admin client sends more than a minute's 1000 here
+        **auth_issuer().settings(),
     )
     container = bootstrap(
         service_settings,
@@ -152,7 +157,7 @@ def running_api(database_url: str) -> Iterator[Api]:
         [FakeSmsProvider("sns"), FakeSmsProvider("twilio")], container.notifications.metrics
     )
     try:
-        client = create_app(service_settings, container, start_relay=False).test_client()
+        client = authorized_client(create_app(service_settings, container, start_relay=False), "admin")
         yield Api(client, container, client.get("/openapi.json").json)
     finally:
         container.close()
@@ -331,6 +336,12 @@ def fresh_order(api: Api, path: str) -> str:
     return path.replace("{order_id}", api.new_order())
 
 
+def active_key(api: Api, path: str) -> str:
+    resp = api.client.post("/api/v1/admin/api-keys", json={"name": "to rotate", "roles": ["service"]})
+    assert resp.status_code == 201, resp.json
+    return path.replace("{key_id}", resp.json["id"])
+
+
 def waiting_payment(api: Api, path: str) -> str:
     order_id, payment_id = api.payment_waiting_for_capture()
     return path.replace("{order_id}", order_id).replace("{payment_id}", payment_id)
@@ -344,6 +355,8 @@ CASES: dict[str, Case] = {
     "sendEmail": Case(fixed, expect(201)),
     "sendSms": Case(fixed, expect_sms, with_real_numbers),
     "resetSmsCircuits": Case(fixed, expect(200)),
+    "createApiKey": Case(fixed, expect(201)),
+    "rotateApiKey": Case(active_key, expect(201)),
     "provisionEmailFeedback": Case(fixed, expect(200)),
     "stripeWebhook": Case(fixed, expect_unverified(400, "webhook-signature-invalid", "malformed-request")),
     "paypalWebhook": Case(fixed, expect_unverified(400, "webhook-signature-invalid", "malformed-request")),
