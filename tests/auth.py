@@ -7,7 +7,8 @@ tokens for any role and subject (:meth:`TestIssuer.token`). The shared fixtures 
 
 * in-process: ``client`` sends an admin token; ``client_as(role, sub=...)`` another caller;
 * processes: ``LiveProcess.http`` / ``LabHandle.http`` are ``requests`` sessions with an admin token,
-  ``.session_as(role, sub)`` another caller; ``tests/support.run_service`` passes :meth:`TestIssuer.env`.
+  ``.session_as(role, sub)`` another caller; ``tests/support.run_service`` passes :meth:`TestIssuer.env`;
+* Locust scenarios sign their users' tokens with its key (:meth:`TestIssuer.load_env`).
 
 The tests of authentication itself use the identity simulator (``identity_sim``) and ``genai-demo up``:
 this issuer stands in for it everywhere else, so a test that is not about security still runs as an
@@ -18,12 +19,15 @@ from __future__ import annotations
 
 import functools
 import json
+import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import jwt
 import requests
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from flask.testing import FlaskClient
@@ -45,10 +49,29 @@ class TestIssuer:
         self.private_key = ec.generate_private_key(ec.SECP256R1())
         jwk = ECAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
         self.jwks: dict[str, Any] = {"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "ES256"}]}
+        self._key_file: Path | None = None
 
     def env(self) -> dict[str, str]:
         """The service's environment trusting this issuer."""
         return {"AUTH_ISSUER": ISSUER, "AUTH_AUDIENCE": AUDIENCE, "AUTH_JWKS": json.dumps(self.jwks)}
+
+    def load_env(self) -> dict[str, str]:
+        """The environment that makes Locust scenarios sign their users' tokens with this issuer's key
+        (``load/common/auth.py``); the key is written once to a private temporary file."""
+        if self._key_file is None:
+            self._key_file = Path(tempfile.mkdtemp(prefix="test-issuer-")) / "key.pem"
+        path = self._key_file
+        if not path.exists():
+            pem = self.private_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            path.write_bytes(pem)
+        return {
+            "LOAD_SIGNING_KEY_FILE": str(path),
+            "LOAD_TOKEN_ISSUER": ISSUER,
+            "LOAD_TOKEN_KID": KID,
+            "LOAD_TOKEN_AUDIENCE": AUDIENCE,
+        }
 
     def settings(self) -> dict[str, Any]:
         """The same as ``load_settings`` overrides."""

@@ -42,7 +42,7 @@ from reference_service.adapters.api_keys import KeyRejected
 from reference_service.adapters.jwt_verifier import KeysUnavailable, TokenRejected
 from reference_service.bootstrap.security import SecurityArea
 from reference_service.domain.access import Permission, Principal, Reach, grant_for
-from reference_service.entrypoints.errors import Problem
+from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.observability.metrics import ServiceMetrics
 from reference_service.service_layer.errors import NotFound
 
@@ -188,6 +188,7 @@ class AccessControl:
                 Problem(
                     "malformed-request",
                     f"Send either Authorization or {API_KEY_HEADER}, not both.",
+                    [FieldError(API_KEY_HEADER, "send one credential, not two", "conflict")],
                     status=400,
                     headers=challenge("invalid_request", "more than one credential"),
                 ),
@@ -212,6 +213,7 @@ class AccessControl:
                 Problem(
                     "malformed-request",
                     "The Bearer token is empty.",
+                    [FieldError("Authorization", "the token after Bearer is empty", "missing")],
                     status=400,
                     headers=challenge("invalid_request", "empty token"),
                 ),

@@ -54,7 +54,7 @@ def create_app(
 ) -> Flask:
     """Build the app. Pass ``container`` to reuse one built by ``bootstrap`` (tests pass fakes that way)."""
     container = container or bootstrap(settings)
-    app = Flask("reference_service")
+    app = Flask("reference_service", static_folder=None)  # no /static route: nothing to serve there
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.extensions["container"] = container
     spec = ApiSpec(

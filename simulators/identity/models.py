@@ -5,7 +5,8 @@ client users sign in through). :class:`Issuer` authenticates them and issues RFC
 with header ``typ: at+jwt`` and ``kid``, signed by the key ring's active key, carrying ``iss``, ``sub``,
 ``aud``, ``exp``, ``iat``, ``nbf``, ``jti``, ``client_id``, ``scope`` and ``roles``. Identities from
 :mod:`simulators.identity.magic` are *configured* and survive ``/_sim/reset``; those added through the
-control API do not. Times come from the simulator's clock, ids (``jti``) from its seeded generator.
+control API do not. ``iat``/``nbf``/``exp`` are wall-clock times (a resource server checks them with its own
+clock); key retirement runs on the simulator's clock. ``jti`` comes from the seeded id generator.
 """
 
 from __future__ import annotations
@@ -200,7 +201,9 @@ class Issuer:
         extra: dict[str, Any] | None = None,
     ) -> IssuedToken:
         """Sign an access token for ``sub`` with the active key."""
-        now = int(self.clock.now())
+        # real time, not the simulated clock: resource servers check iat/exp against their own clocks, so
+        # advancing the simulator's clock (to retire rotated keys) must not mint tokens from the future
+        now = int(self.clock.now() - self.clock.offset)
         lifetime = self.ttl if ttl is None else ttl
         claims: dict[str, Any] = {
             "iss": issuer,
