@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     stripe_api_version: str = "2023-10-16"
     stripe_secret_key: SecretStr = SecretStr("sk_test_genaidemo0000000000000000")
     stripe_publishable_key: str = "pk_test_genaidemo0000000000000000"
+    #: a CA bundle to trust for Stripe's API (the lab's own CA under ``genai-demo up --tls``); unset: the
+    #: SDK's bundled CAs. The SDK reads it process-wide (``stripe.ca_bundle_path``)
+    stripe_ca_bundle: str | None = None
     #: one ``whsec_`` secret, or several separated by commas while a secret rotates
     stripe_webhook_secret: SecretStr | None = None
     stripe_webhook_tolerance_seconds: int = Field(300, ge=1)
