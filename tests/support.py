@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from simulators.lab.tls import LabCertificates
 from simulators.testing import free_port
 from tests.auth import auth_issuer
 
@@ -33,7 +34,11 @@ def require(service: str, reason: str) -> None:
 
 
 def wait_http(
-    url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None
+    url: str,
+    timeout: float = 30.0,
+    proc: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+    verify: bool | str = True,
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -41,7 +46,7 @@ def wait_http(
             tail = log.read_text(errors="replace")[-3000:] if log else ""
             raise RuntimeError(f"process exited ({proc.returncode}) before {url} answered:\n{tail}")
         with contextlib.suppress(requests.RequestException):
-            if requests.get(url, timeout=1).status_code < 500:
+            if requests.get(url, timeout=1, verify=verify).status_code < 500:
                 return
         time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
@@ -80,13 +85,22 @@ class LiveProcess:
         return self.proc.returncode
 
 
+def tls_args(tls: LabCertificates | None) -> list[str]:
+    """``--tls-cert``/``--tls-key`` for a ``genai-demo`` server command (none without ``tls``)."""
+    return ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)] if tls is not None else []
+
+
 class PortTaken(RuntimeError):
     """The service could not bind its port: another process took it after ``free_port`` chose it."""
 
 
 @contextlib.contextmanager
 def run_service(
-    tmp: Path, env: Mapping[str, str] | None = None, port: int | None = None, health: str = "/health/live"
+    tmp: Path,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+    health: str = "/health/live",
+    tls: LabCertificates | None = None,
 ) -> Iterator[LiveProcess]:
     """Run ``genai-demo service`` on a free port with a private SQLite database under ``tmp``, trusting the
     test issuer (``tests/auth.py``; ``env`` may point it at another).
@@ -106,16 +120,18 @@ def run_service(
         }
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                genai_demo_argv("service", "--port", str(chosen)),
+                genai_demo_argv("service", "--port", str(chosen), *tls_args(tls)),
                 env=full_env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=REPO,
                 start_new_session=True,
             )
-        live = LiveProcess(f"http://127.0.0.1:{chosen}", proc, log)
+        live = LiveProcess(f"{'https' if tls else 'http'}://127.0.0.1:{chosen}", proc, log)
+        if tls is not None:  # trust the lab's CA; REQUESTS_CA_BUNDLE in the environment would win otherwise
+            live.http.verify, live.http.trust_env = str(tls.ca), False
         try:
-            wait_http(live.url + health, proc=proc, log=log)
+            wait_http(live.url + health, proc=proc, log=log, verify=str(tls.ca) if tls else True)
         except RuntimeError:
             live.stop()
             if "already in use" not in live.output():
@@ -134,7 +150,12 @@ def run_service(
 
 @contextlib.contextmanager
 def run_simulator(
-    provider: str, tmp: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60.0
+    provider: str,
+    tmp: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60.0,
+    tls: LabCertificates | None = None,
 ) -> Iterator[LiveProcess]:
     """``genai-demo sim <provider> <args>`` as a real process (granian) on a free port, output in a log file
     (never a pipe that could fill up), stopped with SIGTERM (then SIGKILL) when the context exits."""
@@ -143,16 +164,17 @@ def run_simulator(
         log = tmp / f"sim-{provider.rpartition(':')[2]}-{port}.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                genai_demo_argv("sim", provider, "--port", str(port), *args),
+                genai_demo_argv("sim", provider, "--port", str(port), *args, *tls_args(tls)),
                 env={**os.environ, **(env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=REPO,
                 start_new_session=True,
             )
-        live = LiveProcess(f"http://127.0.0.1:{port}", proc, log)
+        live = LiveProcess(f"{'https' if tls else 'http'}://127.0.0.1:{port}", proc, log)
         try:
-            wait_http(live.url + "/_sim/health", timeout=timeout, proc=proc, log=log)
+            verify = str(tls.ca) if tls else True
+            wait_http(live.url + "/_sim/health", timeout=timeout, proc=proc, log=log, verify=verify)
         except RuntimeError:
             live.stop()
             if "already in use" in live.output() and attempt < 2:
