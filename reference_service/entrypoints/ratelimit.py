@@ -10,6 +10,8 @@ flask-limiter on ``RATELIMIT_STORAGE_URI`` (Redis, so every worker and instance 
 * **Webhooks.** The providers' webhook routes have their own budget, ``RATELIMIT_WEBHOOKS`` per sending
   IP, shared by the webhook routes and not counted in anyone's default limit, so a provider's retry storm
   cannot lock customers out (nor customers the providers).
+* **Probes.** ``/health``, ``/health/live`` and ``/metrics`` are not limited (monitoring must keep
+  seeing the service, and the storage-error metric, while Redis is down).
 * **Answers.** Every limited response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and
   ``RateLimit-Reset`` (seconds until the window frees a request; IETF httpapi-ratelimit-headers); a 429
   is problem+json ``rate-limited`` with ``Retry-After`` and the limit it hit. ``ratelimit_rejections_total``
@@ -37,6 +39,9 @@ from reference_service.observability.metrics import ServiceMetrics
 
 logger = logging.getLogger(__name__)
 WEBHOOK_SCOPE = "webhooks"
+#: health and metrics probes are never limited: monitoring must see the service, and the storage-error
+#: metric, even while the limiter's storage is down
+PROBES = frozenset({"health", "live", "metrics"})
 _WARN_EVERY = 60.0
 
 
@@ -64,7 +69,9 @@ class ServiceLimiter(Limiter):
         super().__init__(
             client_key,
             application_limits=[settings.ratelimit_default],
-            application_limits_exempt_when=lambda: request.blueprint in webhooks,
+            application_limits_exempt_when=lambda: (
+                request.blueprint in webhooks or request.endpoint in PROBES
+            ),
             storage_uri=settings.ratelimit_storage_uri,
             strategy=settings.ratelimit_strategy,
             key_prefix=settings.ratelimit_key_prefix,
