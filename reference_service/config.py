@@ -262,6 +262,8 @@ class Settings(BaseSettings):
     #: ``ratelimit_storage_errors_total``, alert RateLimitStorageDown) or ``closed`` answers 503
     ratelimit_on_storage_error: Literal["open", "closed"] = "open"
     ratelimit_key_prefix: str = Field("genai-demo", pattern=r"^[A-Za-z0-9:_-]{1,64}$")
+    #: ``RateLimit-*`` on every limited answer, not only on 429s (costs a second Redis round trip)
+    ratelimit_headers_always: bool = False
     #: how long the audit trail keeps an entry
     audit_retention_days: int = Field(400, ge=1)
 

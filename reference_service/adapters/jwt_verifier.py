@@ -11,6 +11,10 @@ raises :class:`TokenRejected` (the reason is safe to show the caller). In order:
    ``nbf`` and ``iat`` with the configured leeway, and requires ``exp``, ``iat``, ``iss`` and ``sub``;
 4. ``client_id`` (or ``azp``) must be an allowed client when ``AUTH_CLIENT_IDS`` is set.
 
+A verified token's principal is remembered by the token's exact text (:class:`VerifiedTokens`) for up to
+60 s and never past its ``exp``, so a client sending the same token again costs a dictionary lookup, not a
+signature check (``genai-demo bench auth`` measures both).
+
 Keys come from :class:`PinnedKeys` (``AUTH_JWKS``) or :class:`RemoteKeys`: PyJWT's ``PyJWKClient`` on
 ``AUTH_JWKS_URL`` (or the ``jwks_uri`` of the issuer's discovery document), which caches the set for
 ``AUTH_JWKS_CACHE_SECONDS``, refetches once on an unknown ``kid`` (at most once per cooldown, so forged
@@ -23,6 +27,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -157,6 +163,37 @@ _REJECTIONS: tuple[tuple[type[Exception], str, str], ...] = (
 )
 
 
+class VerifiedTokens:
+    """The principals of tokens already verified, by exact token text, for at most ``ttl`` seconds and
+    never past the token's own ``exp`` (plus leeway); bounded to ``size`` entries (least recently used
+    leave first). A token is immutable and its signature was checked, so the same bytes need not be
+    checked again within that time; a key leaving the JWK Set is noticed after ``ttl`` at the latest."""
+
+    def __init__(self, size: int = 10_000, ttl: float = 60.0) -> None:
+        self._items: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._size = size
+        self._ttl = ttl
+        self._lock = threading.Lock()
+
+    def get(self, token: str, now: float) -> Principal | None:
+        with self._lock:
+            item = self._items.get(token)
+            if item is None:
+                return None
+            if item[0] <= now:
+                del self._items[token]
+                return None
+            self._items.move_to_end(token)
+            return item[1]
+
+    def put(self, token: str, principal: Principal, expires: float, now: float) -> None:
+        with self._lock:
+            self._items[token] = (min(expires, now + self._ttl), principal)
+            self._items.move_to_end(token)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
 class JwtVerifier:
     """Validates bearer JWTs against one issuer (see the module docstring)."""
 
@@ -178,9 +215,19 @@ class JwtVerifier:
         self.leeway = leeway
         self.roles_claim = roles_claim
         self.keys = keys
+        self.verified = VerifiedTokens()
 
     def verify(self, token: str) -> Principal:
         """The principal the token names, or :class:`TokenRejected` / :class:`KeysUnavailable`."""
+        now = time.time()
+        cached = self.verified.get(token, now)
+        if cached is not None:
+            return cached
+        principal, expires = self._verify(token)
+        self.verified.put(token, principal, expires + self.leeway, now)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError:
@@ -217,4 +264,5 @@ class JwtVerifier:
             raise TokenRejected("token has no subject", "missing_claim")
         raw_roles = claims.get(self.roles_claim) or []
         roles = roles_from(raw_roles if isinstance(raw_roles, list) else [raw_roles])
-        return Principal("token", sub, roles, client_id if isinstance(client_id, str) else None)
+        principal = Principal("token", sub, roles, client_id if isinstance(client_id, str) else None)
+        return principal, float(claims["exp"])

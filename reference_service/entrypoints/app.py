@@ -91,6 +91,7 @@ def create_app(
     install_audit(app, container.security.audit, container.clock)
     install_security_headers(app, settings, docs_csp(_SWAGGER_SCRIPT))
     app.extensions["rate_limiter"] = limiter
+    app.extensions["access_control"] = access
 
     serving = start_relay if start_relay is not None else settings.outbox_relay_enabled  # a real process
     if serving:

@@ -12,9 +12,11 @@ flask-limiter on ``RATELIMIT_STORAGE_URI`` (Redis, so every worker and instance 
   cannot lock customers out (nor customers the providers).
 * **Probes.** ``/health``, ``/health/live`` and ``/metrics`` are not limited (monitoring must keep
   seeing the service, and the storage-error metric, while Redis is down).
-* **Answers.** Every limited response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and
-  ``RateLimit-Reset`` (seconds until the window frees a request; IETF httpapi-ratelimit-headers); a 429
-  is problem+json ``rate-limited`` with ``Retry-After`` and the limit it hit. ``ratelimit_rejections_total``
+* **Answers.** A 429 is problem+json ``rate-limited`` with ``Retry-After``, the limit it hit, and
+  ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds until the window frees a
+  request; IETF httpapi-ratelimit-headers). ``RATELIMIT_HEADERS_ALWAYS=true`` sends those three on every
+  limited answer too; it is off by default because reading them is a second round trip to Redis per
+  request, which doubled the limiter's cost (``genai-demo bench auth``). ``ratelimit_rejections_total``
   counts them.
 * **Storage down.** ``RATELIMIT_ON_STORAGE_ERROR=open`` (default) serves the request, counts
   ``ratelimit_storage_errors_total{policy="open"}`` (alert ``RateLimitStorageDown``) and logs a warning at
@@ -95,10 +97,11 @@ class ServiceLimiter(Limiter):
                               headers={"Retry-After": "5"}) from None  # fmt: skip
 
 
-def add_headers(limiter: Limiter, response: Response) -> Response:
-    """``RateLimit-Limit``/``-Remaining``/``-Reset`` for the limit the request counted against."""
+def add_headers(limiter: Limiter, response: Response, always: bool) -> Response:
+    """``RateLimit-Limit``/``-Remaining``/``-Reset`` for the limit the request counted against: on a 429,
+    or on every limited answer when ``always`` (reading them is a second storage round trip)."""
     current = limiter.current_limit
-    if current is None:
+    if current is None or (response.status_code != 429 and not always):
         return response
     try:
         reset_in = max(0, int(current.reset_at - time.time()))
@@ -136,7 +139,8 @@ def install_rate_limit(
     for bp in blueprints:
         limiter.shared_limit(settings.ratelimit_webhooks, scope=WEBHOOK_SCOPE, key_func=ip_key)(bp)
     limiter.init_app(app)
-    app.after_request(lambda response: add_headers(limiter, response))
+    always = settings.ratelimit_headers_always
+    app.after_request(lambda response: add_headers(limiter, response, always))
     if settings.ratelimit_storage_uri.startswith("memory://"):
         logger.warning(
             "rate limits are counted in this process only (RATELIMIT_STORAGE_URI=memory://); "

@@ -167,6 +167,19 @@ def bench_stripe_cmd(seconds: float, warmup: float, connections: int, no_confirm
     bench_stripe(seconds=seconds, connections=connections, warmup=warmup, confirm=not no_confirm)
 
 
+@bench.command("auth")
+@click.option("--requests", type=click.IntRange(100, 1_000_000), default=3000, show_default=True,
+              help="Requests per variant.")  # fmt: skip
+@click.option(
+    "--rounds", type=click.IntRange(1, 100), default=10, show_default=True, help="Interleaved rounds."
+)
+def bench_auth_cmd(requests: int, rounds: int) -> None:
+    """The per-request cost of authentication and rate limiting on GET /api/v1/orders/{id}."""
+    from simulators.lab.bench_auth import bench_auth
+
+    bench_auth(requests=requests, rounds=rounds)
+
+
 @bench.command("all")
 @click.pass_context
 def bench_all(ctx: click.Context) -> None:

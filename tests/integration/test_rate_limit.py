@@ -56,7 +56,7 @@ def redis_prefix() -> str:
 
 
 def test_the_request_over_the_limit_gets_a_429_problem(service: Callable[..., Flask]) -> None:
-    app = service(ratelimit_default="5/minute")
+    app = service(ratelimit_default="5/minute", ratelimit_headers_always=True)
     ada = authorized_client(app, "customer", "cus_ada")
     remaining = []
     for _ in range(5):
@@ -75,6 +75,13 @@ def test_the_request_over_the_limit_gets_a_429_problem(service: Callable[..., Fl
     assert authorized_client(app, "customer", "cus_grace").get(ORDERS).status_code == 200  # another client
     metrics = app.test_client().get("/metrics").get_data(as_text=True)
     assert 'ratelimit_rejections_total{limit="default"} 1.0' in metrics
+
+
+def test_ratelimit_headers_are_on_429s_only_by_default(service: Callable[..., Flask]) -> None:
+    client = authorized_client(service(ratelimit_default="1/minute"), "customer", "cus_ada")
+    assert "RateLimit-Limit" not in client.get(ORDERS).headers
+    over = client.get(ORDERS)
+    assert over.status_code == 429 and over.headers["RateLimit-Limit"] == "1" and over.headers["Retry-After"]
 
 
 def test_failed_authentications_count_against_the_ip(service: Callable[..., Flask]) -> None:
