@@ -7,7 +7,10 @@ Besides the API blueprints it serves:
 - ``GET /problems/<type>`` (what each problem+json type means).
 
 Every response carries ``X-Request-Id`` (the caller's, when it is a sane token, otherwise a new one),
-and every request writes one JSON access-log line.
+and every request writes one JSON access-log line. Security (``docs/security.md``), in request order: who
+the caller is (``entrypoints/access.py``), the per-client rate limit (``entrypoints/ratelimit.py``), then
+the route's declared permission; after the view, the audit trail (``entrypoints/audit.py``) and the
+security headers (``entrypoints/security_headers.py``).
 """
 
 from __future__ import annotations
