@@ -8,7 +8,9 @@ bits of entropy, so there is nothing to brute-force, and a slow hash would cost 
 
 :class:`ApiKeyStore` creates, lists, rotates (a new secret under a new id; the old key is revoked and
 names its successor), revokes and verifies keys. Verifying compares hashes in constant time, refuses
-revoked and expired keys, and refreshes ``last_used_at`` at most once a minute per key. Inspect with
+revoked and expired keys, and refreshes ``last_used_at`` at most once a minute per key. A verified key is
+trusted for :data:`VERIFIED_FOR_SECONDS` without reading its row again; revoking or rotating it through
+this process forgets it at once. Inspect with
 ``GET /api/v1/admin/api-keys`` or ``genai-demo api-key list``.
 """
 
@@ -19,6 +21,8 @@ import hashlib
 import hmac
 import secrets
 import string
+import threading
+import time
 from collections.abc import Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -37,6 +41,9 @@ _PUBLIC_CHARS = 12
 PREFIX_LENGTH = len(KEY_PREFIX) + _PUBLIC_CHARS
 _ALPHABET = string.ascii_letters + string.digits
 LAST_USED_EVERY = timedelta(minutes=1)
+#: how long a verified key is trusted without reading its row again (revoking or rotating through this
+#: process takes effect at once; through another process within this time)
+VERIFIED_FOR_SECONDS = 5.0
 #: roles a key may carry: a customer is a person with a token, never a key
 KEY_ROLES = frozenset({Role.SERVICE, Role.SUPPORT, Role.ADMIN})
 
@@ -124,6 +131,14 @@ class ApiKeyStore:
         self._clock = clock
         self._ids = ids
         self._gate = write_gate or contextlib.nullcontext()
+        self._verified: dict[str, tuple[float, datetime | None, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def _forget(self, key_id: str) -> None:
+        with self._lock:
+            for digest_, (_, _, principal) in list(self._verified.items()):
+                if principal.id == key_id:
+                    del self._verified[digest_]
 
     def create(
         self, name: str, roles: Collection[str], created_by: str, expires_at: datetime | None = None
@@ -159,6 +174,7 @@ class ApiKeyStore:
 
     def revoke(self, key_id: str) -> ApiKey | None:
         """Revoke a key (idempotent); ``None`` when there is no such key."""
+        self._forget(key_id)
         with self._gate, self._sessions() as session, session.begin():
             row = session.get(ApiKeyRow, key_id)
             if row is None:
@@ -170,6 +186,7 @@ class ApiKeyStore:
     def rotate(self, key_id: str, rotated_by: str) -> tuple[ApiKey, str] | None:
         """A new key with the same name, roles and expiry; the old one is revoked and names it. ``None``
         when there is no such active key."""
+        self._forget(key_id)
         new_secret, prefix = new_key()
         now = self._clock.now()
         with self._gate, self._sessions() as session, session.begin():
@@ -192,7 +209,27 @@ class ApiKeyStore:
             return ApiKey.of(row), new_secret
 
     def verify(self, presented: str) -> Principal:
-        """The principal of a valid key, or :class:`KeyRejected`."""
+        """The principal of a valid key, or :class:`KeyRejected` (a key verified in the last
+        :data:`VERIFIED_FOR_SECONDS` is not read again)."""
+        presented_digest = digest(presented)
+        with self._lock:
+            cached = self._verified.get(presented_digest)
+        if cached is not None:
+            until, expires_at, principal = cached
+            if time.monotonic() < until and (expires_at is None or self._clock.now() < expires_at):
+                return principal
+        principal, key_expiry = self._verify(presented)
+        with self._lock:
+            if len(self._verified) > 10_000:
+                self._verified.clear()
+            self._verified[presented_digest] = (
+                time.monotonic() + VERIFIED_FOR_SECONDS,
+                key_expiry,
+                principal,
+            )
+        return principal
+
+    def _verify(self, presented: str) -> tuple[Principal, datetime | None]:
         prefix = prefix_of(presented)
         if prefix is None:
             raise KeyRejected("malformed")
@@ -208,7 +245,7 @@ class ApiKeyStore:
             raise KeyRejected(status)
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_EVERY:
             self._touch(key.id, now)
-        return Principal("api_key", key.id, roles_from(key.roles) & KEY_ROLES)
+        return Principal("api_key", key.id, roles_from(key.roles) & KEY_ROLES), key.expires_at
 
     def _touch(self, key_id: str, now: datetime) -> None:
         with self._gate, self._sessions() as session, session.begin():
