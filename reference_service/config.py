@@ -11,16 +11,32 @@ Print the effective settings (secrets masked) with ``genai-demo config``.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
+ASYMMETRIC_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+)
+FILE_SUFFIX = "_FILE"
 
 
 class LogLevel(StrEnum):
@@ -45,10 +61,57 @@ class SettingsError(ValueError):
     """A configuration value is missing or invalid; the message names the environment variable."""
 
 
+def file_variables(env: Mapping[str, str], fields: Mapping[str, Any]) -> dict[str, str]:
+    """``{field: contents}`` for every ``<FIELD>_FILE`` variable of ``env`` naming a file (Docker and
+    Kubernetes secrets), trailing newline stripped; a variable set directly wins over its ``_FILE``."""
+    lowered = {k.lower() for k in env}
+    out: dict[str, str] = {}
+    for key, path in env.items():
+        if not key.upper().endswith(FILE_SUFFIX):
+            continue
+        name = key[: -len(FILE_SUFFIX)].lower()
+        if name not in fields or name in lowered:
+            continue
+        try:
+            out[name] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise SettingsError(f"{key.upper()}: cannot read {path}: {exc.strerror}") from None
+    return out
+
+
+class _FileVariables(PydanticBaseSettingsSource):
+    """The settings source for ``<FIELD>_FILE`` variables of the process environment."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is read at once in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        return file_variables(os.environ, self.settings_cls.model_fields)
+
+
 class Settings(BaseSettings):
-    """All service settings. Field ``foo_bar`` is read from environment variable ``FOO_BAR``."""
+    """All service settings. Field ``foo_bar`` is read from environment variable ``FOO_BAR``, or from the
+    file named by ``FOO_BAR_FILE`` (secrets mounted as files never pass through the environment)."""
 
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then variables, then ``*_FILE`` variables."""
+        return (
+            init_settings,
+            env_settings,
+            _FileVariables(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
 
     # --- service -------------------------------------------------------------------------------
     service_host: str = "127.0.0.1"
@@ -80,6 +143,9 @@ class Settings(BaseSettings):
     stripe_api_version: str = "2023-10-16"
     stripe_secret_key: SecretStr = SecretStr("sk_test_genaidemo0000000000000000")
     stripe_publishable_key: str = "pk_test_genaidemo0000000000000000"
+    #: a CA bundle to trust for Stripe's API (the lab's own CA under ``genai-demo up --tls``); unset: the
+    #: SDK's bundled CAs. The SDK reads it process-wide (``stripe.ca_bundle_path``)
+    stripe_ca_bundle: str | None = None
     #: one ``whsec_`` secret, or several separated by commas while a secret rotates
     stripe_webhook_secret: SecretStr | None = None
     stripe_webhook_tolerance_seconds: int = Field(300, ge=1)
@@ -175,6 +241,51 @@ class Settings(BaseSettings):
     # --- Kafka / MSK (seed: "Amazon MSK Integration"); unset = in-process bus ---------------------
     msk_bootstrap_servers: str | None = None
 
+    # --- security (docs/security.md) --------------------------------------------------------------
+    #: ``lab`` (the default: local simulators, /health and /metrics open) or ``production`` (refuses the
+    #: lab's built-in secrets and in-memory rate limits; /health and /metrics need a credential)
+    deployment: Literal["lab", "production"] = "lab"
+    #: the token issuer, by URL: the lab's identity simulator, Cognito, Auth0, Keycloak... (``iss``)
+    auth_issuer: str = "http://127.0.0.1:12116"
+    #: where the issuer's keys are; unset: ``jwks_uri`` of ``<AUTH_ISSUER>/.well-known/openid-configuration``
+    auth_jwks_url: str | None = None
+    #: a pinned JWK Set (JSON) used instead of fetching one (air-gapped deployments, tests)
+    auth_jwks: str | None = None
+    #: the ``aud`` tokens must carry; empty: no ``aud`` check, and AUTH_CLIENT_IDS must be set (Cognito
+    #: access tokens carry ``client_id`` instead)
+    auth_audience: str = "genai-demo-api"
+    #: comma-separated ``client_id`` values accepted (empty: any client of the issuer)
+    auth_client_ids: str = Field("", pattern=r"^[A-Za-z0-9._:@|+, -]*$")
+    #: asymmetric algorithms accepted (never ``none`` or HS*: RFC 8725 §3.1-3.2)
+    auth_algorithms: str = "RS256,ES256"
+    #: clock skew allowed on ``exp``, ``nbf`` and ``iat``
+    auth_leeway_seconds: int = Field(30, ge=0, le=300)
+    #: the claim holding the caller's roles (Cognito: ``cognito:groups``)
+    auth_roles_claim: str = Field("roles", min_length=1, max_length=100)
+    #: how long a fetched JWK Set is used before it is fetched again (an unknown ``kid`` refetches at
+    #: most once per AUTH_JWKS_REFRESH_COOLDOWN_SECONDS)
+    auth_jwks_cache_seconds: float = Field(300.0, gt=0)
+    auth_jwks_refresh_cooldown_seconds: float = Field(10.0, ge=0)
+    auth_jwks_timeout_seconds: float = Field(3.0, gt=0)
+    #: /health and /metrics without credentials (unset: open in the lab, closed in production)
+    health_public: bool | None = None
+    metrics_public: bool | None = None
+    #: ``Strict-Transport-Security`` max-age on HTTPS responses
+    hsts_max_age_seconds: int = Field(31_536_000, ge=0)
+    #: rate limits (flask-limiter notation) per client: API key, else token subject, else IP
+    ratelimit_default: str = Field("1000/minute", pattern=r"^\d+\s*(/|per)\s*\d*\s*[a-z]+$")
+    #: the providers' webhooks, per sending IP, on their own budget
+    ratelimit_webhooks: str = Field("6000/minute", pattern=r"^\d+\s*(/|per)\s*\d*\s*[a-z]+$")
+    ratelimit_strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = "moving-window"
+    #: when the rate-limit storage (Redis) fails: ``open`` serves the request (counted in
+    #: ``ratelimit_storage_errors_total``, alert RateLimitStorageDown) or ``closed`` answers 503
+    ratelimit_on_storage_error: Literal["open", "closed"] = "open"
+    ratelimit_key_prefix: str = Field("genai-demo", pattern=r"^[A-Za-z0-9:_-]{1,64}$")
+    #: ``RateLimit-*`` on every limited answer, not only on 429s (costs a second Redis round trip)
+    ratelimit_headers_always: bool = False
+    #: how long the audit trail keeps an entry
+    audit_retention_days: int = Field(400, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -203,6 +314,37 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
         return value.rstrip("/")
 
+    @field_validator("auth_algorithms")
+    @classmethod
+    def _check_algorithms(cls, value: str) -> str:
+        names = [a.strip() for a in value.split(",") if a.strip()]
+        refused = [a for a in names if a not in ASYMMETRIC_ALGORITHMS]
+        if refused or not names:
+            raise ValueError(
+                f"only asymmetric algorithms ({', '.join(ASYMMETRIC_ALGORITHMS)}) are accepted, got {value!r}"
+            )
+        return ",".join(names)
+
+    @field_validator("auth_issuer")
+    @classmethod
+    def _check_issuer(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("auth_jwks")
+    @classmethod
+    def _check_jwks(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            keys = json.loads(value)["keys"]
+        except (ValueError, KeyError, TypeError):
+            raise ValueError('must be a JWK Set: {"keys": [...]}') from None
+        if not isinstance(keys, list) or not keys:
+            raise ValueError("the JWK Set has no keys")
+        return value
+
     @field_validator("pii_encryption_key")
     @classmethod
     def _check_fernet_key(cls, value: SecretStr) -> SecretStr:
@@ -221,6 +363,44 @@ class Settings(BaseSettings):
         if not value.get_secret_value().startswith(("sk_test_", "sk_live_", "rk_test_", "rk_live_")):
             raise ValueError("must be a Stripe secret key (sk_test_… or sk_live_…)")
         return value
+
+    @model_validator(mode="after")
+    def _check_security(self) -> Settings:
+        if not self.auth_audience and not self.auth_client_id_list:
+            raise ValueError(
+                "AUTH_AUDIENCE or AUTH_CLIENT_IDS must be set: tokens must be meant for this API"
+            )
+        if self.deployment == "production":
+            lab_values = [
+                name.upper()
+                for name in ("pii_encryption_key",)
+                if getattr(self, name) == type(self).model_fields[name].default
+            ]
+            if self.ratelimit_storage_uri.startswith("memory://"):
+                lab_values.append("RATELIMIT_STORAGE_URI (memory:// is per process)")
+            if lab_values:
+                raise ValueError(f"DEPLOYMENT=production refuses lab defaults: {', '.join(lab_values)}")
+        return self
+
+    @property
+    def auth_client_id_list(self) -> list[str]:
+        """``AUTH_CLIENT_IDS`` as a list."""
+        return [c.strip() for c in self.auth_client_ids.split(",") if c.strip()]
+
+    @property
+    def auth_algorithm_list(self) -> list[str]:
+        """``AUTH_ALGORITHMS`` as a list."""
+        return self.auth_algorithms.split(",")
+
+    @property
+    def health_is_public(self) -> bool:
+        """Whether /health answers without credentials."""
+        return self.health_public if self.health_public is not None else self.deployment == "lab"
+
+    @property
+    def metrics_are_public(self) -> bool:
+        """Whether /metrics answers without credentials."""
+        return self.metrics_public if self.metrics_public is not None else self.deployment == "lab"
 
     @property
     def stripe_webhook_secrets(self) -> list[str]:
@@ -279,11 +459,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     try:
         if env is not None:
             lowered = {k.lower(): v for k, v in env.items() if k.lower() in Settings.model_fields}
-            return Settings.model_validate({**lowered, **overrides})
+            files = file_variables(env, Settings.model_fields)
+            return Settings.model_validate({**files, **lowered, **overrides})
         return Settings(**overrides)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            var = str(err["loc"][0]).upper() if err["loc"] else "?"
-            problems.append(f"{var}: {err['msg'].removeprefix('Value error, ')}")
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{str(err['loc'][0]).upper()}: {message}" if err["loc"] else message)
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

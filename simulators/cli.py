@@ -26,6 +26,12 @@ from simulators.testing import free_port
 @click.option("--threads", type=int, default=64, show_default=True, help="granian blocking threads.")
 @click.option("--log-level", default="warning", show_default=True, help="granian log level.")
 @click.option(
+    "--tls-cert", type=click.Path(dir_okay=False, exists=True), default=None, help="Serve HTTPS (TLS 1.3+)."
+)
+@click.option(
+    "--tls-key", type=click.Path(dir_okay=False, exists=True), default=None, help="PKCS#8 key of --tls-cert."
+)
+@click.option(
     "--app-dir",
     default=".",
     show_default=True,
@@ -40,6 +46,8 @@ def sim(
     threads: int,
     log_level: str,
     app_dir: str,
+    tls_cert: str | None,
+    tls_key: str | None,
 ) -> None:
     """Serve the PROVIDER simulator (a registered name or a module:Class path) with its /_sim/ control API."""
     app_dir = os.path.abspath(app_dir)
@@ -60,10 +68,13 @@ def sim(
         if time_scale <= 0:
             raise click.BadParameter("must be > 0", param_hint="--time-scale")
         env["SIM_TIME_SCALE"] = str(time_scale)
-    url = f"http://{host}:{port}"
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    tls = (tls_cert, tls_key) if tls_cert and tls_key else None
+    url = f"{'https' if tls else 'http'}://{host}:{port}"
     click.echo(f"{spec.name} simulator: {url}")
     click.echo(f"{spec.name} control API: {url}/_sim/  (OpenAPI: {url}/_sim/openapi.json)", nl=True)
-    serve(provider, host=host, port=port, threads=threads, env=env, log_level=log_level)
+    serve(provider, host=host, port=port, threads=threads, env=env, log_level=log_level, tls=tls)
 
 
 @click.group("trigger")

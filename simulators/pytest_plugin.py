@@ -1,9 +1,9 @@
 """The lab's pytest plugin: provider simulators as fixtures, loaded through the ``pytest11`` entry point
 once the project is installed (``pip install genai-demo-lab``; nothing to add to ``conftest.py``).
 
-Fixtures ``stripe_sim``, ``paypal_sim``, ``twilio_sim``, ``logistics_sim`` and ``aws_sim`` each yield a
-:class:`~simulators.testing.RunningSimulator`: ``.url`` (point the official SDK there), ``.client`` (the
-control API) and ``fault()``, ``advance()``, ``journal()``, ``deliveries()``, ``reset()``::
+Fixtures ``stripe_sim``, ``paypal_sim``, ``twilio_sim``, ``logistics_sim``, ``aws_sim`` and ``identity_sim``
+each yield a :class:`~simulators.testing.RunningSimulator`: ``.url`` (point the official SDK there),
+``.client`` (the control API) and ``fault()``, ``advance()``, ``journal()``, ``deliveries()``, ``reset()``::
 
     def test_a_503_is_retried(stripe_sim):
         stripe_sim.fault(method="POST", path="/v1/payment_intents", status=503, times=1)
@@ -77,6 +77,7 @@ paypal_sim_server, paypal_sim = simulator_fixtures("paypal")
 twilio_sim_server, twilio_sim = simulator_fixtures("twilio")
 logistics_sim_server, logistics_sim = simulator_fixtures("logistics")
 aws_sim_server, aws_sim = simulator_fixtures("aws")
+identity_sim_server, identity_sim = simulator_fixtures("identity")
 
 
 @pytest.fixture

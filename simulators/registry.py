@@ -1,7 +1,8 @@
 """Which provider simulators exist, their default ports, and how to load them.
 
 ``PROVIDERS`` maps a name to a :class:`ProviderSpec`; a new provider adds one line here: Stripe 12111,
-PayPal 12112, Twilio 12113, AWS (moto) 12115 (12114 is kept for a carrier). ``plugin`` is a
+PayPal 12112, Twilio 12113, AWS (moto) 12115, identity (OAuth/OIDC issuer) 12116 (12114 is kept for a
+carrier). ``plugin`` is a
 ``"module:Attr"`` path to a :class:`~simulators.kernel.provider.SimulatorProvider` subclass (or a factory
 taking ``env=``). The two wiring hooks are ``"module:func"`` paths to ``func(sim_url, service_url, env) ->
 dict[str, str]`` that ``genai-demo up`` (``simulators.lab``) calls: ``wire`` once the simulator is healthy,
@@ -73,6 +74,13 @@ PROVIDERS: Mapping[str, ProviderSpec] = MappingProxyType(
             "simulators.aws.provider:AwsProvider",
             description="AWS SES, SNS, S3 on moto: signed SNS deliveries, SES mailbox-simulator feedback",
             wire_after_service="simulators.lab.wiring:wire_ses_feedback",
+        ),
+        "identity": ProviderSpec(
+            "identity",
+            12116,
+            "simulators.identity.provider:IdentityProvider",
+            description="OAuth 2.0/OIDC issuer: discovery, rotating JWKS, client-credentials and password",
+            wire_after_service="simulators.identity.wiring:wire_after_service",
         ),
     }
 )

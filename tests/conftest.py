@@ -2,7 +2,8 @@
 
 - ``sqlite_url`` / ``postgres_url`` / ``database_url`` (parametrised over both backends);
 - ``settings`` and ``container``/``app``/``client`` for in-process API tests (SQLite, relay not
-  started: tests call ``container.relay.drain()``);
+  started: tests call ``container.relay.drain()``); the service trusts the test issuer of
+  ``tests/auth.py`` and ``client`` sends an admin token (``client_as(role, sub)`` another caller's);
 - ``live_service``: the service as a real process on a free port (session-wide);
 - ``sim_config``: how the lab plugin's simulator fixtures (``stripe_sim``, ``aws_sim``...) start here:
   seeded, short webhook timeouts, whole request bodies in the journal (contracts are checked on them).
@@ -13,7 +14,7 @@ each use gets its own schema, dropped afterwards. With ``CI=true`` a missing ser
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from reference_service.bootstrap import Container, bootstrap
 from reference_service.config import Settings, load_settings
 from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.app import create_app
+from tests.auth import auth_issuer, authorized_client
 from tests.fakes import FakeLogisticsProvider, FakePaymentGateway
 from tests.support import LiveProcess, postgres_schema_url, run_service
 from tests.support_notifications import NotificationsLab, run_notifications_lab
@@ -61,6 +63,7 @@ def settings(sqlite_url: str) -> Settings:
         stripe_webhook_secret=STRIPE_TEST_WEBHOOK_SECRET,
         provider_retry_initial_seconds=0.0,
         provider_health_cache_seconds=0.0,
+        **auth_issuer().settings(),
     )
 
 
@@ -91,7 +94,19 @@ def app(settings: Settings, container: Container) -> Flask:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    """A test client that sends an admin token of the test issuer (``tests/auth.py``)."""
+    return authorized_client(app, "admin")
+
+
+@pytest.fixture
+def client_as(app: Flask) -> Callable[..., FlaskClient]:
+    """``client_as(role, sub=None)``: a test client sending a token for ``role`` (``None``: no roles);
+    ``client_as(None, anonymous=True)`` sends no credential at all."""
+
+    def make(role: str | None, sub: str | None = None, *, anonymous: bool = False) -> FlaskClient:
+        return app.test_client() if anonymous else authorized_client(app, role, sub)
+
+    return make
 
 
 @pytest.fixture(scope="session")

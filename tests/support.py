@@ -12,14 +12,16 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
 import sqlalchemy as sa
 
+from simulators.lab.tls import LabCertificates
 from simulators.testing import free_port
+from tests.auth import auth_issuer
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -61,7 +63,11 @@ def postgres_schema_url() -> Iterator[str]:
 
 
 def wait_http(
-    url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None
+    url: str,
+    timeout: float = 30.0,
+    proc: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+    verify: bool | str = True,
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -69,7 +75,7 @@ def wait_http(
             tail = log.read_text(errors="replace")[-3000:] if log else ""
             raise RuntimeError(f"process exited ({proc.returncode}) before {url} answered:\n{tail}")
         with contextlib.suppress(requests.RequestException):
-            if requests.get(url, timeout=1).status_code < 500:
+            if requests.get(url, timeout=1, verify=verify).status_code < 500:
                 return
         time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
@@ -81,11 +87,17 @@ def genai_demo_argv(*args: str) -> list[str]:
 
 @dataclass
 class LiveProcess:
-    """A ``genai-demo`` subcommand running as a real process, with its combined output in ``log``."""
+    """A ``genai-demo`` subcommand running as a real process, with its combined output in ``log``.
+    ``http`` is a session sending an admin token of the test issuer (``tests/auth.py``)."""
 
     url: str
     proc: subprocess.Popen[bytes]
     log: Path
+    http: requests.Session = field(default_factory=lambda: auth_issuer().session("admin"))
+
+    def session_as(self, role: str | None, sub: str | None = None) -> requests.Session:
+        """A session sending a token for ``role`` (and ``sub``)."""
+        return auth_issuer().session(role, sub)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -102,15 +114,25 @@ class LiveProcess:
         return self.proc.returncode
 
 
+def tls_args(tls: LabCertificates | None) -> list[str]:
+    """``--tls-cert``/``--tls-key`` for a ``genai-demo`` server command (none without ``tls``)."""
+    return ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)] if tls is not None else []
+
+
 class PortTaken(RuntimeError):
     """The service could not bind its port: another process took it after ``free_port`` chose it."""
 
 
 @contextlib.contextmanager
 def run_service(
-    tmp: Path, env: Mapping[str, str] | None = None, port: int | None = None, health: str = "/health/live"
+    tmp: Path,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+    health: str = "/health/live",
+    tls: LabCertificates | None = None,
 ) -> Iterator[LiveProcess]:
-    """Run ``genai-demo service`` on a free port with a private SQLite database under ``tmp``.
+    """Run ``genai-demo service`` on a free port with a private SQLite database under ``tmp``, trusting the
+    test issuer (``tests/auth.py``; ``env`` may point it at another).
 
     ``free_port`` cannot reserve the port, so a parallel test may take it first; without a fixed ``port``
     the start is retried on a new one, with a fixed one ``PortTaken`` tells the caller to choose again.
@@ -122,20 +144,23 @@ def run_service(
             **os.environ,
             "DATABASE_URL": f"sqlite:///{tmp / 'service.db'}",
             "SERVICE_PORT": str(chosen),
+            **auth_issuer().env(),
             **(env or {}),
         }
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                genai_demo_argv("service", "--port", str(chosen)),
+                genai_demo_argv("service", "--port", str(chosen), *tls_args(tls)),
                 env=full_env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=REPO,
                 start_new_session=True,
             )
-        live = LiveProcess(f"http://127.0.0.1:{chosen}", proc, log)
+        live = LiveProcess(f"{'https' if tls else 'http'}://127.0.0.1:{chosen}", proc, log)
+        if tls is not None:  # trust the lab's CA; REQUESTS_CA_BUNDLE in the environment would win otherwise
+            live.http.verify, live.http.trust_env = str(tls.ca), False
         try:
-            wait_http(live.url + health, proc=proc, log=log)
+            wait_http(live.url + health, proc=proc, log=log, verify=str(tls.ca) if tls else True)
         except RuntimeError:
             live.stop()
             if "already in use" not in live.output():
@@ -154,7 +179,12 @@ def run_service(
 
 @contextlib.contextmanager
 def run_simulator(
-    provider: str, tmp: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60.0
+    provider: str,
+    tmp: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60.0,
+    tls: LabCertificates | None = None,
 ) -> Iterator[LiveProcess]:
     """``genai-demo sim <provider> <args>`` as a real process (granian) on a free port, output in a log file
     (never a pipe that could fill up), stopped with SIGTERM (then SIGKILL) when the context exits."""
@@ -163,16 +193,17 @@ def run_simulator(
         log = tmp / f"sim-{provider.rpartition(':')[2]}-{port}.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                genai_demo_argv("sim", provider, "--port", str(port), *args),
+                genai_demo_argv("sim", provider, "--port", str(port), *args, *tls_args(tls)),
                 env={**os.environ, **(env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=REPO,
                 start_new_session=True,
             )
-        live = LiveProcess(f"http://127.0.0.1:{port}", proc, log)
+        live = LiveProcess(f"{'https' if tls else 'http'}://127.0.0.1:{port}", proc, log)
         try:
-            wait_http(live.url + "/_sim/health", timeout=timeout, proc=proc, log=log)
+            verify = str(tls.ca) if tls else True
+            wait_http(live.url + "/_sim/health", timeout=timeout, proc=proc, log=log, verify=verify)
         except RuntimeError:
             live.stop()
             if "already in use" in live.output() and attempt < 2:

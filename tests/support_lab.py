@@ -42,6 +42,11 @@ class LabHandle:
     def url(self) -> str:
         return self.service.url
 
+    @property
+    def http(self) -> requests.Session:
+        """A session to the service with an admin token (``tests/auth.py``)."""
+        return self.service.http
+
     def sim(self, name: str) -> RunningSimulator:
         return self.sims[name]
 

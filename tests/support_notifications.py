@@ -86,6 +86,11 @@ class NotificationsLab:
     def url(self) -> str:
         return self.service.url
 
+    @property
+    def http(self) -> requests.Session:
+        """A session to the service with an admin token (``tests/auth.py``)."""
+        return self.service.http
+
     def aws_sim(self) -> SimClient:
         """The AWS simulator's control API."""
         return SimClient(self.aws.url, timeout=TIMEOUT)
@@ -98,7 +103,7 @@ class NotificationsLab:
         """Between scenarios: no faults on either simulator, every SMS circuit closed."""
         self.aws_sim().clear_faults()
         self.twilio_sim().clear_faults()
-        requests.post(self.url + "/api/v1/admin/sms/providers/reset", timeout=TIMEOUT).raise_for_status()
+        self.http.post(self.url + "/api/v1/admin/sms/providers/reset", timeout=TIMEOUT).raise_for_status()
 
     def wait_feedback_confirmed(self, timeout: float = 20.0) -> dict[str, Any]:
         """Until the service's SES feedback subscription is confirmed (``/health`` check ``ses_feedback``)."""

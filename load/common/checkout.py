@@ -1,5 +1,6 @@
-"""``CheckoutUser``: what the checkout scenarios share. A customer creates an order, pays it through the
-service and a provider simulator, and the whole flow is reported as one Locust entry
+"""``CheckoutUser``: what the checkout scenarios share. A customer (with a customer token of their own,
+``load/common/auth.py``) creates an order, pays it through the service and a provider simulator, and the
+whole flow is reported as one Locust entry
 (``CHECKOUT <flow_name>``), so its p50/p95 is the end-to-end checkout latency.
 
 Subclasses set ``flow_name`` and ``customer_prefix`` and write the payment part of their ``@task``.
@@ -12,6 +13,7 @@ import time
 
 from locust import FastHttpUser, between, events
 
+from load.common.auth import bearer
 from load.common.payloads import customer_ref, order_request
 
 ORDERS = "/api/v1/orders"
@@ -27,6 +29,7 @@ class CheckoutUser(FastHttpUser):
     def on_start(self) -> None:
         self.rng = random.Random()
         self.customer = customer_ref(self.rng, self.customer_prefix)
+        self.auth = bearer(self.customer, "customer")  # the customer pays their own orders
 
     def report_flow(self, started: float, error: str | None) -> None:
         """Record one checkout (from ``started``, a ``perf_counter`` value) as ``CHECKOUT <flow_name>``."""
@@ -42,7 +45,11 @@ class CheckoutUser(FastHttpUser):
     def create_order(self, started: float) -> str | None:
         """``POST /api/v1/orders``; the order id, or None after reporting the failed flow."""
         with self.client.post(
-            ORDERS, json=order_request(self.rng, self.customer), name=ORDERS, catch_response=True
+            ORDERS,
+            json=order_request(self.rng, self.customer),
+            headers=self.auth,
+            name=ORDERS,
+            catch_response=True,
         ) as resp:
             if resp.status_code != 201:
                 resp.failure(f"create order: {resp.status_code}")

@@ -1,6 +1,7 @@
 """Orders scenario: customers create, read, list and cancel orders through ``/api/v1/orders``.
 
-Each simulated user is one customer. Task weights give the mix (per 10 requests, about): 4 creates
+Each simulated user is one customer, signed in with a token for its own subject
+(``load/common/auth.py``). Task weights give the mix (per 10 requests, about): 4 creates
 (each with a fresh ``Idempotency-Key``, as a real checkout sends), 3 gets of one of the user's orders,
 2 lists of the user's orders and 1 cancel of one still in CREATED. Every response is checked for its
 status and the fields the next task needs; a sample (``CONTRACT_SAMPLE_RATE``) is also validated against
@@ -35,6 +36,7 @@ from typing import Any
 from locust import FastHttpUser, events, task
 
 import contracts
+from load.common.auth import bearer
 from load.common.payloads import cancel_request, customer_ref, idempotency_key, order_request
 from load.common.thresholds import Thresholds, enforce
 
@@ -73,6 +75,7 @@ class OrderCustomer(FastHttpUser):
         self.rng = random.Random()
         self.think_time = think_time(os.environ.get("LOAD_THINK_TIME_S"))
         self.customer = customer_ref(self.rng)
+        self.auth = bearer(self.customer, "customer")  # each user is a customer with their own token
         self.orders: deque[str] = deque(maxlen=REMEMBERED_ORDERS)
         self.cancellable: deque[str] = deque(maxlen=REMEMBERED_ORDERS)
         self.create_order()
@@ -100,7 +103,7 @@ class OrderCustomer(FastHttpUser):
     @task(4)
     def create_order(self) -> None:
         body = order_request(self.rng, self.customer)
-        headers = {"Idempotency-Key": idempotency_key(self.rng)}
+        headers = {**self.auth, "Idempotency-Key": idempotency_key(self.rng)}
         with self.client.post(
             ORDERS, json=body, headers=headers, name=f"{ORDERS}", catch_response=True
         ) as resp:
@@ -114,7 +117,9 @@ class OrderCustomer(FastHttpUser):
         if not self.orders:
             return
         order_id = self.rng.choice(self.orders)
-        with self.client.get(f"{ORDERS}/{order_id}", name=f"{ORDERS}/{{id}}", catch_response=True) as resp:
+        with self.client.get(
+            f"{ORDERS}/{order_id}", headers=self.auth, name=f"{ORDERS}/{{id}}", catch_response=True
+        ) as resp:
             order = self._check(resp, 200, "api/orders/order")
             if order is not None and order["id"] != order_id:
                 resp.failure(f"asked for {order_id}, got {order['id']}")
@@ -122,7 +127,9 @@ class OrderCustomer(FastHttpUser):
     @task(2)
     def list_orders(self) -> None:
         url = f"{ORDERS}?customer_ref={self.customer}&limit=20"
-        with self.client.get(url, name=f"{ORDERS}?customer_ref", catch_response=True) as resp:
+        with self.client.get(
+            url, headers=self.auth, name=f"{ORDERS}?customer_ref", catch_response=True
+        ) as resp:
             page = self._check(resp, 200, "api/orders/order-list")
             if page is not None and any(o["customer_ref"] != self.customer for o in page["data"]):
                 resp.failure("the list holds another customer's order")
@@ -135,6 +142,7 @@ class OrderCustomer(FastHttpUser):
         with self.client.post(
             f"{ORDERS}/{order_id}/cancel",
             json=cancel_request(self.rng),
+            headers=self.auth,
             name=f"{ORDERS}/{{id}}/cancel",
             catch_response=True,
         ) as resp:

@@ -57,7 +57,10 @@ class PayPalCustomer(CheckoutUser):
         deadline = time.monotonic() + WAIT_S
         while time.monotonic() < deadline:
             with self.client.get(
-                path, name=f"{ORDERS}/{{id}}/payments/{{pid}} (until {status})", catch_response=True
+                path,
+                headers=self.auth,
+                name=f"{ORDERS}/{{id}}/payments/{{pid}} (until {status})",
+                catch_response=True,
             ) as resp:
                 if resp.status_code == 200 and resp.json()["status"] == status:
                     return True
@@ -73,6 +76,7 @@ class PayPalCustomer(CheckoutUser):
         with self.client.post(
             f"{ORDERS}/{order_id}/payments",
             json={"provider": "paypal"},
+            headers=self.auth,
             name=f"{ORDERS}/{{id}}/payments",
             catch_response=True,
         ) as resp:
@@ -88,7 +92,10 @@ class PayPalCustomer(CheckoutUser):
         if not self._wait_payment(path, "AUTHORIZED"):
             return self.report_flow(started, "approval webhook did not arrive")
         with self.client.post(
-            path + "/capture", name=f"{ORDERS}/{{id}}/payments/{{pid}}/capture", catch_response=True
+            path + "/capture",
+            headers=self.auth,
+            name=f"{ORDERS}/{{id}}/payments/{{pid}}/capture",
+            catch_response=True,
         ) as resp:
             if decline:
                 if resp.status_code == 402:

@@ -51,6 +51,7 @@ import phonenumbers
 from locust import FastHttpUser, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
+from load.common.auth import bearer
 from load.common.thresholds import Thresholds, enforce
 from simulators.kernel.client import SimClient
 
@@ -148,6 +149,8 @@ class SmsSender(FastHttpUser):
         self.rng = random.Random()
         self.think = think_time(os.environ.get("LOAD_THINK_TIME_S"))
         self.numbers = phone_numbers(self.rng, 50)
+        # a backend job is a machine client: the service role, its own subject per user
+        self.auth = bearer(f"svc_sms_job_{self.rng.getrandbits(32):08x}", "service")
 
     @task
     def send_sms(self) -> None:
@@ -157,7 +160,9 @@ class SmsSender(FastHttpUser):
             "message": f"Your code is {self.rng.randint(0, 999999):06d}",
         }
         started = time.perf_counter()
-        with self.client.post(SMS, json=body, name=f"{SMS} [{phase}]", catch_response=True) as resp:
+        with self.client.post(
+            SMS, json=body, headers=self.auth, name=f"{SMS} [{phase}]", catch_response=True
+        ) as resp:
             ms = (time.perf_counter() - started) * 1000
             if resp.status_code != 201:
                 resp.failure(f"expected 201, got {resp.status_code}: {str(resp.text)[:200]}")

@@ -65,7 +65,11 @@ class CheckoutCustomer(CheckoutUser):
         if decline:
             body["payment_method"] = "pm_card_chargeDeclined"
         with self.client.post(
-            f"{ORDERS}/{order_id}/payments", json=body, name=f"{ORDERS}/{{id}}/payments", catch_response=True
+            f"{ORDERS}/{order_id}/payments",
+            json=body,
+            headers=self.auth,
+            name=f"{ORDERS}/{{id}}/payments",
+            catch_response=True,
         ) as resp:
             expected = 402 if decline else 201
             if resp.status_code != expected:
@@ -91,7 +95,10 @@ class CheckoutCustomer(CheckoutUser):
         deadline = time.monotonic() + PAID_TIMEOUT_S
         while time.monotonic() < deadline:
             with self.client.get(
-                f"{ORDERS}/{order_id}", name=f"{ORDERS}/{{id}} (until PAID)", catch_response=True
+                f"{ORDERS}/{order_id}",
+                headers=self.auth,
+                name=f"{ORDERS}/{{id}} (until PAID)",
+                catch_response=True,
             ) as resp:
                 if resp.status_code != 200:
                     resp.failure(f"poll: {resp.status_code}")

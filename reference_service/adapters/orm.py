@@ -279,3 +279,46 @@ class DeliveryRow(Base):
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ApiKeyRow(Base):
+    """An API key: only the SHA-256 of the whole key is kept; ``prefix`` (``gdk_`` + 12 characters) is
+    public and finds the row. Revoked and expired keys stay for the audit trail."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    prefix: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    roles: Mapped[list[str]] = mapped_column(JSONType)
+    created_by: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replaced_by: Mapped[str | None] = mapped_column(sa.String(40))
+
+
+class AuditEventRow(Base):
+    """One audited call: who (actor kind and id, roles, OAuth client), what (method, route, action,
+    target), the result, the request id and the time. Append-only: a trigger refuses UPDATE on both
+    backends; rows leave only through the retention purge. No PII in clear: the caller's IP is an HMAC."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_actor", "actor_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_kind: Mapped[str] = mapped_column(sa.String(16))
+    actor_id: Mapped[str | None] = mapped_column(sa.String(200))
+    roles: Mapped[list[str]] = mapped_column(JSONType)
+    client_id: Mapped[str | None] = mapped_column(sa.String(200))
+    method: Mapped[str] = mapped_column(sa.String(8))
+    route: Mapped[str] = mapped_column(sa.String(200))
+    action: Mapped[str] = mapped_column(sa.String(100), index=True)
+    target_id: Mapped[str | None] = mapped_column(sa.String(200))
+    status: Mapped[int] = mapped_column(sa.Integer)
+    outcome: Mapped[str] = mapped_column(sa.String(16))
+    request_id: Mapped[str] = mapped_column(sa.String(128))
+    client_ip_hash: Mapped[str | None] = mapped_column(sa.String(64))

@@ -161,6 +161,8 @@ class StripeGateway:
     provider = PaymentProvider.STRIPE
 
     def __init__(self, settings: Settings, metrics: ServiceMetrics, retry: RetryPolicy) -> None:
+        if settings.stripe_ca_bundle:  # the SDK's documented CA option is process-wide
+            stripe.ca_bundle_path = settings.stripe_ca_bundle
         self._client = stripe.StripeClient(
             settings.stripe_secret_key.get_secret_value(),
             base_addresses={"api": settings.stripe_api_base},

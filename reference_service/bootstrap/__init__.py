@@ -2,8 +2,8 @@
 
 ``bootstrap(settings)`` returns a ``Container`` holding every long-lived object of one service
 instance, typed: the shared ``Platform`` (database, clock, ids, publisher, cipher, metrics, health) and
-one field per area (``orders``, ``payments``, ``notifications``, ``deliveries``), then the bus and the
-outbox relay.
+one field per area (``orders``, ``payments``, ``notifications``, ``deliveries``, ``security``), then
+the bus and the outbox relay.
 Nothing is built at import time (house rule 2). Tests call it with their own settings and may pass fakes
 (``gateways=``), or replace an area's adapter after it (``container.notifications.sender = fake``: the
 handlers read their area's adapters at call time). ``container.bus.describe()`` prints the routing.
@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # the area modules import this one
     from reference_service.bootstrap.notifications import NotificationsArea
     from reference_service.bootstrap.orders import OrdersArea
     from reference_service.bootstrap.payments import PaymentsArea
+    from reference_service.bootstrap.security import SecurityArea
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ class Container(Platform):
     payments: PaymentsArea
     notifications: NotificationsArea
     deliveries: DeliveriesArea
+    security: SecurityArea
     bus: MessageBus
     relay: OutboxRelay
 
@@ -125,7 +127,7 @@ def bootstrap(
     run_migrations: bool = True,
 ) -> Container:
     """Build a ``Container`` for ``settings``; pass fakes to replace any adapter."""
-    from reference_service.bootstrap import deliveries, notifications, orders, payments
+    from reference_service.bootstrap import deliveries, notifications, orders, payments, security
 
     engines = create_engines(settings.database_url)
     if run_migrations:
@@ -147,6 +149,7 @@ def bootstrap(
     payments_area, payments_wiring = payments.build(platform, gateways)
     notifications_area, notifications_wiring = notifications.build(platform)
     deliveries_area, deliveries_wiring = deliveries.build(platform, notifications_area, logistics)
+    security_area, _ = security.build(platform)
     bus = message_bus([orders_wiring, payments_wiring, notifications_wiring, deliveries_wiring])
     outbox_store = SqlAlchemyOutboxStore(platform.write_sessions, platform.read_sessions, engines.write_gate)
     relay = OutboxRelay(
@@ -166,6 +169,7 @@ def bootstrap(
         payments=payments_area,
         notifications=notifications_area,
         deliveries=deliveries_area,
+        security=security_area,
         bus=bus,
         relay=relay,
     )

@@ -1,4 +1,5 @@
-"""The reference service's own commands: ``service``, ``reconcile``, ``db upgrade`` and ``config``.
+"""The reference service's own commands: ``service``, ``reconcile``, ``db upgrade``, ``config`` and
+``api-key`` (create, list, rotate, revoke).
 
 The ``genai-demo`` console script (``simulators.lab.cli``) adds these to the lab's commands (``up``, ``sim``,
 ``trigger``, ``bench``); the service package knows nothing of the lab. Alone they run as
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from pathlib import Path
 from typing import Any
 
 import click
@@ -53,8 +55,17 @@ def cli() -> None:
     show_default=True,
     help="Worker threads serving requests.",
 )
-def service(host: str | None, port: int | None, threads: int) -> None:
-    """Run the reference service alone (granian, one worker process)."""
+@click.option(
+    "--tls-cert", type=click.Path(dir_okay=False, exists=True), default=None, help="Serve HTTPS (TLS 1.3+)."
+)
+@click.option(
+    "--tls-key", type=click.Path(dir_okay=False, exists=True), default=None, help="PKCS#8 key of --tls-cert."
+)
+def service(
+    host: str | None, port: int | None, threads: int, tls_cert: str | None, tls_key: str | None
+) -> None:
+    """Run the reference service alone (granian, one worker process); HTTPS with TLS 1.3 as the minimum
+    when given a certificate and key."""
     from granian.constants import Interfaces
     from granian.server import Server
 
@@ -77,8 +88,16 @@ def service(host: str | None, port: int | None, threads: int) -> None:
         migrate(engines.write)
     finally:
         engines.dispose()
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    tls: dict[str, Any] = {}
+    if tls_cert and tls_key:
+        from granian.constants import SSLProtocols
+
+        tls = {"ssl_cert": Path(tls_cert), "ssl_key": Path(tls_key), "ssl_protocol_min": SSLProtocols.tls13}
+    scheme = "https" if tls else "http"
     click.echo(
-        f"reference service on http://{settings.service_host}:{settings.service_port} "
+        f"reference service on {scheme}://{settings.service_host}:{settings.service_port} "
         f"(docs /docs, health /health, metrics /metrics)"
     )
     Server(
@@ -90,6 +109,7 @@ def service(host: str | None, port: int | None, threads: int) -> None:
         blocking_threads=threads,
         factory=True,
         log_access=False,
+        **tls,
     ).serve()
 
 
@@ -151,6 +171,86 @@ def reconcile(provider: str, limit: int) -> None:
     finally:
         container.close()
     click.echo("done: " + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing to do"))
+
+
+@cli.group("api-key")
+def api_key() -> None:
+    """API keys in DATABASE_URL (the same store as /api/v1/admin/api-keys); secrets are shown once."""
+
+
+def _key_store() -> Any:
+    from sqlalchemy.orm import sessionmaker
+
+    from reference_service.adapters.api_keys import ApiKeyStore
+    from reference_service.adapters.database import create_engines, migrate
+    from reference_service.adapters.system import SystemClock, UlidIdGenerator
+
+    settings = settings_or_exit()
+    engines = create_engines(settings.database_url)
+    migrate(engines.write)
+    sessions = sessionmaker(engines.write, expire_on_commit=False)
+    reads = sessionmaker(engines.read, expire_on_commit=False)
+    return ApiKeyStore(sessions, reads, SystemClock(), UlidIdGenerator(), engines.write_gate)
+
+
+def _echo_key(key: Any, secret: str | None = None) -> None:
+    from datetime import UTC, datetime
+
+    fields = {
+        "id": key.id,
+        "prefix": key.prefix,
+        "name": key.name,
+        "roles": list(key.roles),
+        "status": key.status(datetime.now(UTC)),
+        "expires_at": key.expires_at.isoformat() if key.expires_at else None,
+        "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
+    }
+    if secret is not None:
+        fields["key"] = secret
+    click.echo(json.dumps(fields))
+
+
+@api_key.command("create")
+@click.option("--name", required=True, help="What the key is for.")
+@click.option(
+    "--role", "roles", multiple=True, required=True, type=click.Choice(["service", "support", "admin"])
+)
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None)
+def api_key_create(name: str, roles: tuple[str, ...], expires_in_days: int | None) -> None:
+    """Create a key and print it (JSON, with the whole key: the only time it is shown)."""
+    from datetime import UTC, datetime, timedelta
+
+    expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    key, secret = _key_store().create(name, roles, "cli", expires)
+    _echo_key(key, secret)
+
+
+@api_key.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys.")
+def api_key_list(include_revoked: bool) -> None:
+    """One JSON line per key (never the secret)."""
+    for key in _key_store().list(include_revoked):
+        _echo_key(key)
+
+
+@api_key.command("rotate")
+@click.argument("key_id")
+def api_key_rotate(key_id: str) -> None:
+    """Replace a key with a new one (printed once); the old one is revoked."""
+    rotated = _key_store().rotate(key_id, "cli")
+    if rotated is None:
+        raise click.ClickException(f"no active key {key_id}")
+    _echo_key(*rotated)
+
+
+@api_key.command("revoke")
+@click.argument("key_id")
+def api_key_revoke(key_id: str) -> None:
+    """Revoke a key at once."""
+    key = _key_store().revoke(key_id)
+    if key is None:
+        raise click.ClickException(f"no key {key_id}")
+    _echo_key(key)
 
 
 def main() -> None:

@@ -122,7 +122,13 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "An external provider failed; `code` is the service's stable code and `retryable` says "
             "whether trying again may help.",
         ),
-        ProblemType("rate-limited", 429, "Too many requests", "Slow down; see the `Retry-After` header."),
+        ProblemType(
+            "rate-limited",
+            429,
+            "Too many requests",
+            "The client (API key, token subject, else IP) made more requests than its limit allows "
+            "(`limit`); `Retry-After` says when to retry, `RateLimit-*` how much is left.",
+        ),
         ProblemType(
             "webhook-forbidden",
             403,
@@ -214,6 +220,32 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             409,
             "Delivery not cancellable",
             "The carrier has the parcel already (it scanned the label), so the label cannot be refunded.",
+        ),
+        ProblemType(
+            "unauthorized",
+            401,
+            "Authentication required",
+            "Send a bearer access token from the configured issuer (`Authorization: Bearer <jwt>`) or an "
+            "API key (`X-API-Key: gdk_...`). `WWW-Authenticate` says what was wrong (RFC 6750).",
+        ),
+        ProblemType(
+            "forbidden",
+            403,
+            "Forbidden",
+            "The credential is valid but none of its roles grants `permission` on this route.",
+        ),
+        ProblemType(
+            "authentication-unavailable",
+            503,
+            "Authentication unavailable",
+            "The issuer's keys could not be fetched and none are cached, so no token can be checked now; "
+            "retry later (see `Retry-After`). API keys still work.",
+        ),
+        ProblemType(
+            "rate-limit-unavailable",
+            503,
+            "Rate limiter unavailable",
+            "The rate-limit storage did not answer and RATELIMIT_ON_STORAGE_ERROR=closed; retry later.",
         ),
         ProblemType(
             "internal-error",
@@ -418,6 +450,7 @@ def _address_field(carrier_field: str) -> str:
 
 def install_error_handlers(app: Flask) -> None:
     """Register the single handler that renders every error as problem+json."""
+    from reference_service.entrypoints.access import public  # access renders its refusals with Problem
 
     @app.errorhandler(Exception)
     def _handle(exc: Exception) -> Response:
@@ -427,12 +460,14 @@ def install_error_handlers(app: Flask) -> None:
         return render_problem(problem)
 
     @app.get("/problems")
+    @public("what each problem type means")
     def _problem_index() -> Response:
         return Response(
             json.dumps([_type_doc(p) for p in PROBLEM_TYPES.values()]), mimetype="application/json"
         )
 
     @app.get("/problems/<slug>")
+    @public("what each problem type means")
     def _problem_doc(slug: str) -> Response:
         if slug not in PROBLEM_TYPES:
             raise Problem("not-found", f"No problem type {slug!r}.")

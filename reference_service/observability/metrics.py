@@ -10,6 +10,8 @@ Series (scrape ``GET /metrics``):
   ``external_api_request_duration_seconds{provider,operation}``: every call to a provider (adapters).
 - ``payment_processing_duration_seconds{provider,outcome}``: creation to final state of each payment.
 - ``webhook_events_total{provider,event_type,outcome}``: what each received webhook did.
+- ``auth_rejections_total{reason}``, ``auth_jwks_stale_total``, ``ratelimit_rejections_total{limit}`` and
+  ``ratelimit_storage_errors_total{policy}``: authentication, authorization and rate limiting.
 
 ``observed(on_result, on_error)`` is the decorator that counts what a message handler did without the
 handler knowing about metrics; the composition root applies it when it wires the handlers.
@@ -121,6 +123,31 @@ class ServiceMetrics:
             "webhook_events_total",
             "Provider webhooks received, by outcome (applied, duplicate, stale, ignored, rejected, …)",
             ["provider", "event_type", "outcome"],
+            registry=self.registry,
+        )
+
+        # security (docs/security.md): why callers were refused, and the rate limiter's storage
+        self.auth_rejections = Counter(
+            "auth_rejections_total",
+            "Requests refused by authentication or authorization (401, 403), by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.jwks_stale = Counter(
+            "auth_jwks_stale_total",
+            "JWK Set fetches that failed and were answered from the last keys fetched",
+            registry=self.registry,
+        )
+        self.ratelimit_rejections = Counter(
+            "ratelimit_rejections_total",
+            "Requests answered 429 by the rate limiter, by limit (default, webhooks)",
+            ["limit"],
+            registry=self.registry,
+        )
+        self.ratelimit_storage_errors = Counter(
+            "ratelimit_storage_errors_total",
+            "Rate-limit checks that failed because the storage (Redis) did not answer, by policy taken",
+            ["policy"],
             registry=self.registry,
         )
 

@@ -61,6 +61,16 @@ def _watch_stop_file(path: Path, stop_event: threading.Event) -> None:
             stop_event.set()
 
 
+def tls_options(tls: tuple[str, str] | None) -> dict[str, object]:
+    """granian's options for HTTPS with TLS 1.3 as the minimum (none for plain HTTP)."""
+    if tls is None:
+        return {}
+    from granian.constants import SSLProtocols
+
+    cert, key = tls
+    return {"ssl_cert": Path(cert), "ssl_key": Path(key), "ssl_protocol_min": SSLProtocols.tls13}
+
+
 def granian_app() -> WSGIApp:
     """granian factory target: the app for this process's environment."""
     return app_from_env(dict(os.environ))
@@ -74,9 +84,11 @@ def serve(
     threads: int = 64,
     env: Mapping[str, str] | None = None,
     log_level: str = "warning",
+    tls: tuple[str, str] | None = None,
 ) -> None:
     """Run granian in the foreground until SIGINT/SIGTERM. ``env`` is added to ``os.environ`` so the
-    worker (a child process) sees the provider name and config."""
+    worker (a child process) sees the provider name and config. ``tls``: ``(certificate, PKCS#8 key)``
+    PEM paths to serve HTTPS with TLS 1.3 at least (a TLS 1.2 client is refused in the handshake)."""
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
@@ -105,6 +117,7 @@ def serve(
         log_access=False,
         workers_kill_timeout=5,
         websockets=False,
+        **tls_options(tls),
     )
     try:
         server.serve()

@@ -1,13 +1,15 @@
 """The ``genai-demo`` console script: the lab's commands plus the reference service's own.
 
 Lab: ``up`` (the whole lab), ``sim <provider>`` (one simulator), ``trigger`` (make a simulator emit an
-event), ``bench`` (benchmarks). Service (from ``reference_service.entrypoints.cli``): ``service``,
-``reconcile``, ``db upgrade``, ``config``. Run ``genai-demo --help`` (and ``--help`` on any command) for
-options; ``python -m simulators.lab.cli`` is the same program without the script on ``PATH``.
+event), ``token`` (an access token from the lab's issuer), ``bench`` (benchmarks). Service (from
+``reference_service.entrypoints.cli``): ``service``, ``reconcile``, ``db upgrade``, ``config``,
+``api-key``. Run ``genai-demo --help`` (and ``--help`` on any command) for options;
+``python -m simulators.lab.cli`` is the same program without the script on ``PATH``.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -47,11 +49,21 @@ def cli() -> None:
     show_default=True,
     help="Add this to every default port (service and simulators), to run a second lab.",
 )
-def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int) -> None:
-    """Start the service and every simulator, wire them, print URLs and secrets; Ctrl-C stops all."""
+@click.option(
+    "--tls",
+    is_flag=True,
+    help="Serve the service and every simulator over HTTPS (TLS 1.3 minimum), local CA in VAR_DIR/tls.",
+)
+def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int, tls: bool) -> None:
+    """Start the service and every simulator, wire them, print URLs, secrets, demo tokens and an API key;
+    Ctrl-C stops all."""
+    from simulators.lab.tls import client_env, make_certificates
     from simulators.lab.up import Lab, LabError
     from simulators.registry import PROVIDERS
 
+    certificates = make_certificates(var_dir / "tls") if tls else None
+    if certificates is not None:  # the service's own clients (Stripe) read their CA from its settings
+        os.environ.update(client_env(certificates.ca))
     settings = service_cli.settings_or_exit()
     lab = Lab(
         settings,
@@ -61,6 +73,7 @@ def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int) 
         ready_timeout=ready_timeout,
         port_offset=port_offset,
         echo=click.echo,
+        tls=certificates,
     )
     lab.install_signal_handlers()
     code = 1
@@ -75,6 +88,41 @@ def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int) 
         lab.stop()
         click.echo("stopped.")
     sys.exit(code)
+
+
+@cli.command()
+@click.option(
+    "--role",
+    type=click.Choice(["customer", "customer2", "support", "admin", "service"]),
+    default="admin",
+    show_default=True,
+    help="Whose token: a demo user's (password grant) or the service client's (client credentials).",
+)
+@click.option("--sub", default=None, help="Mint for this subject instead (the simulator's control API).")
+@click.option(
+    "--issuer",
+    default=None,
+    help="The identity simulator's URL (default: AUTH_ISSUER, else http://127.0.0.1:12116 + --port-offset).",
+)
+@click.option("--port-offset", type=click.IntRange(0, 50000), default=0, help="The lab's --port-offset.")
+def token(role: str, sub: str | None, issuer: str | None, port_offset: int) -> None:
+    """Print a fresh access token from the lab's issuer: TOKEN=$(genai-demo token --role admin)."""
+    import requests
+
+    from simulators.identity.wiring import TokenError, demo_token
+
+    url = issuer or os.environ.get("AUTH_ISSUER") or f"http://127.0.0.1:{12116 + port_offset}"
+    try:
+        if sub is not None:
+            roles = ["customer"] if role == "customer2" else [role]
+            resp = requests.post(f"{url.rstrip('/')}/_sim/identity/tokens", json={"sub": sub, "roles": roles},
+                                 timeout=10)  # fmt: skip
+            resp.raise_for_status()
+            click.echo(resp.json()["access_token"])
+        else:
+            click.echo(demo_token(url, role))
+    except (requests.RequestException, TokenError) as exc:
+        raise click.ClickException(f"no token from {url} ({exc}); is the lab up (genai-demo up)?") from None
 
 
 @cli.group()
@@ -131,6 +179,19 @@ def bench_logistics_cmd(seconds: float, warmup: float, connections: int, no_buy:
     from simulators.logistics.bench import bench_logistics
 
     bench_logistics(seconds=seconds, connections=connections, warmup=warmup, buy=not no_buy)
+
+
+@bench.command("auth")
+@click.option("--requests", type=click.IntRange(100, 1_000_000), default=3000, show_default=True,
+              help="Requests per variant.")  # fmt: skip
+@click.option(
+    "--rounds", type=click.IntRange(1, 100), default=10, show_default=True, help="Interleaved rounds."
+)
+def bench_auth_cmd(requests: int, rounds: int) -> None:
+    """The per-request cost of authentication and rate limiting on GET /api/v1/orders/{id}."""
+    from simulators.lab.bench_auth import bench_auth
+
+    bench_auth(requests=requests, rounds=rounds)
 
 
 @bench.command("all")

@@ -29,6 +29,7 @@ import requests
 
 from reference_service.config import Settings
 from reference_service.entrypoints.cli import port_free
+from simulators.lab.tls import LabCertificates, client_env
 from simulators.lab.wiring import SIMULATOR_URL_SETTINGS, credential_env, feedback_env
 from simulators.registry import ProviderSpec, wire_function
 
@@ -48,10 +49,11 @@ class Part:
     control_path: str = ""
     proc: subprocess.Popen[bytes] | None = None
     log_file: IO[bytes] | None = None
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -77,6 +79,7 @@ class Lab:
         ready_timeout: float = 60.0,
         port_offset: int = 0,
         echo: Callable[[str], None] = print,
+        tls: LabCertificates | None = None,
     ) -> None:
         self.settings = settings
         self.var_dir = var_dir
@@ -89,6 +92,7 @@ class Lab:
         self.secrets: dict[str, str] = {}
         self.wired: dict[str, str] = {}
         self.service_env: dict[str, str] = {}
+        self.tls = tls
         self._stop = threading.Event()
 
     # -- start ---------------------------------------------------------------------------------
@@ -99,6 +103,12 @@ class Lab:
         log_dir.mkdir(parents=True, exist_ok=True)
         base_env = dict(os.environ)
         base_env.update(self._credential_env())
+        tls_args: list[str] = []
+        if self.tls is not None:  # every part serves HTTPS (TLS 1.3+) and every client trusts the lab's CA
+            trust = client_env(self.tls.ca)
+            base_env.update(trust)
+            os.environ.update(trust)  # this launcher is a client too (health checks, wiring hooks)
+            tls_args = ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
         wanted = [(name, spec, spec.default_port + self.port_offset) for name, spec in self.providers.items()]
         ports = [self.service_port] + [port for _, _, port in wanted]
         busy = [p for p in ports if not port_free(p)]
@@ -110,12 +120,13 @@ class Lab:
         sims = [
             Part(
                 name,
-                cli_argv("sim", name, "--port", str(port)),
+                cli_argv("sim", name, "--port", str(port), *tls_args),
                 port,
                 "/_sim/health",
                 log_dir / f"{name}.log",
                 dict(base_env),
                 "/_sim/",
+                scheme=self.scheme,
             )
             for name, _spec, port in wanted
         ]
@@ -123,7 +134,7 @@ class Lab:
             self._spawn(part)
         for part in sims:
             self._wait_healthy(part)
-        service_url = f"http://127.0.0.1:{self.service_port}"
+        service_url = f"{self.scheme}://127.0.0.1:{self.service_port}"
         service_env = dict(base_env)
         service_env["SERVICE_PORT"] = str(self.service_port)
         service_env.setdefault("SERVICE_PUBLIC_URL", service_url)
@@ -137,12 +148,13 @@ class Lab:
             self.secrets.update(extra)
         service = Part(
             "service",
-            cli_argv("service", "--port", str(self.service_port)),
+            cli_argv("service", "--port", str(self.service_port), *tls_args),
             self.service_port,
             "/health",
             log_dir / "service.log",
             service_env,
             "/docs",
+            scheme=self.scheme,
         )
         self.service_env = service_env
         self._spawn(service)
@@ -151,6 +163,10 @@ class Lab:
         for (name, spec, _port), part in zip(wanted, sims, strict=True):
             self.wired.update(self._wire(name, spec, part, wiring_env, after_service=True))
         return time.perf_counter() - started
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
 
     def _wire(
         self, name: str, spec: ProviderSpec, part: Part, env: Mapping[str, str], *, after_service: bool
@@ -191,7 +207,8 @@ class Lab:
                     f"last lines of {part.log_path}:\n{_tail(part.log_path)}"
                 )
             with contextlib.suppress(requests.RequestException):
-                if requests.get(url, timeout=1).status_code == 200:
+                verify: bool | str = str(self.tls.ca) if self.tls is not None else True
+                if requests.get(url, timeout=1, verify=verify).status_code == 200:
                     return
             time.sleep(0.05)
         raise LabError(
@@ -228,12 +245,24 @@ class Lab:
             lines += ["", "  wiring done by up:"]
             width = max(len(k) for k in self.wired)
             lines += [f"    {key.ljust(width)}  {self.wired[key]}" for key in sorted(self.wired)]
-        lines += [
-            "",
-            f"  database: {self.settings.database_url}",
-            f"  try:     curl -s http://127.0.0.1:{self.service_port}/health",
-            "  Ctrl-C stops everything.",
-        ]
+        service = f"{self.scheme}://127.0.0.1:{self.service_port}"
+        cacert = f" --cacert {self.tls.ca}" if self.tls is not None else ""
+        lines += ["", f"  database: {self.settings.database_url}"]
+        if self.tls is not None:
+            lines += [
+                f"  TLS 1.3: CA bundle {self.tls.ca}",
+                f"           export REQUESTS_CA_BUNDLE={self.tls.ca} AWS_CA_BUNDLE={self.tls.ca}",
+            ]
+        lines += [f"  try:     curl -s{cacert} {service}/health"]
+        if "TOKEN_CUSTOMER" in self.wired:
+            orders = f"curl -s{cacert} {service}/api/v1/orders"
+            lines += [
+                f'           {orders} -H "Authorization: Bearer $TOKEN_ADMIN"',
+                f'           {orders} -H "X-API-Key: $API_KEY_SERVICE"',
+                "           (export TOKEN_* and API_KEY_SERVICE from above; `genai-demo token --role admin`"
+                " mints more)",
+            ]
+        lines += ["  Ctrl-C stops everything."]
         return "\n".join(lines)
 
     def wait(self) -> int:

@@ -29,6 +29,7 @@ SIMULATOR_URL_SETTINGS = {
     "twilio": ("TWILIO_BASE_URL", ""),
     "aws": ("AWS_ENDPOINT_URL", ""),
     "logistics": ("LOGISTICS_API_BASE", "/v2"),
+    "identity": ("AUTH_ISSUER", ""),
 }
 
 SES_WEBHOOK_PATH = "/api/v1/webhooks/ses"

@@ -37,6 +37,8 @@ def wire(sim_url: str, service_url: str, env: Mapping[str, str]) -> dict[str, st
     ``STRIPE_WEBHOOK_ENDPOINT_ID``."""
     import stripe
 
+    if env.get("STRIPE_CA_BUNDLE"):  # genai-demo up --tls: trust the lab's CA (the SDK's CA option)
+        stripe.ca_bundle_path = env["STRIPE_CA_BUNDLE"]
     client = stripe.StripeClient(
         env.get("STRIPE_SECRET_KEY") or DEFAULT_SECRET_KEY,
         base_addresses={"api": sim_url},

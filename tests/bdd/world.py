@@ -21,6 +21,7 @@ from typing import Any
 import requests
 
 import contracts
+from tests.auth import auth_issuer
 
 TIMEOUT = 10.0
 PROBLEM_JSON = "application/problem+json"
@@ -75,7 +76,8 @@ class ApiWorld:
     """One scenario's HTTP session, last response and remembered values (see the module docstring)."""
 
     base_url: str
-    session: requests.Session = field(default_factory=requests.Session)
+    #: sends an admin token of the test issuer (tests/auth.py); security scenarios set ``headers``
+    session: requests.Session = field(default_factory=lambda: auth_issuer().session("admin"))
     nonce: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     saved: dict[str, Any] = field(default_factory=dict)
     #: headers sent with every request of this scenario (set by ``the request header ... is ...``)

@@ -17,12 +17,15 @@ import pytest
 import requests
 
 import contracts
+from tests.auth import auth_issuer
 from tests.support import LiveProcess
 
 pytestmark = pytest.mark.e2e
 
 PROBLEM_JSON = "application/problem+json"
 TIMEOUT = 10
+#: every call here is an admin's (the service trusts the test issuer of tests/auth.py)
+HTTP = auth_issuer().session("admin")
 
 
 @pytest.fixture
@@ -44,7 +47,7 @@ def order_request(customer_ref: str, **overrides: Any) -> dict[str, Any]:
 
 
 def create(api: str, customer_ref: str, **overrides: Any) -> dict[str, Any]:
-    resp = requests.post(f"{api}/orders", json=order_request(customer_ref, **overrides), timeout=TIMEOUT)
+    resp = HTTP.post(f"{api}/orders", json=order_request(customer_ref, **overrides), timeout=TIMEOUT)
     assert resp.status_code == 201, resp.text
     body: dict[str, Any] = resp.json()
     return body
@@ -63,7 +66,7 @@ def json_of(resp: requests.Response, contract: str, status: int) -> Any:
 
 
 def test_create_returns_an_order(api: str, customer: str) -> None:
-    resp = requests.post(f"{api}/orders", json=order_request(customer), timeout=TIMEOUT)
+    resp = HTTP.post(f"{api}/orders", json=order_request(customer), timeout=TIMEOUT)
     order = json_of(resp, "api/orders/order", 201)
     assert resp.headers["Location"] == f"/api/v1/orders/{order['id']}"
     assert order["status"] == "CREATED" and order["customer_ref"] == customer
@@ -73,7 +76,7 @@ def test_create_returns_an_order(api: str, customer: str) -> None:
 
 def test_get_returns_the_same_order(api: str, customer: str) -> None:
     created = create(api, customer)
-    fetched = json_of(requests.get(f"{api}/orders/{created['id']}", timeout=TIMEOUT), "api/orders/order", 200)
+    fetched = json_of(HTTP.get(f"{api}/orders/{created['id']}", timeout=TIMEOUT), "api/orders/order", 200)
     assert fetched == created
 
 
@@ -83,7 +86,7 @@ def test_list_pages_validate_and_chain_by_cursor(api: str, customer: str) -> Non
 
     def page() -> Any:
         return json_of(
-            requests.get(f"{api}/orders", params=params, timeout=TIMEOUT), "api/orders/order-list", 200
+            HTTP.get(f"{api}/orders", params=params, timeout=TIMEOUT), "api/orders/order-list", 200
         )
 
     first = page()
@@ -98,7 +101,7 @@ def test_list_pages_validate_and_chain_by_cursor(api: str, customer: str) -> Non
 def test_cancel_returns_the_cancelled_order(api: str, customer: str, body: dict[str, str] | None) -> None:
     order = create(api, customer)
     contracts.validate("api/orders/cancel-order-request", body or {})
-    resp = requests.post(f"{api}/orders/{order['id']}/cancel", json=body, timeout=TIMEOUT)
+    resp = HTTP.post(f"{api}/orders/{order['id']}/cancel", json=body, timeout=TIMEOUT)
     cancelled = json_of(resp, "api/orders/order", 200)
     assert cancelled["status"] == "CANCELLED"
     assert cancelled["cancellation_reason"] == (body or {}).get("reason")
@@ -118,25 +121,23 @@ class ProblemCase:
 
 
 def _post(api: str, body: Any, headers: dict[str, str] | None = None) -> requests.Response:
-    return requests.post(f"{api}/orders", json=body, headers=headers, timeout=TIMEOUT)
+    return HTTP.post(f"{api}/orders", json=body, headers=headers, timeout=TIMEOUT)
 
 
 def _post_raw(data: bytes | str, content_type: str) -> Callable[[str, str], requests.Response]:
     def send(api: str, _order_id: str) -> requests.Response:
-        return requests.post(
-            f"{api}/orders", data=data, headers={"Content-Type": content_type}, timeout=TIMEOUT
-        )
+        return HTTP.post(f"{api}/orders", data=data, headers={"Content-Type": content_type}, timeout=TIMEOUT)
 
     return send
 
 
 def _get(path: str) -> Callable[[str, str], requests.Response]:
-    return lambda api, _order_id: requests.get(api + path, timeout=TIMEOUT)
+    return lambda api, _order_id: HTTP.get(api + path, timeout=TIMEOUT)
 
 
 def _cancel_twice(api: str, order_id: str) -> requests.Response:
-    assert requests.post(f"{api}/orders/{order_id}/cancel", timeout=TIMEOUT).status_code == 200
-    return requests.post(f"{api}/orders/{order_id}/cancel", timeout=TIMEOUT)
+    assert HTTP.post(f"{api}/orders/{order_id}/cancel", timeout=TIMEOUT).status_code == 200
+    return HTTP.post(f"{api}/orders/{order_id}/cancel", timeout=TIMEOUT)
 
 
 def _reuse_key(api: str, _order_id: str) -> requests.Response:
@@ -171,7 +172,7 @@ PROBLEMS = {
     "unknown-order": ProblemCase(_get("/orders/ord_00000000000000000000000000"), 404, "not-found"),
     "unknown-route": ProblemCase(_get("/orderz"), 404, "not-found"),
     "method-not-allowed": ProblemCase(
-        lambda api, _o: requests.delete(f"{api}/orders", timeout=TIMEOUT), 405, "method-not-allowed"
+        lambda api, _o: HTTP.delete(f"{api}/orders", timeout=TIMEOUT), 405, "method-not-allowed"
     ),
     "cancel-twice": ProblemCase(_cancel_twice, 409, "invalid-state-transition"),
     "oversized-body": ProblemCase(_post_raw(_ONE_MIB, "application/json"), 413, "payload-too-large"),
@@ -202,7 +203,7 @@ def test_errors_are_problem_documents(api: str, customer: str, case: str) -> Non
 
 
 def test_every_problem_type_the_service_documents_is_in_the_contract(live_service: LiveProcess) -> None:
-    documented = requests.get(f"{live_service.url}/problems", timeout=TIMEOUT).json()
+    documented = HTTP.get(f"{live_service.url}/problems", timeout=TIMEOUT).json()
     enum = set(contracts.schema("api/problem")["properties"]["type"]["enum"])
     assert {p["type"] for p in documented} == enum
 
@@ -219,7 +220,7 @@ def published_for(
     """
     deadline = time.monotonic() + timeout
     while True:
-        resp = requests.get(f"{live.url}/api/v1/admin/events", params={"limit": 1000}, timeout=TIMEOUT)
+        resp = HTTP.get(f"{live.url}/api/v1/admin/events", params={"limit": 1000}, timeout=TIMEOUT)
         listing = json_of(resp, "api/admin/published-event-list", 200)
         mine = [e for e in listing["data"] if e["key"] == order_id]
         if len(mine) >= expected or time.monotonic() > deadline:
@@ -232,9 +233,7 @@ def test_published_events_validate_against_the_event_contracts(
 ) -> None:
     order = create(api, customer)
     assert (
-        requests.post(
-            f"{api}/orders/{order['id']}/cancel", json={"reason": "test"}, timeout=TIMEOUT
-        ).status_code
+        HTTP.post(f"{api}/orders/{order['id']}/cancel", json={"reason": "test"}, timeout=TIMEOUT).status_code
         == 200
     )
     events = published_for(live_service, order["id"], expected=3)
@@ -255,6 +254,6 @@ def test_every_published_event_type_has_a_contract(
     live_service: LiveProcess, api: str, customer: str
 ) -> None:
     assert published_for(live_service, create(api, customer)["id"], expected=1), "order.created not published"
-    resp = requests.get(f"{live_service.url}/api/v1/admin/events", params={"limit": 1000}, timeout=TIMEOUT)
+    resp = HTTP.get(f"{live_service.url}/api/v1/admin/events", params={"limit": 1000}, timeout=TIMEOUT)
     seen = {e["event_type"] for e in resp.json()["data"]}
     assert {f"events/{t}" for t in seen} <= set(contracts.names("events/"))

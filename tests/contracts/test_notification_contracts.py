@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-import requests
 
 import contracts
 from tests.support_notifications import NotificationsLab
@@ -22,7 +21,7 @@ TIMEOUT = 10
 
 
 def post(lab: NotificationsLab, path: str, body: dict[str, Any], status: int) -> dict[str, Any]:
-    resp = requests.post(lab.url + path, json=body, timeout=TIMEOUT)
+    resp = lab.http.post(lab.url + path, json=body, timeout=TIMEOUT)
     assert resp.status_code == status, resp.text
     document: dict[str, Any] = resp.json()
     contracts.validate("api/problem" if status >= 400 else "api/notifications/notification", document)
@@ -70,9 +69,12 @@ def test_the_api_answers_keep_their_contracts(
     notifications_lab: NotificationsLab, traffic: dict[str, Any]
 ) -> None:
     for sent in [*traffic["emails"], traffic["sns"], traffic["twilio"]]:
-        resp = requests.get(f"{notifications_lab.url}/api/v1/notifications/{sent['id']}", timeout=TIMEOUT)
+        url = f"{notifications_lab.url}/api/v1/notifications/{sent['id']}"
+        resp = notifications_lab.http.get(url, timeout=TIMEOUT)
         contracts.validate("api/notifications/notification", resp.json())
-    listing = requests.get(notifications_lab.url + "/api/v1/admin/sms/providers", timeout=TIMEOUT).json()
+    listing = notifications_lab.http.get(
+        notifications_lab.url + "/api/v1/admin/sms/providers", timeout=TIMEOUT
+    ).json()
     contracts.validate("api/notifications/sms-provider-list", listing)
     assert {p["type"] for p in traffic["problems"]} == {
         "/problems/email-variables-invalid",

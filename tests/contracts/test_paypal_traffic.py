@@ -18,13 +18,13 @@ from tests.support_lab import LabHandle, run_lab
 pytestmark = pytest.mark.e2e
 
 
-def wait_status(url: str, wanted: str, what: str) -> None:
+def wait_status(lab: LabHandle, url: str, wanted: str, what: str) -> None:
     """Until the resource at ``url`` has ``status`` ``wanted`` (webhooks are asynchronous)."""
-    poll(lambda: requests.get(url, timeout=10).json()["status"] == wanted, what, timeout=30, interval=0.05)
+    poll(lambda: lab.http.get(url, timeout=10).json()["status"] == wanted, what, timeout=30, interval=0.05)
 
 
 def checkout(lab: LabHandle, buyer: str | None = None) -> str:
-    order = requests.post(
+    order = lab.http.post(
         lab.url + "/api/v1/orders",
         timeout=10,
         json={
@@ -33,15 +33,15 @@ def checkout(lab: LabHandle, buyer: str | None = None) -> str:
             "items": [{"sku": "A", "name": "a", "quantity": 3, "unit_amount": 500}],
         },
     ).json()
-    payment = requests.post(
+    payment = lab.http.post(
         f"{lab.url}/api/v1/orders/{order['id']}/payments", json={"provider": "paypal"}, timeout=10
     ).json()
     requests.get(
         payment["approve_url"] + (f"&buyer={buyer}" if buyer else ""), allow_redirects=False, timeout=10
     )
     url = f"{lab.url}/api/v1/orders/{order['id']}/payments/{payment['id']}"
-    wait_status(url, "AUTHORIZED", "the approval webhook")
-    requests.post(url + "/capture", timeout=10)
+    wait_status(lab, url, "AUTHORIZED", "the approval webhook")
+    lab.http.post(url + "/capture", timeout=10)
     order_id: str = order["id"]
     return order_id
 
@@ -51,8 +51,8 @@ def traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
     with run_lab(tmp_path_factory.mktemp("paypal-contracts"), ["paypal"]) as lab:
         paid = checkout(lab)
         checkout(lab, "buyer-declined@example.com")
-        requests.post(f"{lab.url}/api/v1/orders/{paid}/cancel", timeout=10)  # refunds through PayPal
-        wait_status(f"{lab.url}/api/v1/orders/{paid}", "REFUNDED", "the refund")
+        lab.http.post(f"{lab.url}/api/v1/orders/{paid}/cancel", timeout=10)  # refunds through PayPal
+        wait_status(lab, f"{lab.url}/api/v1/orders/{paid}", "REFUNDED", "the refund")
         yield lab
 
 

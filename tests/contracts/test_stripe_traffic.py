@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
 import pytest
-import requests
 import stripe
 
 import contracts
@@ -25,7 +24,7 @@ CONTRACT_FOR = {
 
 
 def order(lab: LabHandle) -> str:
-    resp = requests.post(
+    resp = lab.http.post(
         lab.url + "/api/v1/orders",
         timeout=10,
         json={
@@ -39,7 +38,7 @@ def order(lab: LabHandle) -> str:
 
 
 def status(lab: LabHandle, order_id: str) -> str:
-    value: str = requests.get(f"{lab.url}/api/v1/orders/{order_id}", timeout=10).json()["status"]
+    value: str = lab.http.get(f"{lab.url}/api/v1/orders/{order_id}", timeout=10).json()["status"]
     return value
 
 
@@ -53,17 +52,17 @@ def traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
         pay = f"{lab.url}/api/v1/orders/{{}}/payments"
         paid = order(lab)
         assert (
-            requests.post(
+            lab.http.post(
                 pay.format(paid), json={"provider": "stripe", "payment_method": "pm_card_visa"}, timeout=10
             ).status_code
             == 201
         )
         wait_for(lab, paid, "PAID")
-        requests.post(f"{lab.url}/api/v1/orders/{paid}/cancel", timeout=10)
+        lab.http.post(f"{lab.url}/api/v1/orders/{paid}/cancel", timeout=10)
         wait_for(lab, paid, "REFUNDED")
         declined = order(lab)
         assert (
-            requests.post(
+            lab.http.post(
                 pay.format(declined),
                 json={"provider": "stripe", "payment_method": "pm_card_chargeDeclined"},
                 timeout=10,
@@ -71,15 +70,15 @@ def traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
             == 402
         )
         disputed = order(lab)
-        requests.post(
+        lab.http.post(
             pay.format(disputed),
             json={"provider": "stripe", "payment_method": "pm_card_createDispute"},
             timeout=10,
         )
         wait_for(lab, disputed, "DISPUTED")
         pending = order(lab)
-        requests.post(pay.format(pending), json={"provider": "stripe"}, timeout=10)
-        requests.post(f"{lab.url}/api/v1/orders/{pending}/cancel", timeout=10)  # cancels the intent
+        lab.http.post(pay.format(pending), json={"provider": "stripe"}, timeout=10)
+        lab.http.post(f"{lab.url}/api/v1/orders/{pending}/cancel", timeout=10)  # cancels the intent
         time.sleep(0.5)
         yield lab
 

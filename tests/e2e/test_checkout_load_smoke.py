@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.auth import auth_issuer
 from tests.support import REPO
 from tests.support_lab import LabHandle, run_lab
 
@@ -48,7 +49,7 @@ def test_the_checkout_scenario_completes_checkouts(
         "--out",
         str(tmp_path),
     ]
-    env = {**os.environ, variable: lab.sim(provider).url}
+    env = {**os.environ, **auth_issuer().load_env(), variable: lab.sim(provider).url}
     proc = subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
     )

@@ -8,6 +8,7 @@ Run alone: ``pytest tests/e2e/test_load_smoke.py`` (about 15 s: three short Locu
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from load.common.reports import Figures, figures_from_csv
 from load.common.thresholds import Thresholds, breaches, declared_in
 from load.run import LOCUSTFILES, parse_duration, scenarios
 from simulators.testing import free_port
+from tests.auth import auth_issuer
 from tests.support import REPO, LiveProcess
 
 ORDER_REQUESTS = {
@@ -34,7 +36,8 @@ def run_load(host: str, out: Path, *extra: str, run_time: str = "3s") -> subproc
         sys.executable, "-m", "load.run", "orders", "--host", host, "--users", "5", "--spawn-rate", "5",
         "--run-time", run_time, "--out", str(out), *extra,
     ]  # fmt: skip
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=90, check=False)
+    env = {**os.environ, **auth_issuer().load_env()}
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=90, check=False)
 
 
 def only_report(out: Path) -> Path:

@@ -76,7 +76,7 @@ def test_bad_configuration_fails_fast_naming_the_variable(tmp_path: Path) -> Non
 
 def test_service_process_serves_logs_json_and_stops_cleanly(tmp_path: Path) -> None:
     with run_service(tmp_path) as live:
-        created = requests.post(
+        created = live.http.post(
             live.url + "/api/v1/orders",
             json={
                 "customer_ref": "cus_9",

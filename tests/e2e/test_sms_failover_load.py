@@ -17,6 +17,7 @@ import pytest
 
 from load.common.thresholds import declared_in
 from load.run import LOCUSTFILES, scenarios
+from tests.auth import auth_issuer
 from tests.support import REPO
 from tests.support_notifications import NotificationsLab
 
@@ -37,7 +38,12 @@ def test_sms_stay_delivered_while_sns_goes_down_and_comes_back(
         sys.executable, "-m", "load.run", "sms_failover", "--host", notifications_lab.url, "--users", "4",
         "--spawn-rate", "4", "--run-time", "8s", "--out", str(tmp_path),
     ]  # fmt: skip
-    env = {**os.environ, "LOAD_AWS_SIM_URL": notifications_lab.aws.url, "LOAD_P95_MS": "2000"}
+    env = {
+        **os.environ,
+        **auth_issuer().load_env(),
+        "LOAD_AWS_SIM_URL": notifications_lab.aws.url,
+        "LOAD_P95_MS": "2000",
+    }
     proc = subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
     )

@@ -12,6 +12,7 @@ from openapi_spec_validator import validate as validate_openapi
 
 from reference_service.bootstrap import Container
 from reference_service.observability.health import DOWN, CallableHealthChecker, CheckResult
+from tests.auth import auth_issuer
 
 ORDER = {
     "customer_ref": "cus_42",
@@ -181,14 +182,15 @@ def test_access_log_has_one_line_per_request_and_no_body_or_pii(
 ) -> None:
     caplog.set_level(logging.INFO, logger="genai_demo.access")
     body = dict(ORDER, customer_ref="cus_secretive", metadata={"email": "jane@example.com"})
-    create(client, body, Authorization="Bearer sk_test_topsecret")
+    token = auth_issuer().token("admin")
+    create(client, body, Authorization=f"Bearer {token}")
     [record] = [r for r in caplog.records if r.name == "genai_demo.access"]
     fields = {
         k: getattr(record, k) for k in ("request_id", "method", "route", "status", "duration_ms", "client")
     }
     assert fields["route"] == "/api/v1/orders" and fields["status"] == 201 and fields["method"] == "POST"
     text = caplog.text + repr(vars(record))
-    for secret in ("jane@example.com", "cus_secretive", "sk_test_topsecret", "TSHIRT"):
+    for secret in ("jane@example.com", "cus_secretive", token, token.split(".")[2], "TSHIRT"):
         assert secret not in text
 
 

@@ -31,6 +31,8 @@ createDelivery         422 ``shipping-quote-invalid``: a quote id is the carrier
                        is never one the carrier made for that order (state, not shape); a real quote is
                        bought by ``test_a_real_quote_is_bought_once``.
 cancelDelivery         200: each example cancels a fresh delivery whose parcel was not picked up.
+createApiKey           201.
+rotateApiKey           201: each example rotates a fresh key.
 the five webhooks      a generated delivery carries no valid signature (it depends on a secret): 400
                        ``webhook-signature-invalid`` or ``malformed-request`` (Stripe, PayPal, SES,
                        EasyPost), 403 ``webhook-forbidden`` (Twilio), as documented, and nothing is applied.
@@ -65,6 +67,7 @@ from reference_service.config import load_settings
 from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.api.schemas import iso_currencies
 from reference_service.entrypoints.app import create_app
+from tests.auth import auth_issuer, authorized_client
 from tests.conftest import STRIPE_TEST_WEBHOOK_SECRET
 from tests.fakes import FakeEmailSender, FakeLogisticsProvider, FakePaymentGateway, FakeSmsProvider
 from tests.support import postgres_schema_url
@@ -173,6 +176,8 @@ def running_api(database_url: str) -> Iterator[Api]:
         stripe_webhook_secret=STRIPE_TEST_WEBHOOK_SECRET,
         logistics_webhook_secret="whsec_props",
         provider_retry_initial_seconds=0.0,
+        ratelimit_default="100000/minute",  # one admin client sends more than a minute's 1000 here
+        **auth_issuer().settings(),
     )
     container = bootstrap(
         service_settings,
@@ -188,7 +193,7 @@ def running_api(database_url: str) -> Iterator[Api]:
         [FakeSmsProvider("sns"), FakeSmsProvider("twilio")], container.notifications.metrics
     )
     try:
-        client = create_app(service_settings, container, start_relay=False).test_client()
+        client = authorized_client(create_app(service_settings, container, start_relay=False), "admin")
         yield Api(client, container, client.get("/openapi.json").json)
     finally:
         container.close()
@@ -374,6 +379,12 @@ def expect_problem(status: int, problem: str) -> Callable[[Api, dict[str, Any], 
     return check
 
 
+def active_key(api: Api, path: str) -> str:
+    resp = api.client.post("/api/v1/admin/api-keys", json={"name": "to rotate", "roles": ["service"]})
+    assert resp.status_code == 201, resp.json
+    return path.replace("{key_id}", resp.json["id"])
+
+
 def waiting_payment(api: Api, path: str) -> str:
     order_id, payment_id = api.payment_waiting_for_capture()
     return path.replace("{order_id}", order_id).replace("{payment_id}", payment_id)
@@ -387,6 +398,8 @@ CASES: dict[str, Case] = {
     "sendEmail": Case(fixed, expect(201)),
     "sendSms": Case(fixed, expect_sms, with_real_numbers),
     "resetSmsCircuits": Case(fixed, expect(200)),
+    "createApiKey": Case(fixed, expect(201)),
+    "rotateApiKey": Case(active_key, expect(201)),
     "provisionEmailFeedback": Case(fixed, expect(200)),
     "stripeWebhook": Case(fixed, expect_unverified(400, "webhook-signature-invalid", "malformed-request")),
     "paypalWebhook": Case(fixed, expect_unverified(400, "webhook-signature-invalid", "malformed-request")),

@@ -1,6 +1,6 @@
 """``/api/v1/admin``: operator views of the lab. ``GET /api/v1/admin/events`` lists the domain events the
 outbox relay most recently published (newest first; in-process publisher only), so a tester can see
-that a change produced its events without a Kafka consumer. Becomes admin-only once auth exists."""
+that a change produced its events without a Kafka consumer. Needs ``events:read`` (support, admin)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from reference_service.bootstrap import Container
+from reference_service.domain.access import Permission
+from reference_service.entrypoints.access import requires
 from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.api.spec import ApiSpec
 
@@ -50,6 +52,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         query=RecentEventsQuery,
         responses={200: (PublishedEventListOut, "Newest first")},
     )
+    @requires(Permission.EVENTS_READ)
     def recent_events(query: RecentEventsQuery) -> Response:
         recent = getattr(container.publisher, "recent", None)
         events = recent(query.limit, query.type) if recent is not None else []

@@ -14,12 +14,14 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from reference_service.bootstrap import Container
+from reference_service.domain.access import Permission
 from reference_service.domain.delivery_commands import (
     CancelDelivery,
     CreateDelivery,
     QuoteShipping,
     ValidateAddress,
 )
+from reference_service.entrypoints.access import current_access, requires
 from reference_service.entrypoints.api.delivery_schemas import (
     AddressValidationOut,
     CancelDeliveryRequest,
@@ -30,6 +32,7 @@ from reference_service.entrypoints.api.delivery_schemas import (
     QuoteOut,
     QuoteRequest,
 )
+from reference_service.entrypoints.api.orders import check_owner
 from reference_service.entrypoints.api.responses import answer, render
 from reference_service.entrypoints.api.schemas import ShippingAddressIn
 from reference_service.entrypoints.api.spec import ApiSpec
@@ -56,6 +59,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
             503: CARRIER_DOWN,
         },
     )
+    @requires(Permission.ORDERS_CREATE, owned=True)  # no object to own: whoever may order may check
     def validate_address(body: ShippingAddressIn) -> Response:
         result = container.bus.handle(ValidateAddress(body.to_domain()))
         return render(AddressValidationOut.from_domain(result))
@@ -76,7 +80,9 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
             503: CARRIER_DOWN,
         },
     )
+    @requires(Permission.DELIVERIES_READ, owned=True)
     def quote_shipping(order_id: str, body: QuoteRequest) -> Response:
+        check_owner(container, order_id)
         parcel = body.parcel.to_domain() if body.parcel is not None else None
         quotes = container.bus.handle(QuoteShipping(order_id, parcel))
         return render(QuoteListOut(order_id=order_id, data=[QuoteOut.from_domain(q) for q in quotes]))
@@ -100,6 +106,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
             503: CARRIER_DOWN + " (the same request resumes without buying twice)",
         },
     )
+    @requires(Permission.DELIVERIES_MANAGE)  # fulfilment (service clients, admins), not customers
     def create_delivery(order_id: str, body: CreateDeliveryRequest) -> Response:
         outcome = container.bus.handle(CreateDelivery(order_id, body.quote_id))
         return answer(
@@ -116,10 +123,13 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         responses={200: (DeliveryListOut, "Every delivery of the order (cancelled ones too)")},
         errors={404: "not-found: no order has this id"},
     )
+    @requires(Permission.DELIVERIES_READ, owned=True)
     def list_deliveries(order_id: str) -> Response:
         with container.read_uow() as uow:
-            if uow.orders.get(order_id) is None:
+            order = uow.orders.get(order_id)
+            if order is None:
                 raise NotFound("order", order_id)
+            current_access().require_owner(order.customer_ref, "order", order_id)
             deliveries = uow.deliveries.for_order(order_id)
         return render(DeliveryListOut(data=[DeliveryOut.from_domain(d) for d in deliveries]))
 
@@ -133,11 +143,17 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         responses={200: (DeliveryOut, "The delivery")},
         errors={404: "not-found: no delivery has this id"},
     )
+    @requires(Permission.DELIVERIES_READ, owned=True)
     def get_delivery(delivery_id: str) -> Response:
         with container.read_uow() as uow:
             delivery = uow.deliveries.get(delivery_id)
             if delivery is None:
                 raise NotFound("delivery", delivery_id)
+            if current_access().owner is not None:  # a customer: only deliveries of their own orders
+                order = uow.orders.get(delivery.order_id)
+                current_access().require_owner(
+                    order.customer_ref if order is not None else "", "delivery", delivery_id
+                )
         return render(DeliveryOut.from_domain(delivery))
 
     @spec.operation(
@@ -156,6 +172,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
             503: CARRIER_DOWN,
         },
     )
+    @requires(Permission.DELIVERIES_MANAGE)
     def cancel_delivery(delivery_id: str, body: CancelDeliveryRequest) -> Response:
         return answer(container.bus.handle(CancelDelivery(delivery_id, body.reason)), DeliveryOut.from_domain)
 

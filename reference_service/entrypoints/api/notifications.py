@@ -12,7 +12,8 @@ Try it against a running lab (``genai-demo up``)::
 
 Operators: ``GET /api/v1/admin/sms/providers`` (order, regions, circuit state), ``POST
 /api/v1/admin/sms/providers/reset`` (close every circuit), ``POST /api/v1/admin/notifications/provision``
-(wire SES feedback again). These become admin-only once auth exists.
+(wire SES feedback again). Sending needs ``notifications:send`` (support, service, admin); the operator
+routes need admin (support may read the providers).
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from reference_service.adapters.email_templates import (
 )
 from reference_service.adapters.sms_router import normalize
 from reference_service.bootstrap import Container
+from reference_service.domain.access import Permission
 from reference_service.domain.notification_commands import SendEmail, SendSms
 from reference_service.domain.notifications import Notification, NotificationStatus, StatusChange
+from reference_service.entrypoints.access import requires
 from reference_service.entrypoints.api.responses import answer, render
 from reference_service.entrypoints.api.schemas import StrictModel, Timestamp
 from reference_service.entrypoints.api.spec import ApiSpec, BodyProblem, validation_problem
@@ -270,6 +273,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
             503: "provider-unavailable: SES kept failing",
         },
     )
+    @requires(Permission.NOTIFICATIONS_SEND)
     def send_email(body: SendEmailRequest) -> Response:
         email = body.root
         variables = email.variables.model_dump(exclude_none=True)
@@ -293,6 +297,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
             503: "all-sms-providers-failed: every provider failed or had its circuit open",
         },
     )
+    @requires(Permission.NOTIFICATIONS_SEND)
     def send_sms(body: SendSmsRequest) -> Response:
         outcome = container.bus.handle(SendSms(phone=body.phone, message=body.message))
         return answer(outcome, SentSmsOut.from_sent, _location(outcome.value.notification.id))
@@ -307,6 +312,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         responses={200: (NotificationOut, "The notification")},
         errors={404: "not-found: no notification has this id"},
     )
+    @requires(Permission.NOTIFICATIONS_READ)
     def get_notification(notification_id: str) -> Response:
         with container.read_uow() as uow:
             notification = uow.notifications.get(notification_id)
@@ -323,6 +329,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         tags=["admin"],
         responses={200: (SmsProviderListOut, "In the order the router tries them")},
     )
+    @requires(Permission.SMS_PROVIDERS_READ)
     def sms_providers() -> Response:
         return render(SmsProviderListOut.model_validate({"data": area.router.describe()}))
 
@@ -335,6 +342,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         tags=["admin"],
         responses={200: (SmsProviderListOut, "The providers after the reset")},
     )
+    @requires(Permission.SMS_PROVIDERS_MANAGE)
     def reset_circuits() -> Response:
         area.router.reset_circuits()
         return render(SmsProviderListOut.model_validate({"data": area.router.describe()}))
@@ -349,6 +357,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         responses={200: (FeedbackStateOut, "The wiring; the subscription confirms asynchronously")},
         errors={503: "provider-unavailable: AWS could not be reached or refused a step"},
     )
+    @requires(Permission.NOTIFICATIONS_PROVISION)
     def provision() -> Response:
         return render(FeedbackStateOut.model_validate(area.provisioner.provision()))
 

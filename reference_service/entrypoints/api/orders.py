@@ -18,7 +18,9 @@ from pydantic import StringConstraints
 
 from reference_service.bootstrap import Container
 from reference_service.domain import commands
+from reference_service.domain.access import Permission
 from reference_service.domain.orders import CustomerContact
+from reference_service.entrypoints.access import current_access, requires
 from reference_service.entrypoints.api.responses import answer, json_response, order_answer, render, replay
 from reference_service.entrypoints.api.schemas import (
     CancelOrderRequest,
@@ -28,6 +30,7 @@ from reference_service.entrypoints.api.schemas import (
     OrderOut,
 )
 from reference_service.entrypoints.api.spec import ApiSpec, HeaderParam
+from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.service_layer.errors import NotFound
 from reference_service.service_layer.outcomes import Replayed
 
@@ -48,6 +51,19 @@ def fingerprint(model: CreateOrderRequest) -> str:
 
 def _location(order_id: str) -> dict[str, str]:
     return {"Location": f"/api/v1/orders/{order_id}"}
+
+
+def check_owner(container: Container, order_id: str) -> None:
+    """404 unless the order exists and the caller may touch it (a customer: only their own orders; the
+    check reads the order only for callers limited to their own)."""
+    access = current_access()
+    if access.owner is None:
+        return
+    with container.read_uow() as uow:
+        order = uow.orders.get(order_id)
+    if order is None:
+        raise NotFound("order", order_id)
+    access.require_owner(order.customer_ref, "order", order_id)
 
 
 def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
@@ -76,9 +92,19 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
                 "Idempotent-Replayed": "`true` when this is a replay of an earlier create",
             }
         },
-        errors={422: "idempotency-key-reused: the Idempotency-Key was first sent with another body"},
+        errors={
+            403: "forbidden: a customer orders only for themselves (customer_ref = their token's sub)",
+            422: "idempotency-key-reused: the Idempotency-Key was first sent with another body",
+        },
     )
+    @requires(Permission.ORDERS_CREATE, owned=True)
     def create_order(body: CreateOrderRequest, idempotency_key: str | None) -> Response:
+        if not current_access().may_act_for(body.customer_ref):
+            raise Problem(
+                "forbidden",
+                "A customer creates orders for themselves: customer_ref must be your token's subject.",
+                [FieldError("customer_ref", "must be your own customer reference", "not_owner")],
+            )
         key = idempotency_key
         outcome = container.bus.handle(
             commands.CreateOrder(
@@ -111,11 +137,13 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         responses={200: (OrderOut, "The order")},
         errors={404: "not-found: no order has this id"},
     )
+    @requires(Permission.ORDERS_READ, owned=True)
     def get_order(order_id: str) -> Response:
         with container.read_uow() as uow:
             order = uow.orders.get(order_id)
             if order is None:
                 raise NotFound("order", order_id)
+            current_access().require_owner(order.customer_ref, "order", order_id)
             return render(OrderOut.from_domain(order))
 
     @spec.operation(
@@ -128,9 +156,15 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         query=ListOrdersQuery,
         responses={200: (OrderListOut, "One page of orders")},
     )
+    @requires(Permission.ORDERS_READ, owned=True)
     def list_orders(query: ListOrdersQuery) -> Response:
+        customer_ref, owner = query.customer_ref, current_access().owner
+        if owner is not None:  # a customer lists their own orders; asking for another's finds none
+            if customer_ref not in (None, owner):
+                return render(OrderListOut(data=[], has_more=False, next_cursor=None))
+            customer_ref = owner
         with container.read_uow() as uow:
-            page = uow.orders.list(query.limit, query.starting_after, query.status, query.customer_ref)
+            page = uow.orders.list(query.limit, query.starting_after, query.status, customer_ref)
         data = [OrderOut.from_domain(order) for order in page.items]
         next_cursor = data[-1].id if page.has_more and data else None
         return render(OrderListOut(data=data, has_more=page.has_more, next_cursor=next_cursor))
@@ -150,7 +184,9 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
             409: "invalid-state-transition: the order is already cancelled, or shipped",
         },
     )
+    @requires(Permission.ORDERS_CANCEL, owned=True)
     def cancel_order(order_id: str, body: CancelOrderRequest) -> Response:
+        check_owner(container, order_id)
         outcome = container.bus.handle(commands.CancelOrder(order_id=order_id, reason=body.reason))
         return answer(outcome, OrderOut.from_domain)
 

@@ -30,7 +30,10 @@ from pydantic import (
 
 from reference_service.bootstrap import Container
 from reference_service.domain import commands
+from reference_service.domain.access import Permission
 from reference_service.domain.payments import Payment, PaymentProvider, PaymentStatus
+from reference_service.entrypoints.access import requires
+from reference_service.entrypoints.api.orders import check_owner
 from reference_service.entrypoints.api.responses import answer, render
 from reference_service.entrypoints.api.schemas import StrictModel, Timestamp
 from reference_service.entrypoints.api.spec import ApiSpec, HeaderParam
@@ -192,7 +195,9 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         responses={201: (StartedPaymentOut, "The payment attempt and what the client needs to complete it")},
         errors=PAYMENT_ERRORS,
     )
+    @requires(Permission.PAYMENTS_CREATE, owned=True)
     def start_payment(order_id: str, body: BaseModel) -> Response:
+        check_owner(container, order_id)
         chosen = body.root if isinstance(body, StartPaymentRequest) else body
         assert isinstance(chosen, StripePaymentRequest | PayPalPaymentRequest)
         outcome = container.bus.handle(
@@ -221,7 +226,9 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         responses={200: (PaymentListOut, "Oldest first")},
         errors={404: "not-found: no order has this id"},
     )
+    @requires(Permission.PAYMENTS_READ, owned=True)
     def list_payments(order_id: str) -> Response:
+        check_owner(container, order_id)
         with container.read_uow() as uow:
             if uow.orders.get(order_id) is None:
                 raise NotFound("order", order_id)
@@ -238,7 +245,9 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         responses={200: (PaymentOut, "The payment")},
         errors={404: "not-found: no such payment of this order"},
     )
+    @requires(Permission.PAYMENTS_READ, owned=True)
     def get_payment(order_id: str, payment_id: str) -> Response:
+        check_owner(container, order_id)
         with container.read_uow() as uow:
             payment = uow.payments.get(payment_id)
             if payment is None or payment.order_id != order_id:
@@ -259,7 +268,9 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         headers=capture_headers,
         errors=PAYMENT_ERRORS,
     )
+    @requires(Permission.PAYMENTS_CAPTURE, owned=True)
     def capture_payment(order_id: str, payment_id: str, mock_response: str | None = None) -> Response:
+        check_owner(container, order_id)
         if not capture_headers and request.headers.get(MOCK_RESPONSE_HEADER.name) is not None:
             raise Problem(
                 "validation-error",

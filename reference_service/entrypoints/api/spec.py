@@ -27,6 +27,27 @@ from pydantic.json_schema import models_json_schema
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.json_types import json_number
 
+#: the two credentials every protected route takes (docs/security.md)
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token from the configured issuer (lab: `genai-demo token --role admin`).",
+    },
+    "apiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "An API key (`gdk_...`) made with POST /api/v1/admin/api-keys.",
+    },
+}
+SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKey": []}]
+ACCESS_ERRORS = {
+    401: "unauthorized: no credential, or an invalid, expired or revoked one (WWW-Authenticate says which)",
+    403: "forbidden: none of the caller's roles grants the permission (x-required-permission)",
+}
+RATE_LIMITED = "rate-limited: over the client's limit; see Retry-After and RateLimit-*"
 _RULE_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 
 
@@ -312,8 +333,12 @@ class ApiSpec:
             )
         )
 
-    def openapi(self, problem_model: type[BaseModel]) -> dict[str, Any]:
-        """The OpenAPI 3.1 document for every registered operation."""
+    def openapi(
+        self, problem_model: type[BaseModel], security: Callable[[str, str], str | bool | None] | None = None
+    ) -> dict[str, Any]:
+        """The OpenAPI 3.1 document for every registered operation. ``security(path, method)`` gives the
+        permission a route needs (``None``: public; ``False``: it declares no policy and is refused to
+        everyone); protected operations then name the two ``securitySchemes`` (Swagger UI's Authorize)."""
         models: set[type[BaseModel]] = {problem_model, *self.extra_schemas}
         for op in self.operations:
             if op.body is not None:
@@ -385,6 +410,16 @@ class ApiSpec:
                 "parameters": params,
                 "responses": responses,
             }
+            if security is not None:
+                needed = security(op.path, op.method)
+                operation["security"] = [] if needed is None or needed is False else SECURED
+                if needed is False:
+                    operation["x-required-permission"] = "none declared: refused to every caller"
+                elif needed is not None:
+                    operation["x-required-permission"] = str(needed)
+                    for status, when in ACCESS_ERRORS.items():
+                        responses.setdefault(str(status), {"description": when, "content": problem})
+                responses.setdefault("429", {"description": RATE_LIMITED, "content": problem})
             if op.body is not None:
                 operation["requestBody"] = {
                     "required": op.body_required,
@@ -404,5 +439,5 @@ class ApiSpec:
             "openapi": "3.1.0",
             "info": {"title": self.title, "version": self.version, "description": self.description},
             "paths": paths,
-            "components": {"schemas": schemas},
+            "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
         }

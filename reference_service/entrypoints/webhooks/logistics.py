@@ -23,6 +23,7 @@ from flask import Blueprint, Response, request
 
 from reference_service.adapters.logistics_easypost import PROVIDER, tracking_update
 from reference_service.bootstrap import Container
+from reference_service.entrypoints.access import public
 from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.entrypoints.webhooks.receipts import TrackingReceiptOut
@@ -66,6 +67,7 @@ def build_blueprint(container: Container) -> Blueprint:
     counter = container.metrics.webhook_events
 
     @bp.post("/logistics")
+    @public("signed by EasyPost (X-Hmac-Signature); verified before anything is applied")
     def logistics_webhook() -> Response:
         payload = request.get_data(cache=True)
         try:

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, request
 from reference_service.adapters.paypal_webhooks import MalformedEvent, SignatureRejected, translate
 from reference_service.bootstrap import Container
 from reference_service.domain import commands
+from reference_service.entrypoints.access import public
 from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.entrypoints.webhooks.receipts import ReceiptOut
@@ -37,6 +38,7 @@ def build_blueprint(container: Container) -> Blueprint:
     counter = container.metrics.webhook_events
 
     @bp.post("/paypal")
+    @public("signed by PayPal (SHA256withRSA); verified before anything is applied")
     def paypal_webhook() -> Response:
         body = request.get_data(cache=True)
         try:

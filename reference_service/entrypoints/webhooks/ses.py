@@ -29,6 +29,7 @@ from flask import Blueprint, Response, request
 from reference_service.adapters.sns_messages import MalformedFeedback, MessageRejected, feedback
 from reference_service.bootstrap import Container
 from reference_service.domain.notification_commands import ApplyEmailFeedback
+from reference_service.entrypoints.access import public
 from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.entrypoints.webhooks.receipts import FeedbackReceiptOut, ReceiptOut
@@ -46,6 +47,7 @@ def build_blueprint(container: Container) -> Blueprint:
     metrics = area.metrics
 
     @bp.post("/ses")
+    @public("SNS messages signed by AWS; verified before anything is applied")
     def ses_webhook() -> Response:
         raw = request.get_data(cache=True)
         try:

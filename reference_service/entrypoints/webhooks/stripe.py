@@ -23,6 +23,7 @@ from flask import Blueprint, Response, request
 from reference_service.adapters.stripe_events import HANDLED, MalformedEvent, translate
 from reference_service.bootstrap import Container
 from reference_service.domain import commands
+from reference_service.entrypoints.access import public
 from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.entrypoints.webhooks.receipts import ReceiptOut
@@ -64,6 +65,7 @@ def build_blueprint(container: Container) -> Blueprint:
     counter = container.metrics.webhook_events
 
     @bp.post("/stripe")
+    @public("signed by Stripe (Stripe-Signature); verified before anything is applied")
     def stripe_webhook() -> Response:
         payload = request.get_data(cache=True)
         try:

@@ -24,6 +24,7 @@ from twilio.request_validator import RequestValidator
 from reference_service.adapters.twilio_sms import STATUS_CALLBACK_PATH
 from reference_service.bootstrap import Container
 from reference_service.domain.notification_commands import ApplySmsStatus
+from reference_service.entrypoints.access import public
 from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.entrypoints.webhooks.receipts import SmsStatusReceiptOut
@@ -49,6 +50,7 @@ def build_blueprint(container: Container) -> Blueprint:
         )
 
     @bp.post("/twilio/status")
+    @public("signed by Twilio (X-Twilio-Signature); verified before anything is applied")
     def twilio_status() -> Response:
         signature = request.headers.get(SIGNATURE_HEADER)
         if not signature:

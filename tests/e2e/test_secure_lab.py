@@ -1,0 +1,166 @@
+"""A whole checkout through a real ``genai-demo up --tls`` lab, then every log file of that lab is scanned
+for every configured secret, key and token and for the test customer's personal data: none may appear.
+
+The lab runs as a user runs it (its own processes, TLS 1.3 with the lab's CA, the identity simulator as the
+issuer). The customer signs in with the demo token ``up`` printed, orders with contact details, pays with
+Stripe (server-side confirmation, webhook back to the service over TLS) and sees the order PAID; the second
+demo customer cannot see it; the printed API key and a token from ``genai-demo token`` work; the audit trail
+shows the calls. Then the lab is stopped and ``<var-dir>/log/*`` is read.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from reference_service.config import Settings
+from reference_service.entrypoints.cli import port_free
+from simulators.identity.magic import DEMO_USERS, SERVICE_CLIENT_SECRET
+from simulators.registry import PROVIDERS
+from tests.support import REPO, genai_demo_argv
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.security]
+CUSTOMER = {"name": "Ada Lovelace Esq", "email": "ada.lovelace.e2e@example.com", "phone": "+14155550199"}
+_VALUE = re.compile(r"^    ([A-Z][A-Z0-9_]+)\s+(\S+)$")
+
+
+@dataclass
+class Lab:
+    proc: subprocess.Popen[bytes]
+    var: Path
+    url: str
+    values: dict[str, str]
+    output: Path
+    offset: int
+
+    @property
+    def ca(self) -> str:
+        return str(self.var / "tls" / "ca.pem")
+
+    def session(self, **headers: str) -> requests.Session:
+        session = requests.Session()
+        session.verify, session.trust_env = self.ca, False
+        session.headers.update(headers)
+        return session
+
+
+def free_offset() -> int:
+    """An offset whose lab ports are free now and below the ephemeral range (32768+), where other tests'
+    free ports and outgoing connections come from; the other helpers' labs use round thousands."""
+    for _ in range(50):
+        offset = random.randrange(4001, 20000)
+        ports = [8000 + offset] + [spec.default_port + offset for spec in PROVIDERS.values()]
+        if offset % 1000 and all(port_free(p) for p in ports):
+            return offset
+    raise RuntimeError("no free port offset for a lab")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def start_lab(tmp: Path) -> Lab | None:
+    """``genai-demo up --tls`` until it is up; ``None`` when a port was taken meanwhile (try again)."""
+    var, output = tmp / "var", tmp / "up.out"
+    offset = free_offset()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'lab.db'}"}
+    with output.open("wb") as out:
+        proc = subprocess.Popen(
+            genai_demo_argv("up", "--tls", "--port-offset", str(offset), "--var-dir", str(var)),
+            env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while "Ctrl-C stops everything." not in (text := output.read_text(errors="replace")):
+        if proc.poll() is not None:
+            if "already in use" in text:
+                return None
+            raise AssertionError(text[-3000:])
+        if time.monotonic() > deadline:
+            stop(proc)
+            raise AssertionError(text[-3000:])
+        time.sleep(0.2)
+    values = {m.group(1): m.group(2) for m in map(_VALUE.match, text.splitlines()) if m}
+    return Lab(proc, var, f"https://127.0.0.1:{8000 + offset}", values, output, offset)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    for attempt in range(3):
+        started = start_lab(tmp_path_factory.mktemp(f"secure-lab-{attempt}"))
+        if started is not None:
+            break
+    else:
+        raise AssertionError("every port offset tried was taken while the lab started")
+    try:
+        yield started
+    finally:
+        stop(started.proc)
+
+
+def test_a_checkout_through_the_secure_lab_leaves_no_secret_in_its_logs(lab: Lab) -> None:
+    api = lab.url + "/api/v1"
+    ada = lab.session(Authorization=f"Bearer {lab.values['TOKEN_CUSTOMER']}")
+    body = {"customer_ref": "cus_ada", "currency": "USD", "customer": CUSTOMER,
+            "items": [{"sku": "LAB", "name": "lab", "quantity": 2, "unit_amount": 1250}]}  # fmt: skip
+    order = ada.post(api + "/orders", json=body, timeout=10)
+    assert order.status_code == 201, order.text
+    order_id = order.json()["id"]
+    card = {"provider": "stripe", "payment_method": "pm_card_visa"}
+    paid = ada.post(f"{api}/orders/{order_id}/payments", json=card, timeout=20)
+    assert paid.status_code == 201, paid.text
+    deadline = time.monotonic() + 20
+    while ada.get(f"{api}/orders/{order_id}", timeout=10).json()["status"] != "PAID":
+        assert time.monotonic() < deadline, "the Stripe webhook did not mark the order PAID"
+        time.sleep(0.1)
+    grace = lab.session(Authorization=f"Bearer {lab.values['TOKEN_CUSTOMER2']}")
+    assert grace.get(f"{api}/orders/{order_id}", timeout=10).status_code == 404
+    robot = lab.session(**{"X-API-Key": lab.values["API_KEY_SERVICE"]})
+    assert robot.get(f"{api}/orders/{order_id}", timeout=10).status_code == 200
+    minted = subprocess.run(
+        genai_demo_argv("token", "--role", "support", "--issuer", f"https://127.0.0.1:{12116 + lab.offset}"),
+        env={**os.environ, "REQUESTS_CA_BUNDLE": lab.ca},
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert minted.returncode == 0, minted.stderr
+    support_token = minted.stdout.strip()
+    support = lab.session(Authorization=f"Bearer {support_token}")
+    assert support.get(f"{api}/orders/{order_id}", timeout=10).status_code == 200
+    admin = lab.session(Authorization=f"Bearer {lab.values['TOKEN_ADMIN']}")
+    trail = admin.get(f"{api}/admin/audit", params={"actor_id": "cus_ada"}, timeout=10).json()["data"]
+    assert {(e["action"], e["status"]) for e in trail} >= {("createOrder", 201), ("startPayment", 201)}
+
+    os.killpg(lab.proc.pid, signal.SIGINT)  # stop the lab: every log is complete
+    lab.proc.wait(30)
+    logs = sorted((lab.var / "log").glob("*"))
+    assert {p.name for p in logs} >= {"service.log", "stripe.log", "identity.log"}
+    secret_names = ("TOKEN_", "API_KEY_")
+    secrets = {name: value for name, value in lab.values.items()
+               if name.startswith(secret_names) or "SECRET" in name or name.endswith("_TOKEN")}  # fmt: skip
+    for name in list(secrets):
+        if name.startswith("TOKEN_"):  # nor a token's signature alone
+            secrets[f"{name} (signature)"] = secrets[name].rsplit(".", 1)[1]
+    secrets |= {"support token": support_token, "service client secret": SERVICE_CLIENT_SECRET,
+                "PII_ENCRYPTION_KEY": Settings().pii_encryption_key.get_secret_value()}  # fmt: skip
+    secrets |= {f"password of {u.username}": u.password for u in DEMO_USERS}
+    secrets |= {f"customer {field}": value for field, value in CUSTOMER.items()}
+    assert {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "PAYPAL_CLIENT_SECRET", "TWILIO_AUTH_TOKEN",
+            "API_KEY_SERVICE", "TOKEN_ADMIN"} <= set(secrets)  # fmt: skip
+    hits = [f"{path.name}: {name}" for path in logs for name, value in secrets.items()
+            if value in path.read_text(errors="replace")]  # fmt: skip
+    assert not hits, "secrets or personal data in the lab's logs:\n  " + "\n  ".join(hits)
