@@ -31,6 +31,7 @@ from typing import Any
 
 from locust import events, task
 
+from load.common.auth import bearer
 from load.common.checkout import ORDERS, CheckoutUser
 from load.common.faults import install_fault_mix
 from load.common.payloads import order_request
@@ -80,8 +81,17 @@ class DeliveryCustomer(CheckoutUser):
     flow_name = "order → DELIVERED"
     customer_prefix = "cus_delivery"
 
-    def _post(self, url: str, name: str, body: Any, expected: int) -> Any:
-        with self.client.post(url, json=body, name=name, catch_response=True) as resp:
+    def on_start(self) -> None:
+        super().on_start()
+        # the shop's fulfilment backend buys the label (a service client); the customer does the rest
+        self.fulfilment = bearer("svc_fulfilment", "service")
+
+    def _post(
+        self, url: str, name: str, body: Any, expected: int, headers: dict[str, str] | None = None
+    ) -> Any:
+        with self.client.post(
+            url, json=body, name=name, headers=headers or self.auth, catch_response=True
+        ) as resp:
             if resp.status_code != expected:
                 resp.failure(f"{name}: expected {expected}, got {resp.status_code}: {str(resp.text)[:200]}")
                 return None
@@ -111,6 +121,7 @@ class DeliveryCustomer(CheckoutUser):
             f"{ORDERS}/{{id}}/deliveries",
             {"quote_id": quotes["data"][0]["quote_id"]},
             201,
+            self.fulfilment,
         )
         if delivery is None:
             return self.report_flow(started, "no label")
@@ -120,6 +131,7 @@ class DeliveryCustomer(CheckoutUser):
             with self.client.get(
                 f"/api/v1/deliveries/{delivery['id']}",
                 name="/api/v1/deliveries/{id} (until DELIVERED)",
+                headers=self.auth,
                 catch_response=True,
             ) as resp:
                 if resp.status_code != 200:

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 
 import contracts
 from simulators.testing import poll
@@ -27,7 +26,7 @@ SHIP_TO = {
 
 
 def call(lab: LabHandle, method: str, path: str, body: Any = None, contract: str | None = None) -> Any:
-    resp = requests.request(method, lab.url + path, json=body, timeout=10)
+    resp = lab.http.request(method, lab.url + path, json=body, timeout=10)
     assert resp.status_code < 300, resp.text
     if contract is not None:
         contracts.validate(contract, resp.json())

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.auth import auth_issuer
 from tests.support import REPO
 from tests.support_lab import run_lab
 
@@ -31,6 +32,7 @@ def test_the_delivery_scenario_tracks_parcels_to_delivered(tmp_path: Path) -> No
         ]  # fmt: skip
         run_env = {
             **os.environ,
+            **auth_issuer().load_env(),
             "LOGISTICS_SIM_URL": lab.sim("logistics").url,
             "LOGISTICS_STEP_S": "0.5",
             "LOGISTICS_FAULTS": "503=0.05",

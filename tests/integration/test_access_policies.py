@@ -30,6 +30,7 @@ def test_public_routes_are_the_documented_few(app: Flask) -> None:
         if (policy := policy_for(app, rule.endpoint)) is not None and policy.is_public
     )
     assert public == [
+        "/api/v1/webhooks/logistics",
         "/api/v1/webhooks/paypal",
         "/api/v1/webhooks/ses",
         "/api/v1/webhooks/stripe",
