@@ -30,8 +30,10 @@ tools:
 	      { apt-get update -q >/dev/null && apt-get install -y -q prometheus >/dev/null; }; \
 	  else echo "promtool is missing: install Debian's prometheus package to run the alert-rule tests"; fi; }
 
+# the suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process
+TEST_WORKERS ?= auto
 test: install tools lint  ## lint, type-check and run the whole suite
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install  ## ruff and mypy --strict over the three packages
 	$(BIN)/ruff check reference_service simulators contracts tests load docs/examples
