@@ -47,11 +47,12 @@ fmt: install
 load: install  ## a short headless Locust run against a running lab (make run in another shell)
 	$(BIN)/python -m load.run $(SCENARIO)
 
-# schemathesis against the simulators with the official specs; longer than make test's run (all phases)
+# schemathesis against the service and the simulators; longer than make test's run (all phases)
 FUZZ_EXAMPLES ?= 1000
-fuzz: install  ## fuzz the simulators against the providers' official specs (FUZZ_EXAMPLES, FUZZ_SEED)
+fuzz: install  ## fuzz the service (its OpenAPI) and the simulators (official specs) (FUZZ_EXAMPLES, FUZZ_SEED)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_PHASES=examples,coverage,fuzzing $(BIN)/pytest \
-	  tests/simulators/test_fuzz_stripe.py tests/simulators/test_fuzz_paypal.py tests/simulators/test_fuzz_twilio.py
+	  tests/simulators/test_fuzz_stripe.py tests/simulators/test_fuzz_paypal.py tests/simulators/test_fuzz_twilio.py \
+	  tests/contracts/test_fuzz_service.py
 
 bench: install  ## throughput/latency benchmarks; prints figures and the method
 	$(BIN)/genai-demo bench all

@@ -31,6 +31,10 @@ from reference_service.service_layer.errors import PaymentConflict, PaymentDecli
 PROVIDER = "paypal"
 TOKEN_REFRESH_MARGIN = 300.0  # seconds before expiry; tokens live 9 h (expires_in 32400)
 
+#: OAuth 2.0 error codes (RFC 6749 §5.2): about the service's own credentials, never the caller's request
+AUTH_ISSUES = frozenset(
+    {"invalid_client", "invalid_request", "invalid_grant", "unauthorized_client", "invalid_token"}
+)
 #: PayPal ``issue`` → (service code, customer message); a decline is never retried
 DECLINES = {
     "INSTRUMENT_DECLINED": (
@@ -69,6 +73,10 @@ class PayPalHTTPError(Exception):
             (body.get("details") or [{}])[0].get("issue") if isinstance(body.get("details"), list) else None
         )
         self.issue: str | None = issue or body.get("error")
+        details = body.get("details")
+        first = details[0] if isinstance(details, list) and details and isinstance(details[0], dict) else {}
+        #: PayPal's human description of the first issue (no secrets: it names fields and rules)
+        self.description: str | None = first.get("description") or body.get("message")
         super().__init__(f"PayPal {status} {body.get('name') or body.get('error')}: {self.issue}")
 
 
@@ -114,6 +122,16 @@ def to_service_error(exc: Exception) -> ProviderError | PaymentConflict:
                 "Too many requests, please try again later",
                 retryable=True,
                 status=503,
+                provider_code=exc.issue,
+            )
+        if exc.status in (400, 422) and exc.issue not in AUTH_ISSUES:
+            # PayPal refused the request's content (INVALID_REQUEST / UNPROCESSABLE_ENTITY): the caller's
+            # to change, with PayPal's issue code and its description
+            return ProviderError(
+                PROVIDER,
+                "PAYMENT_REQUEST_REJECTED",
+                exc.description or f"PayPal refused the request: {exc.issue}",
+                status=422,
                 provider_code=exc.issue,
             )
         transient = exc.status >= 500

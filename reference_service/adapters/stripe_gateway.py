@@ -107,6 +107,16 @@ def to_service_error(exc: stripe.StripeError) -> ProviderError:
         return PaymentDeclined(PROVIDER, service_code, message, provider_code=code, decline_code=decline_code)
     if service_code == "RATE_LIMITED":
         return ProviderError(PROVIDER, service_code, message, retryable=True, status=503, provider_code=code)
+    if isinstance(exc, stripe.InvalidRequestError) and exc.http_status == 400:
+        # the request's content was refused (an amount, a currency, a payment method): the caller's to
+        # change, with Stripe's own reason, which names a parameter and never holds a secret
+        return ProviderError(
+            PROVIDER,
+            "PAYMENT_REQUEST_REJECTED",
+            exc.user_message or message,
+            status=422,
+            provider_code=code or "invalid_request",
+        )
     transient = isinstance(exc, stripe.APIConnectionError) or (exc.http_status or 0) >= 500
     return ProviderError(
         PROVIDER,

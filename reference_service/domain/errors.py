@@ -19,6 +19,11 @@ class InvalidOrder(DomainError):
         self.field = field
 
 
+class UnchargeableAmount(InvalidOrder):
+    """The order's total is outside what the payment providers accept (``money.check_chargeable``), so no
+    payment could ever start: refused when the order is created, not later as a provider error."""
+
+
 class IllegalTransition(DomainError):
     """A status change the order's state machine does not allow (e.g. cancelling twice)."""
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from reference_service.domain.errors import IllegalTransition, InvalidOrder
 from reference_service.domain.events import Event, OrderCancelled, OrderCreated, OrderStatusChanged
-from reference_service.domain.money import Money
+from reference_service.domain.money import Money, check_chargeable
 
 MAX_ITEMS = 100
 MAX_QUANTITY = 10_000
@@ -215,6 +215,7 @@ class Order:
             customer=customer,
             shipping_address=shipping_address,
         )
+        check_chargeable(order.total)
         order.events.append(
             OrderCreated(
                 order_id=order.id,

@@ -34,7 +34,7 @@ from reference_service.entrypoints.access import install_access_control, policy_
 from reference_service.entrypoints.api import admin, deliveries, notifications, orders, payments
 from reference_service.entrypoints.api import security as security_api
 from reference_service.entrypoints.api.schemas import ProblemOut
-from reference_service.entrypoints.api.spec import ApiSpec
+from reference_service.entrypoints.api.spec import ApiSpec, register_converters
 from reference_service.entrypoints.audit import install_audit
 from reference_service.entrypoints.errors import install_error_handlers, render_problem
 from reference_service.entrypoints.ratelimit import install_rate_limit, rate_limited
@@ -59,6 +59,7 @@ def create_app(
     """Build the app. Pass ``container`` to reuse one built by ``bootstrap`` (tests pass fakes that way)."""
     container = container or bootstrap(settings)
     app = Flask("reference_service", static_folder=None)  # no /static route: nothing to serve there
+    register_converters(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.extensions["container"] = container
     spec = ApiSpec(

@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from reference_service.domain.errors import IllegalTransition, InvalidOrder
+from reference_service.domain.errors import IllegalTransition, InvalidOrder, UnchargeableAmount
 from reference_service.entrypoints.api.schemas import FieldErrorOut, ProblemOut
 from reference_service.service_layer import delivery_errors as deliveries
 from reference_service.service_layer import errors as svc
@@ -89,6 +89,20 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "The Idempotency-Key was first used with a different request body.",
         ),
         ProblemType("invalid-order", 422, "Invalid order", "The order breaks a business rule."),
+        ProblemType(
+            "amount-out-of-range",
+            422,
+            "Amount out of range",
+            "The order's total is outside what the payment providers charge: at most 99,999,999 minor "
+            "units, and at least the currency's minimum (50 for USD and EUR, 30 for GBP...).",
+        ),
+        ProblemType(
+            "payment-request-rejected",
+            422,
+            "Payment request rejected",
+            "The payment provider refused the request as invalid (not a decline): `provider_code` and "
+            "the detail give its reason. Change the request; retrying it as it is fails again.",
+        ),
         ProblemType(
             "payment-declined",
             402,
@@ -326,6 +340,8 @@ def to_problem(exc: BaseException) -> Problem:
             str(exc),
             extra={"current_status": exc.current, "requested_status": exc.target},
         )
+    if isinstance(exc, UnchargeableAmount):
+        return Problem("amount-out-of-range", str(exc), [FieldError("items", str(exc), "out_of_range")])
     if isinstance(exc, InvalidOrder):
         errors = [FieldError(exc.field, str(exc), "invalid")] if exc.field else []
         return Problem("invalid-order", str(exc), errors)
@@ -362,6 +378,10 @@ def to_problem(exc: BaseException) -> Problem:
         }
         if exc.retryable:
             return Problem("provider-unavailable", exc.message, headers={"Retry-After": "5"}, extra=extra)
+        if exc.code == "PAYMENT_REQUEST_REJECTED":
+            return Problem(
+                "payment-request-rejected", exc.message, extra={**extra, "provider_code": exc.provider_code}
+            )
         return Problem("provider-error", exc.message, status=exc.status, extra=extra)
     if isinstance(exc, RequestEntityTooLarge):
         return Problem("payload-too-large", "The request body exceeds the size limit.")

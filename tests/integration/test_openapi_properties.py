@@ -8,7 +8,9 @@ operation              allowed answers (and why)
 createOrder            201; with a generated ``Idempotency-Key`` the request is sent twice and the second
                        answer is the first one again (``Idempotent-Replayed: true``). Each example starts
                        with no key recorded (422 ``idempotency-key-reused`` needs a key first used with
-                       another body: state, not shape).
+                       another body: state, not shape). 422 ``amount-out-of-range`` exactly when the total
+                       (a sum of products, which no schema can bound) is outside the providers' charge
+                       limits, checked both ways against ``money.check_chargeable``.
 cancelOrder            200: each example cancels a fresh order (409 needs an order already cancelled).
 startPayment           201: a fresh order and fake gateways that take every payment (402/409/503 need a
                        decline, an attempt in progress or an outage).
@@ -64,6 +66,8 @@ from reference_service.adapters.orm import IdempotencyRow, WebhookEventRow
 from reference_service.adapters.sms_router import SmsServiceRouter
 from reference_service.bootstrap import Container, bootstrap
 from reference_service.config import load_settings
+from reference_service.domain.errors import UnchargeableAmount
+from reference_service.domain.money import Money, check_chargeable
 from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.api.schemas import iso_currencies
 from reference_service.entrypoints.app import create_app
@@ -283,6 +287,13 @@ def problem_type(resp: Any) -> str:
 
 
 def expect_create_order(api: Api, drawn: dict[str, Any], resp: Any) -> None:
+    body = drawn["body"]
+    total = sum(item["quantity"] * item["unit_amount"] for item in body["items"])
+    try:
+        check_chargeable(Money(int(total), body["currency"]))
+    except UnchargeableAmount:
+        assert resp.status_code == 422 and problem_type(resp) == "amount-out-of-range", resp.json
+        return
     assert resp.status_code == 201, resp.json
     assert "Idempotent-Replayed" not in resp.headers
     if drawn["headers"].get("Idempotency-Key") is not None:  # the same request again: the first answer

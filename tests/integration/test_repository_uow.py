@@ -135,7 +135,7 @@ def test_parallel_creates_with_one_key_make_one_order(c: Container) -> None:
     cmd = commands.CreateOrder(
         "cus_1",
         "USD",
-        (commands.LineItemSpec("A", "a", 1, 5),),
+        (commands.LineItemSpec("A", "a", 1, 500),),
         idempotency_key="same",
         request_fingerprint="fp",
     )
@@ -187,7 +187,7 @@ def test_relay_dispatches_from_the_real_table_and_survives_a_crash(database_url:
     """An event committed before the process 'dies' is dispatched by the next process's relay."""
     settings = load_settings(database_url=database_url, outbox_relay_enabled=False)
     first = bootstrap(settings, ids=SequentialIds())
-    first.bus.handle(commands.CreateOrder("cus", "USD", (commands.LineItemSpec("A", "a", 1, 5),)))
+    first.bus.handle(commands.CreateOrder("cus", "USD", (commands.LineItemSpec("A", "a", 1, 500),)))
     first.close()  # crash between commit and dispatch: nothing was relayed
     publisher = FailingPublisher(failures=1)
     clock = FixedClock(datetime.now(UTC) + timedelta(seconds=1))

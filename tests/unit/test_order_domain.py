@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reference_service.domain.errors import IllegalTransition, InvalidOrder
+from reference_service.domain.errors import IllegalTransition, InvalidOrder, UnchargeableAmount
 from reference_service.domain.events import OrderCancelled, OrderCreated, OrderStatusChanged, event_class
 from reference_service.domain.money import Money
 from reference_service.domain.orders import TRANSITIONS, LineItem, Order, OrderStatus
@@ -131,7 +131,7 @@ def test_cancel_twice_is_illegal() -> None:
 
 
 def test_events_round_trip_through_json_payloads() -> None:
-    order = Order.create("ord_9", "cus", "EUR", [LineItem("A", "a", 2, 5)], now=NOW)
+    order = Order.create("ord_9", "cus", "EUR", [LineItem("A", "a", 2, 500)], now=NOW)
     order.cancel("x", NOW)
     for event in order.events:
         rebuilt = event_class(event.name).from_payload(event.to_payload())
@@ -145,3 +145,24 @@ def test_the_order_out_model_is_the_public_representation() -> None:
     d = OrderOut.from_domain(make_order()).model_dump(mode="json")
     assert d["total_amount"] == 549 and d["currency"] == "USD" and d["object"] == "order"
     assert d["created_at"].endswith("Z")
+
+
+@pytest.mark.parametrize(
+    ("currency", "items", "chargeable"),
+    [
+        ("USD", [LineItem("A", "a", 1, 49)], False),  # below Stripe's $0.50
+        ("USD", [LineItem("A", "a", 1, 50)], True),
+        ("GBP", [LineItem("A", "a", 1, 30)], True),  # GBP's minimum is 30 pence
+        ("USD", [LineItem("A", "a", 8_189, 42_644)], False),  # ~3.5 million USD: no provider charges it
+        ("USD", [LineItem("A", "a", 1, 99_999_999)], True),  # Stripe's largest amount, exactly
+        ("USD", [LineItem("A", "a", 1, 99_999_999), LineItem("B", "b", 1, 1)], False),
+        ("ISK", [LineItem("A", "a", 1, 1)], True),  # no documented minimum: one minor unit is enough
+    ],
+)
+def test_an_order_total_must_be_chargeable(currency: str, items: list[LineItem], chargeable: bool) -> None:
+    if chargeable:
+        assert Order.create("ord_1", "cus", currency, items).total.amount == sum(i.line_total for i in items)
+        return
+    with pytest.raises(UnchargeableAmount) as err:
+        Order.create("ord_1", "cus", currency, items)
+    assert err.value.field == "items"

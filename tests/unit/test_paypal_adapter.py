@@ -314,3 +314,25 @@ def test_the_token_is_fetched_once_for_many_threads_and_refreshed_once_after_401
     assert gw.retrieve_payment("5O190127TN364715T").status is PaymentStatus.AUTHORIZED
     assert gw.retrieve_payment("5O190127TN364715T").status is PaymentStatus.AUTHORIZED
     assert session.tokens == 2
+
+
+def test_a_refused_request_is_the_callers_422_with_paypals_reason_not_a_502() -> None:
+    body = {
+        "name": "UNPROCESSABLE_ENTITY",
+        "message": "The requested action could not be performed.",
+        "details": [
+            {"issue": "DECIMAL_PRECISION", "description": "The value of a field has too many decimals."}
+        ],
+    }
+    refused = pg.to_service_error(pg.PayPalHTTPError(422, body, {}))
+    assert not isinstance(refused, PaymentConflict)
+    assert (refused.code, refused.status, refused.retryable, refused.provider_code) == (
+        "PAYMENT_REQUEST_REJECTED",
+        422,
+        False,
+        "DECIMAL_PRECISION",
+    )
+    assert refused.message == "The value of a field has too many decimals."
+    # the service's own credentials refused: the service is at fault, so still a 502
+    oauth = pg.to_service_error(pg.PayPalHTTPError(400, {"error": "invalid_client"}, {}))
+    assert not isinstance(oauth, PaymentConflict) and (oauth.code, oauth.status) == ("PAYMENT_ERROR", 502)

@@ -210,3 +210,24 @@ def test_unknown_types_are_ignored_and_garbage_is_rejected() -> None:
     assert translate(event("customer.created", {"id": "cus_1"})).kind is PaymentEventKind.IGNORED
     with pytest.raises(MalformedEvent):
         translate({"id": "evt_1"})
+
+
+def test_an_invalid_request_is_the_callers_422_with_stripes_reason_not_a_502() -> None:
+    refused = sg.to_service_error(
+        stripe.InvalidRequestError(
+            "Amount must be no more than $999,999.99",
+            "amount",
+            code="amount_too_large",
+            http_status=400,
+            json_body={"error": {"message": "Amount must be no more than $999,999.99"}},
+        )
+    )
+    assert (refused.code, refused.status, refused.retryable, refused.provider_code) == (
+        "PAYMENT_REQUEST_REJECTED",
+        422,
+        False,
+        "amount_too_large",
+    )
+    assert "999,999.99" in refused.message
+    missing = sg.to_service_error(stripe.InvalidRequestError("No such payment_intent", "id", http_status=404))
+    assert (missing.code, missing.status) == ("PAYMENT_ERROR", 502)  # an id the service holds: its fault

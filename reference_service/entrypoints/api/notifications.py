@@ -304,7 +304,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
 
     @spec.operation(
         bp,
-        "/notifications/<notification_id>",
+        "/notifications/<ntf:notification_id>",
         "GET",
         operation_id="getNotification",
         summary="A notification's status and every delivery report received for it",

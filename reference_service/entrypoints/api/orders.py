@@ -94,7 +94,9 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         },
         errors={
             403: "forbidden: a customer orders only for themselves (customer_ref = their token's sub)",
-            422: "idempotency-key-reused: the Idempotency-Key was first sent with another body",
+            422: "idempotency-key-reused: the Idempotency-Key was first sent with another body; "
+            "amount-out-of-range: the total (the sum of quantity x unit_amount) is above 99,999,999 minor "
+            "units or below the currency's minimum charge (50 for USD)",
         },
     )
     @requires(Permission.ORDERS_CREATE, owned=True)

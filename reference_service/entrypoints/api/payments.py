@@ -41,12 +41,18 @@ from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.service_layer.errors import NotFound
 from reference_service.service_layer.outcomes import StartedPayment
 
+#: the one form PayPal documents; anything else would reach PayPal and come back MALFORMED_REQUEST_JSON
+MOCK_RESPONSE = r'^\{ ?"mock_application_codes": ?"[A-Z0-9_]{1,64}" ?\}$'
 MOCK_RESPONSE_HEADER = HeaderParam(
     "PayPal-Mock-Response",
     "PayPal sandbox negative testing, forwarded to PayPal on capture: "
     '{"mock_application_codes": "INSTRUMENT_DECLINED"}. '
     "Only documented (and accepted) when PAYPAL_ENVIRONMENT=sandbox and PAYPAL_NEGATIVE_TESTING is on.",
-    schema=Annotated[str, StringConstraints(min_length=1, max_length=500)],
+    # the one form PayPal documents; anything else would reach PayPal as its MALFORMED_REQUEST_JSON
+    schema=Annotated[
+        str,
+        StringConstraints(max_length=200, pattern=r'^\{ ?"mock_application_codes": ?"[A-Z0-9_]{1,64}" ?\}$'),
+    ],
     arg="mock_response",
 )
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -60,6 +66,8 @@ PAYMENT_ERRORS = {
     402: "payment-declined: the provider declined it (code, decline_code)",
     404: "not-found: no such order (or payment)",
     409: "payment-conflict: the order is paid, or another attempt is in progress (payment_id)",
+    422: "payment-request-rejected: the provider refused the request as invalid, not as a decline "
+    "(provider_code and the detail say why)",
     502: "provider-error: the provider refused the call for good",
     503: "provider-unavailable: the provider kept failing; the same request resumes the attempt",
 }

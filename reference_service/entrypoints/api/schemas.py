@@ -193,7 +193,12 @@ class CreateOrderRequest(StrictModel):
     ]
     currency: Currency
     items: Annotated[list[LineItemIn], Field(min_length=1, max_length=MAX_ITEMS)]
-    metadata: Annotated[dict[MetadataKey, MetadataValue], Field(max_length=20)] = Field(default_factory=dict)
+    # pydantic states the key's NUL rule as patternProperties; additionalProperties: false makes a key that
+    # does not match it invalid in the document too, as it is for the service
+    metadata: Annotated[
+        dict[MetadataKey, MetadataValue],
+        Field(max_length=20, json_schema_extra={"additionalProperties": False}),
+    ] = Field(default_factory=dict)
     customer: CustomerIn | None = None
     shipping_address: ShippingAddressIn | None = None
 

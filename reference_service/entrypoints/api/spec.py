@@ -20,9 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from flask import Blueprint, request
+from flask import Blueprint, Flask, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
+from werkzeug.routing import BaseConverter
 
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.json_types import json_number
@@ -49,6 +50,24 @@ ACCESS_ERRORS = {
 }
 RATE_LIMITED = "rate-limited: over the client's limit; see Retry-After and RateLimit-*"
 _RULE_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+_RULE_CONVERTER = re.compile(r"<([a-z_]+):([a-zA-Z_][a-zA-Z0-9_]*)>")
+
+
+class NotificationId(BaseConverter):
+    """``<ntf:notification_id>``: only a notification's id (``ntf_...``), so ``/notifications/email``
+    and ``/notifications/sms`` never also match the GET of a notification (nor does OPTIONS offer it)."""
+
+    regex = r"ntf_[^/]+"
+
+
+#: URL converters the service registers (``register_converters``), with the pattern each states in OpenAPI
+CONVERTERS: dict[str, tuple[type[BaseConverter], str]] = {"ntf": (NotificationId, "^ntf_[^/]+$")}
+
+
+def register_converters(app: Flask) -> None:
+    """Make ``CONVERTERS`` usable in the app's rules (before any blueprint is registered)."""
+    for name, (converter, _) in CONVERTERS.items():
+        app.url_map.converters[name] = converter
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,12 @@ class Operation:
     @property
     def path_params(self) -> list[str]:
         return _RULE_PARAM.findall(self.path)
+
+    def path_param_schema(self, name: str) -> dict[str, Any]:
+        """The JSON Schema of one path parameter: a string, with its converter's pattern if it has one."""
+        converters = {param: conv for conv, param in _RULE_CONVERTER.findall(self.path)}
+        pattern = CONVERTERS.get(converters.get(name, ""), (None, None))[1]
+        return {"type": "string", "pattern": pattern} if pattern else {"type": "string"}
 
 
 def field_path(loc: Sequence[int | str]) -> str:
@@ -356,7 +381,7 @@ class ApiSpec:
         paths: dict[str, Any] = {}
         for op in self.operations:
             params: list[dict[str, Any]] = [
-                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                {"name": p, "in": "path", "required": True, "schema": op.path_param_schema(p)}
                 for p in op.path_params
             ]
             for header in op.headers:
