@@ -208,6 +208,9 @@ class Settings(BaseSettings):
     #: consecutive failures that open a provider's circuit, and how long it stays open
     sms_circuit_failure_threshold: int = Field(5, ge=1)
     sms_circuit_reset_seconds: float = Field(30.0, gt=0)
+    #: where circuit-breaker state is shared by every worker and instance: ``redis://...``; unset: the
+    #: rate limit's Redis when ``RATELIMIT_STORAGE_URI`` is one, else per process; ``memory://``: per process
+    circuit_breaker_storage_uri: str | None = Field(None, pattern=r"^(memory://|rediss?://\S+)$")
     #: resend an SMS through another provider when Twilio reports it undelivered/failed with one of
     #: SMS_TRANSIENT_DELIVERY_CODES
     sms_retry_undelivered_on_other_provider: bool = False
@@ -381,6 +384,14 @@ class Settings(BaseSettings):
             if lab_values:
                 raise ValueError(f"DEPLOYMENT=production refuses lab defaults: {', '.join(lab_values)}")
         return self
+
+    @property
+    def circuit_breaker_redis_url(self) -> str | None:
+        """The Redis URL circuit breakers share their state through, or None for per-process state."""
+        uri = self.circuit_breaker_storage_uri
+        if uri is None:
+            uri = self.ratelimit_storage_uri
+        return uri if uri.startswith(("redis://", "rediss://")) else None
 
     @property
     def auth_client_id_list(self) -> list[str]:

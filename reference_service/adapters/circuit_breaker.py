@@ -9,7 +9,8 @@
   circuit open until it finishes). Success closes the circuit; failure opens it for another cool-down.
 
 ``SMS_CIRCUIT_FAILURE_THRESHOLD`` (default 5) and ``SMS_CIRCUIT_RESET_SECONDS`` (default 30) set the
-parameters. The state is per process (each service worker decides from its own calls). Watch it at
+parameters. This state is per process (each service worker decides from its own calls); with Redis
+configured (``CIRCUIT_BREAKER_STORAGE_URI``) ``shared_circuit.RedisCircuitBreaker`` shares it. Watch it at
 ``GET /api/v1/admin/sms/providers`` and in ``sms_circuit_state{provider}`` (0 closed, 1 half-open,
 2 open); ``reset()`` closes it by hand.
 """
@@ -126,4 +127,5 @@ class CircuitBreaker:
                 "reset_seconds": self.reset_seconds,
                 "open_for_seconds": round(left, 3),
                 "times_opened": self.opened_count,
+                "shared": False,
             }

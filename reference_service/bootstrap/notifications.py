@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 from sqlalchemy.orm import Session
 
 from reference_service.adapters.circuit_breaker import STATE_VALUES, CircuitBreaker
@@ -32,6 +33,7 @@ from reference_service.adapters.ses_feedback import (
     SesFeedbackProvisioner,
     SubscriptionConfirmer,
 )
+from reference_service.adapters.shared_circuit import RedisCircuitBreaker
 from reference_service.adapters.sms_router import SmsServiceRouter
 from reference_service.adapters.sns_messages import SnsMessageVerifier, sns_certificates
 from reference_service.adapters.sns_sms import AwsSnsProvider
@@ -96,13 +98,18 @@ def build_sms_providers(
 
     breakers: dict[str, CircuitBreaker] = {}
     providers: list[SmsProvider] = []
+    shared = settings.circuit_breaker_redis_url
+    # short timeouts: a slow Redis must cost a call less than the provider's own failure would
+    client = (
+        redis.Redis.from_url(shared, socket_timeout=0.25, socket_connect_timeout=0.25) if shared else None
+    )
+    namespace = settings.ratelimit_key_prefix  # the same namespace as the rate limit's keys
     for name in settings.sms_provider_order:
-        breaker = CircuitBreaker(
-            name,
-            settings.sms_circuit_failure_threshold,
-            settings.sms_circuit_reset_seconds,
-            clock=clock,
-            on_change=on_change,
+        args = (name, settings.sms_circuit_failure_threshold, settings.sms_circuit_reset_seconds)
+        breaker = (
+            RedisCircuitBreaker(client, namespace, *args, clock=clock, on_change=on_change)
+            if client is not None
+            else CircuitBreaker(*args, clock=clock, on_change=on_change)
         )
         metrics.sms_circuit_state.labels(name).set(0)
         breakers[name] = breaker
