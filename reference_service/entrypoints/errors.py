@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, g, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from reference_service.domain.errors import IllegalTransition, InvalidOrder, UnchargeableAmount
@@ -27,6 +28,8 @@ from reference_service.service_layer import errors as svc
 from reference_service.service_layer import notification_errors as notif
 
 logger = logging.getLogger(__name__)
+#: errors that mean the database could not be reached or dropped the connection (not a constraint or a bug)
+DB_UNAVAILABLE = (OperationalError, InterfaceError)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -256,6 +259,14 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "retry later (see `Retry-After`). API keys still work.",
         ),
         ProblemType(
+            "database-unavailable",
+            503,
+            "Database unavailable",
+            "The database did not answer (a restart, a failover, a dropped connection). The request's "
+            "transaction was rolled back; retry after Retry-After, with the same Idempotency-Key where "
+            "the operation takes one, so a commit that did happen is replayed, not repeated.",
+        ),
+        ProblemType(
             "rate-limit-unavailable",
             503,
             "Rate limiter unavailable",
@@ -383,6 +394,14 @@ def to_problem(exc: BaseException) -> Problem:
                 "payment-request-rejected", exc.message, extra={**extra, "provider_code": exc.provider_code}
             )
         return Problem("provider-error", exc.message, status=exc.status, extra=extra)
+    if isinstance(exc, DB_UNAVAILABLE) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        # the class only: SQLAlchemy's message holds the statement and its parameters
+        logger.warning("database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
+        return Problem(
+            "database-unavailable",
+            "The database is unavailable; nothing was changed. Retry later.",
+            headers={"Retry-After": "2"},
+        )
     if isinstance(exc, RequestEntityTooLarge):
         return Problem("payload-too-large", "The request body exceeds the size limit.")
     if isinstance(exc, MethodNotAllowed):
