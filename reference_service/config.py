@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./var/genai-demo.db"
     log_level: LogLevel = LogLevel.INFO
     max_request_bytes: int = Field(1_048_576, ge=1024)
+    #: open connections one service process holds (idle and slow ones included); above it, new ones wait
+    service_max_connections: int = Field(20_000, ge=64)
+    #: the listen queue (the kernel caps it at net.core.somaxconn)
+    service_backlog: int = Field(4096, ge=64)
+    #: a connection that has not sent complete request headers by then is closed (slowloris)
+    service_header_read_timeout_seconds: float = Field(10.0, gt=0, le=300)
     idempotency_ttl_hours: float = Field(24.0, gt=0)
     outbox_relay_enabled: bool = True
     outbox_poll_seconds: float = Field(1.0, gt=0)

@@ -13,12 +13,17 @@ from the schema is never refused for a rule the schema does not state:
 - ``Stored``: a string the service stores as text: no U+0000 (PostgreSQL's ``text`` and ``jsonb`` cannot
   hold it, so without this rule such a request would fail only on PostgreSQL).
 - ``Text``: a stored string with at least one character that is not whitespace (stored stripped).
+
+``parse_json`` is how every JSON body the service receives (requests and webhooks) is decoded: a body
+nested deeper than the parser's recursion allows (``[[[[...``, a cheap way to make a server throw) is a
+``ValueError`` like any other malformed JSON, so callers answer 400, not 500.
 """
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import StringConstraints
 
@@ -40,3 +45,11 @@ def json_number(literal: str) -> int | float:
 
 Stored = Annotated[str, StringConstraints(pattern=NO_NUL)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, pattern=NOT_BLANK)]
+
+
+def parse_json(raw: str | bytes, **options: Any) -> Any:
+    """``json.loads(raw, **options)``, with too-deep nesting reported as ``ValueError``."""
+    try:
+        return json.loads(raw, **options)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None

@@ -67,6 +67,7 @@ def service(
     """Run the reference service alone (granian, one worker process); HTTPS with TLS 1.3 as the minimum
     when given a certificate and key."""
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
     from granian.server import Server
 
     from reference_service.adapters.database import create_engines, migrate
@@ -107,6 +108,14 @@ def service(
         interface=Interfaces.WSGI,
         workers=1,
         blocking_threads=threads,
+        # connections, not requests, hold granian's permits: an idle or slow one keeps its permit until
+        # its headers arrive or header_read_timeout closes it, so the default (1024) let 2,048 idle sockets
+        # lock out everyone; Python concurrency stays bounded by the thread pool
+        backlog=settings.service_backlog,
+        backpressure=settings.service_max_connections,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=int(settings.service_header_read_timeout_seconds * 1000)
+        ),
         factory=True,
         log_access=False,
         **tls,

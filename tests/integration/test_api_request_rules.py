@@ -66,3 +66,16 @@ def test_options_advertises_only_the_methods_a_path_serves(client: FlaskClient) 
         assert allowed == {"OPTIONS", "POST"}, (path, allowed)
         assert client.get(path).status_code == 405
     assert client.get("/api/v1/notifications/ntf_unknown").status_code == 404
+
+
+def test_abusive_bodies_are_refused_cleanly(client: FlaskClient) -> None:
+    json_headers = {"Content-Type": "application/json"}
+    for body in ("[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000):
+        resp = client.post("/api/v1/orders", data=body, headers=json_headers)
+        assert resp.status_code == 400 and resp.json["type"] == "/problems/malformed-request", resp.json
+        assert "nested too deeply" in resp.json["detail"]
+    stripe_hook = client.post("/api/v1/webhooks/stripe", data="[" * 100_000, headers=json_headers)
+    assert stripe_hook.status_code == 400  # no signature, so refused before parsing; never a 500
+    huge = client.post("/api/v1/orders", data=b"x" * (20 * 1024 * 1024), headers=json_headers)
+    assert huge.status_code == 413 and huge.json["type"] == "/problems/payload-too-large"
+    assert client.get("/api/v1/orders").json["data"] == []

@@ -14,7 +14,6 @@ bodies; every error here must be this service's problem+json with field names.
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from pydantic.json_schema import models_json_schema
 from werkzeug.routing import BaseConverter
 
 from reference_service.entrypoints.errors import FieldError, Problem
-from reference_service.json_types import json_number
+from reference_service.json_types import json_number, parse_json
 
 #: the two credentials every protected route takes (docs/security.md)
 SECURITY_SCHEMES: dict[str, Any] = {
@@ -217,7 +216,7 @@ def parse_json_body(model: type[BaseModel], required: bool, invalid: BodyProblem
             f"Content-Type must be application/json, got {request.content_type or 'none'}.",
         )
     try:  # 2.0 and 1e2 are whole numbers, as JSON Schema's ``integer`` says
-        data = json.loads(raw, parse_constant=_reject_constant, parse_float=json_number)
+        data = parse_json(raw, parse_constant=_reject_constant, parse_float=json_number)
     except UnicodeDecodeError:
         raise Problem(
             "malformed-request", "The body is not UTF-8.", [FieldError("body", "not UTF-8", "encoding")]

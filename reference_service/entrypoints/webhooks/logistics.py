@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from easypost.errors.general.signature_verification_error import SignatureVerificationError
@@ -27,6 +26,7 @@ from reference_service.entrypoints.access import public
 from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.entrypoints.webhooks.receipts import TrackingReceiptOut
+from reference_service.json_types import parse_json
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Hmac-Signature"
@@ -78,7 +78,7 @@ def build_blueprint(container: Container) -> Blueprint:
             counter.labels(PROVIDER, "unverified", "rejected").inc()
             raise
         try:
-            event = json.loads(payload)
+            event = parse_json(payload)
             if not isinstance(event, dict) or event.get("object") != "Event":
                 raise ValueError("not an EasyPost Event")
         except ValueError as exc:

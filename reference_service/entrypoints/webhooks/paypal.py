@@ -8,7 +8,6 @@ the bus (deduplicated by event id, in one transaction with its effect) and only 
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, Response, request
@@ -20,6 +19,7 @@ from reference_service.entrypoints.access import public
 from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.entrypoints.webhooks.receipts import ReceiptOut
+from reference_service.json_types import parse_json
 
 logger = logging.getLogger(__name__)
 HANDLED = (
@@ -42,7 +42,7 @@ def build_blueprint(container: Container) -> Blueprint:
     def paypal_webhook() -> Response:
         body = request.get_data(cache=True)
         try:
-            event = json.loads(body)
+            event = parse_json(body)
             if not isinstance(event, dict):
                 raise ValueError("the body is not a JSON object")
         except ValueError as exc:

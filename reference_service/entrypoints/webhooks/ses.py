@@ -20,7 +20,6 @@ series.
 
 from __future__ import annotations
 
-import json
 import logging
 
 import requests
@@ -33,6 +32,7 @@ from reference_service.entrypoints.access import public
 from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.entrypoints.webhooks.receipts import FeedbackReceiptOut, ReceiptOut
+from reference_service.json_types import parse_json
 from reference_service.service_layer.errors import ProviderError
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def build_blueprint(container: Container) -> Blueprint:
     def ses_webhook() -> Response:
         raw = request.get_data(cache=True)
         try:
-            message = json.loads(raw)
+            message = parse_json(raw)
         except ValueError as exc:
             counter.labels("ses", "unparsed", "rejected").inc()
             raise Problem(

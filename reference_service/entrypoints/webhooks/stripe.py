@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import stripe
@@ -27,6 +26,7 @@ from reference_service.entrypoints.access import public
 from reference_service.entrypoints.api.responses import render
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.entrypoints.webhooks.receipts import ReceiptOut
+from reference_service.json_types import parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def build_blueprint(container: Container) -> Blueprint:
             counter.labels("stripe", "unverified", "rejected").inc()
             raise
         try:
-            event = translate(json.loads(payload))
+            event = translate(parse_json(payload))
         except (ValueError, MalformedEvent) as exc:
             counter.labels("stripe", "unparsed", "rejected").inc()
             raise Problem(
