@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fmt load bench fuzz install tools clean
+.PHONY: run test lint fmt load bench fuzz chaos install tools clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -53,6 +53,12 @@ fuzz: install  ## fuzz the service (its OpenAPI) and the simulators (official sp
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_PHASES=examples,coverage,fuzzing $(BIN)/pytest \
 	  tests/simulators/test_fuzz_stripe.py tests/simulators/test_fuzz_paypal.py tests/simulators/test_fuzz_twilio.py \
 	  tests/contracts/test_fuzz_service.py
+
+# the chaos suite at full size (make test runs each case with 40 checkouts); figures in var/chaos/*.json
+CHAOS_CHECKOUTS ?= 200
+chaos: install  ## checkout storms while parts of the lab are killed or cut off; nothing may be lost
+	CHAOS_CHECKOUTS=$(CHAOS_CHECKOUTS) $(BIN)/pytest tests/chaos -s -q
+	@cat var/chaos/*.json
 
 bench: install  ## throughput/latency benchmarks; prints figures and the method
 	$(BIN)/genai-demo bench all

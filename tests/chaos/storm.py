@@ -1,0 +1,170 @@
+"""A checkout storm through the whole lab, and the count at the end: the chaos suite's driver.
+
+:func:`checkout_storm` runs ``n`` checkouts (create the order, pay it server-side through Stripe) on a
+thread pool, each retried the way a careful client retries: on a connection error, a 502/503/504 or a
+429, again with the same ``Idempotency-Key``, until its deadline. Whatever a chaos case does to the lab
+meanwhile (kill the service, cut the database, fail a provider), :func:`settle` then advances the
+simulators' clocks so due webhook retries run, and :func:`tally` counts every order by final status and
+every webhook delivery by outcome. "Lost" is an order that did not reach its legal final state.
+
+``CHAOS_CHECKOUTS`` sets ``n`` (the CI-sized default is 40; ``make chaos`` runs more).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from tests.auth import auth_issuer
+
+CHECKOUTS = int(os.environ.get("CHAOS_CHECKOUTS", "40"))
+RETRYABLE = {429, 502, 503, 504}
+ORDER = {
+    "customer_ref": "cus_storm",
+    "currency": "USD",
+    "items": [{"sku": "STORM", "name": "Storm tee", "quantity": 1, "unit_amount": 2500}],
+}
+
+
+@dataclass
+class Storm:
+    """What the clients saw: ids of the orders created, and every answer by status (``"error"`` for a
+    connection that failed)."""
+
+    order_ids: list[str] = field(default_factory=list)
+    answers: Counter[str] = field(default_factory=Counter)
+    started: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def saw(self, answer: str) -> None:
+        with self.lock:
+            self.answers[answer] += 1
+
+
+def _call(
+    storm: Storm, session: requests.Session, method: str, url: str, deadline: float, **kw: Any
+) -> requests.Response:
+    """One request, retried with the same headers and body until a final answer or the deadline."""
+    while True:
+        try:
+            resp = session.request(method, url, timeout=10, **kw)
+            storm.saw(str(resp.status_code))
+            if resp.status_code not in RETRYABLE:
+                return resp
+        except requests.RequestException:
+            storm.saw("error")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{method} {url} had no final answer before the deadline")
+        time.sleep(0.2)
+
+
+def checkout_storm(
+    base_url: str,
+    n: int = CHECKOUTS,
+    *,
+    workers: int = 8,
+    deadline_s: float = 90.0,
+    on_progress: Callable[[int], None] | None = None,
+) -> Storm:
+    """Run ``n`` checkouts against ``base_url``; ``on_progress(k)`` is called after the k-th order exists."""
+    storm = Storm()
+    deadline = time.monotonic() + deadline_s
+    run = uuid.uuid4().hex[:8]
+
+    def one(i: int) -> None:
+        session = auth_issuer().session("admin")
+        created = _call(
+            storm,
+            session,
+            "POST",
+            f"{base_url}/api/v1/orders",
+            deadline,
+            json=ORDER,
+            headers={"Idempotency-Key": f"storm-{run}-{i}"},
+        )
+        assert created.status_code == 201, created.text
+        order_id = created.json()["id"]
+        with storm.lock:
+            storm.order_ids.append(order_id)
+            count = len(storm.order_ids)
+        if on_progress is not None:
+            on_progress(count)
+        paid = _call(
+            storm,
+            session,
+            "POST",
+            f"{base_url}/api/v1/orders/{order_id}/payments",
+            deadline,
+            json={"provider": "stripe", "payment_method": "pm_card_visa"},
+        )
+        # 201: started (or resumed); 409: already paid or an attempt in flight. Both end in PAID.
+        assert paid.status_code in (201, 409), paid.text
+
+    with ThreadPoolExecutor(workers) as pool:
+        for future in [pool.submit(one, i) for i in range(n)]:
+            future.result()
+    return storm
+
+
+def order_statuses(base_url: str, order_ids: list[str]) -> Counter[str]:
+    session = auth_issuer().session("admin")
+    return Counter(
+        session.get(f"{base_url}/api/v1/orders/{oid}", timeout=10).json()["status"] for oid in order_ids
+    )
+
+
+def settle(
+    base_url: str,
+    order_ids: list[str],
+    advance: Callable[[float], None],
+    *,
+    final: str = "PAID",
+    timeout_s: float = 60.0,
+) -> Counter[str]:
+    """Advance the simulators' clocks a minute at a time (due webhook retries run) until every order is
+    ``final`` or the timeout passes; the statuses at the end."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        statuses = order_statuses(base_url, order_ids)
+        if statuses.get(final, 0) == len(order_ids) or time.monotonic() > deadline:
+            return statuses
+        advance(60.0)
+        time.sleep(0.3)
+
+
+def tally(deliveries: list[dict[str, Any]]) -> dict[str, int]:
+    """Webhook deliveries by final status, and their attempts in all."""
+    by_status = Counter(str(d.get("status")) for d in deliveries)
+    attempts = sum(len(d.get("attempts") or []) for d in deliveries)
+    return {**by_status, "attempts": attempts, "deliveries": len(deliveries)}
+
+
+def report(case: str, **figures: Any) -> None:
+    """Print the case's figures and keep them in ``var/chaos/<case>.json`` (``make chaos`` lists them)."""
+    import json
+    from pathlib import Path
+
+    out = Path(__file__).resolve().parents[2] / "var" / "chaos"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{case}.json").write_text(json.dumps(figures, indent=2, default=dict) + "\n")
+    print(f"chaos {case}: {json.dumps(figures, default=dict)}")
+
+
+def drain(sim: Any, *, step_s: float = 3600.0, max_steps: int = 80) -> list[dict[str, Any]]:
+    """Advance a simulator's clock an hour at a time (up to the providers' 3-day retry window) until no
+    webhook delivery is pending; its deliveries at the end."""
+    for _ in range(max_steps):
+        deliveries: list[dict[str, Any]] = sim.deliveries(limit=1000)
+        if not any(d.get("status") == "pending" for d in deliveries):
+            return deliveries
+        sim.advance(step_s)
+    return list(sim.deliveries(limit=1000))
