@@ -42,12 +42,15 @@ class Storm:
 
     order_ids: list[str] = field(default_factory=list)
     answers: Counter[str] = field(default_factory=Counter)
+    #: the slowest answer (s) the service gave, by status
+    slowest: dict[str, float] = field(default_factory=dict)
     started: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def saw(self, answer: str) -> None:
+    def saw(self, answer: str, seconds: float = 0.0) -> None:
         with self.lock:
             self.answers[answer] += 1
+            self.slowest[answer] = round(max(self.slowest.get(answer, 0.0), seconds), 3)
 
 
 def _call(
@@ -55,9 +58,10 @@ def _call(
 ) -> requests.Response:
     """One request, retried with the same headers and body until a final answer or the deadline."""
     while True:
+        started = time.monotonic()
         try:
-            resp = session.request(method, url, timeout=10, **kw)
-            storm.saw(str(resp.status_code))
+            resp = session.request(method, url, timeout=30, **kw)
+            storm.saw(str(resp.status_code), time.monotonic() - started)
             if resp.status_code not in RETRYABLE:
                 return resp
         except requests.RequestException:
