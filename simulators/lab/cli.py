@@ -54,9 +54,16 @@ def cli() -> None:
     is_flag=True,
     help="Serve the service and every simulator over HTTPS (TLS 1.3 minimum), local CA in VAR_DIR/tls.",
 )
-def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int, tls: bool) -> None:
+@click.option(
+    "--no-restart",
+    is_flag=True,
+    help="Stop the whole lab when a part dies (by default it is restarted and the others keep running).",
+)
+def up(
+    port: int | None, var_dir: Path, ready_timeout: float, port_offset: int, tls: bool, no_restart: bool
+) -> None:
     """Start the service and every simulator, wire them, print URLs, secrets, demo tokens and an API key;
-    Ctrl-C stops all."""
+    supervise them (a part that dies is restarted); Ctrl-C stops all."""
     from simulators.lab.tls import client_env, make_certificates
     from simulators.lab.up import Lab, LabError
     from simulators.registry import PROVIDERS
@@ -74,6 +81,7 @@ def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int, 
         port_offset=port_offset,
         echo=click.echo,
         tls=certificates,
+        restart=not no_restart,
     )
     lab.install_signal_handlers()
     code = 1

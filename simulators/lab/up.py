@@ -80,7 +80,10 @@ class Lab:
         port_offset: int = 0,
         echo: Callable[[str], None] = print,
         tls: LabCertificates | None = None,
+        restart: bool = True,
     ) -> None:
+        """``restart``: a part that dies is restarted with backoff while the others keep running (their
+        state with them); without it the first death stops the lab."""
         self.settings = settings
         self.var_dir = var_dir
         self.service_port = service_port
@@ -93,6 +96,9 @@ class Lab:
         self.wired: dict[str, str] = {}
         self.service_env: dict[str, str] = {}
         self.tls = tls
+        self.restart = restart
+        #: the provider behind each simulator part, to wire it again after a restart
+        self._specs: dict[str, ProviderSpec] = {}
         self._stop = threading.Event()
 
     # -- start ---------------------------------------------------------------------------------
@@ -110,6 +116,7 @@ class Lab:
             os.environ.update(trust)  # this launcher is a client too (health checks, wiring hooks)
             tls_args = ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
         wanted = [(name, spec, spec.default_port + self.port_offset) for name, spec in self.providers.items()]
+        self._specs = {name: spec for name, spec, _port in wanted}
         ports = [self.service_port] + [port for _, _, port in wanted]
         busy = [p for p in ports if not port_free(p)]
         if busy:
@@ -262,21 +269,84 @@ class Lab:
                 "           (export TOKEN_* and API_KEY_SERVICE from above; `genai-demo token --role admin`"
                 " mints more)",
             ]
-        lines += ["  Ctrl-C stops everything."]
+        lines += ["  A part that dies is restarted (--no-restart: stop instead). Ctrl-C stops everything."]
         return "\n".join(lines)
 
     def wait(self) -> int:
-        """Block until SIGINT/SIGTERM (returns 0) or until a part dies (returns 1)."""
+        """Supervise until SIGINT/SIGTERM (returns 0). A part that exits is reported with the last lines of
+        its log and restarted after a backoff (1 s, doubling to 30 s, back to 1 s once it has stayed up
+        a minute); the other parts keep running, and their state with them. With ``restart=False`` the
+        first death ends the wait (returns 1)."""
+        backoff: dict[str, float] = {}
+        up_since: dict[str, float] = {}
         while not self._stop.wait(0.5):
-            for part in self.parts:
+            for part in list(self.parts):
                 assert part.proc is not None
-                if part.proc.poll() is not None:
-                    self.echo(
-                        f"{part.name} exited unexpectedly (status {part.proc.returncode}); "
-                        f"last lines of {part.log_path}:\n{_tail(part.log_path)}"
-                    )
+                if part.proc.poll() is None:
+                    if time.monotonic() - up_since.get(part.name, 0.0) > 60:
+                        backoff.pop(part.name, None)
+                    continue
+                self.echo(
+                    f"{part.name} exited unexpectedly (status {part.proc.returncode}); "
+                    f"last lines of {part.log_path}:\n{_tail(part.log_path)}"
+                )
+                if not self.restart:
                     return 1
+                delay = backoff.get(part.name, 1.0)
+                backoff[part.name] = min(delay * 2, 30.0)
+                self.echo(f"restarting {part.name} in {delay:g}s")
+                if self._stop.wait(delay):
+                    return 0
+                try:
+                    self._restart(part)
+                except LabError as exc:
+                    self.echo(f"{part.name} did not come back: {exc}")
+                    continue  # still dead: the next round tries again, after a longer backoff
+                up_since[part.name] = time.monotonic()
+                self.echo(f"{part.name} restarted ({part.url})")
         return 0
+
+    def _restart(self, part: Part) -> None:
+        """Start a dead part again with its command and environment. A simulator restarts empty, so it is
+        wired again; if that gives the service new settings (a new webhook secret), the service restarts
+        with them."""
+        self._respawn(part)
+        spec = self._specs.get(part.name)
+        if spec is None:
+            return
+        extra = self._wire(part.name, spec, part, self.service_env, after_service=False)
+        changed = {k: v for k, v in extra.items() if self.service_env.get(k) != v}
+        if changed:
+            self.service_env.update(changed)
+            self.secrets.update(changed)
+            for service in [p for p in self.parts if p.name == "service"]:  # its env is service_env
+                self.echo(f"restarting service: {part.name}'s wiring changed {', '.join(sorted(changed))}")
+                self._stop_part(service)
+                self._respawn(service)
+        self.wired.update(
+            self._wire(
+                part.name, spec, part, {**feedback_env(self.settings), **self.service_env}, after_service=True
+            )
+        )
+
+    def _respawn(self, part: Part) -> None:
+        if part.log_file is not None:
+            part.log_file.close()
+        self.parts.remove(part)
+        self._spawn(part)
+        self._wait_healthy(part)
+
+    def _stop_part(self, part: Part, grace: float = 10.0) -> None:
+        if part.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(part.proc.pid, signal.SIGTERM)
+        try:
+            part.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(part.proc.pid, signal.SIGKILL)
+            part.proc.wait(5)
 
     def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
         self._stop.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -108,6 +109,45 @@ def test_service_process_serves_logs_json_and_stops_cleanly(tmp_path: Path) -> N
     assert not [p for p in workers if alive(p)]
 
 
+def part_leader(lab_pid: int, *argv: str) -> int:
+    """The pid of the lab's direct child whose command line holds ``argv`` in order (a part's leader)."""
+    for pid in descendants(lab_pid):
+        with contextlib.suppress(OSError):
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            words = [w.decode() for w in cmdline]
+            if (
+                any(words[i : i + len(argv)] == list(argv) for i in range(len(words)))
+                and os.getpgid(pid) == pid
+            ):
+                return pid
+    raise AssertionError(f"no part runs {argv}")
+
+
+def wait_for(log: Path, text: str, after: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text()[after:]:
+        assert time.monotonic() < deadline, log.read_text()[after:]
+        time.sleep(0.1)
+
+
+def supervised_restarts(lab_pid: int, log: Path, service_url: str, offset: int) -> None:
+    """SIGKILL the service, then the Stripe simulator: ``up`` reports each death, restarts the part and
+    keeps the others (the Twilio simulator keeps its pid and its journal)."""
+    twilio_url = f"http://127.0.0.1:{12113 + offset}"
+    twilio = part_leader(lab_pid, "sim", "twilio")
+    journal_before = len(requests.get(twilio_url + "/_sim/journal", timeout=5).json()["data"])
+    for argv, name in ((("service",), "service"), (("sim", "stripe"), "stripe")):
+        mark = len(log.read_text())
+        os.killpg(part_leader(lab_pid, *argv), signal.SIGKILL)
+        wait_for(log, f"{name} exited unexpectedly", mark)
+        wait_for(log, f"{name} restarted", mark)
+    assert requests.get(service_url + "/health", timeout=5).json()["status"] == "UP"
+    stripe = requests.get(f"http://127.0.0.1:{12111 + offset}/_sim/webhooks/endpoints", timeout=5).json()
+    assert [e["url"] for e in stripe["data"]] == [f"{service_url}/api/v1/webhooks/stripe"]  # wired again
+    assert part_leader(lab_pid, "sim", "twilio") == twilio
+    assert len(requests.get(twilio_url + "/_sim/journal", timeout=5).json()["data"]) >= journal_before
+
+
 def test_up_starts_the_lab_prints_the_table_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     # service on 20000-20999, simulators on 24111-25115: below the ephemeral range (32768-60999), so an
     # outgoing connection of another process cannot be holding one of these ports
@@ -142,6 +182,7 @@ def test_up_starts_the_lab_prints_the_table_and_ctrl_c_stops_everything(tmp_path
             url = f"http://127.0.0.1:{spec.default_port + offset}"
             assert url in text, name
             assert requests.get(url + "/_sim/health", timeout=5).status_code == 200, name
+        supervised_restarts(proc.pid, log, service_url, offset)
         children = descendants(proc.pid)
         assert len(children) >= 2 * (1 + len(PROVIDERS)) - 1  # each part: a server plus its worker
         proc.send_signal(signal.SIGINT)
