@@ -71,6 +71,35 @@ def _call(
         time.sleep(0.2)
 
 
+Pay = Callable[[Storm, requests.Session, str, float], None]
+
+
+def pay_with_stripe(storm: Storm, session: requests.Session, order_url: str, deadline: float) -> None:
+    """Server-side confirmation with a test card; the webhook (or the answer) makes the order PAID."""
+    body = {"provider": "stripe", "payment_method": "pm_card_visa"}
+    paid = _call(storm, session, "POST", f"{order_url}/payments", deadline, json=body)
+    # 201: started (or resumed); 409: already paid or an attempt in flight. Both end in PAID.
+    assert paid.status_code in (201, 409), paid.text
+
+
+def pay_with_paypal(storm: Storm, session: requests.Session, order_url: str, deadline: float) -> None:
+    """Create the PayPal order, approve it as the buyer's browser would, capture it."""
+    started = _call(storm, session, "POST", f"{order_url}/payments", deadline, json={"provider": "paypal"})
+    assert started.status_code == 201, started.text
+    payment = started.json()
+    while True:  # the buyer's browser talks to PayPal directly: it retries a failing page too
+        try:
+            approved = requests.get(payment["approve_url"], allow_redirects=False, timeout=10)
+            if approved.status_code in (200, 302):
+                break
+        except requests.RequestException:
+            pass
+        assert time.monotonic() < deadline, "the buyer never got through to approve"
+        time.sleep(0.2)
+    captured = _call(storm, session, "POST", f"{order_url}/payments/{payment['id']}/capture", deadline)
+    assert captured.status_code in (200, 409), captured.text
+
+
 def checkout_storm(
     base_url: str,
     n: int = CHECKOUTS,
@@ -78,8 +107,10 @@ def checkout_storm(
     workers: int = 8,
     deadline_s: float = 90.0,
     on_progress: Callable[[int], None] | None = None,
+    pay: Pay = pay_with_stripe,
 ) -> Storm:
-    """Run ``n`` checkouts against ``base_url``; ``on_progress(k)`` is called after the k-th order exists."""
+    """Run ``n`` checkouts against ``base_url``, paying each with ``pay``; ``on_progress(k)`` is called
+    after the k-th order exists."""
     storm = Storm()
     deadline = time.monotonic() + deadline_s
     run = uuid.uuid4().hex[:8]
@@ -102,16 +133,7 @@ def checkout_storm(
             count = len(storm.order_ids)
         if on_progress is not None:
             on_progress(count)
-        paid = _call(
-            storm,
-            session,
-            "POST",
-            f"{base_url}/api/v1/orders/{order_id}/payments",
-            deadline,
-            json={"provider": "stripe", "payment_method": "pm_card_visa"},
-        )
-        # 201: started (or resumed); 409: already paid or an attempt in flight. Both end in PAID.
-        assert paid.status_code in (201, 409), paid.text
+        pay(storm, session, f"{base_url}/api/v1/orders/{order_id}", deadline)
 
     with ThreadPoolExecutor(workers) as pool:
         for future in [pool.submit(one, i) for i in range(n)]:

@@ -4,18 +4,30 @@ order is PAID, with every webhook acknowledged."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.chaos.storm import CHECKOUTS, checkout_storm, drain, order_statuses, report, settle, tally
+from tests.chaos.storm import (
+    CHECKOUTS,
+    checkout_storm,
+    drain,
+    order_statuses,
+    pay_with_paypal,
+    report,
+    settle,
+    tally,
+)
 from tests.support_lab import run_lab
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.chaos]
 
 TIMEOUT_S = 1.0  # the service's provider timeout in these cases (PROVIDER_TIMEOUT_SECONDS)
+#: how long PayPal fails (a minute in the full suite: CHAOS_FAULT_SECONDS=60)
+FAULT_S = float(os.environ.get("CHAOS_FAULT_SECONDS", "4"))
 
 
 @pytest.mark.parametrize(
@@ -62,3 +74,27 @@ def test_a_failing_stripe_delays_checkouts_but_loses_none(
         assert max(storm.slowest.values()) < attempts * TIMEOUT_S + 3, storm.slowest
         assert webhooks["deliveries"] == webhooks.get("succeeded") == CHECKOUTS, webhooks
         assert order_statuses(lab.url, storm.order_ids) == {"PAID": CHECKOUTS}
+
+
+def test_paypal_answering_500s_delays_checkouts_but_loses_none(tmp_path: Path) -> None:
+    with run_lab(tmp_path, ["paypal"]) as lab:
+        paypal = lab.sim("paypal")
+        lifted = threading.Timer(FAULT_S, paypal.client.clear_faults)
+        paypal.fault(method="*", path="/v2/checkout/orders*", status=500)
+        lifted.start()
+        storm = checkout_storm(lab.url, pay=pay_with_paypal, deadline_s=FAULT_S + 90)
+        lifted.join()
+        statuses = settle(lab.url, storm.order_ids, lambda seconds: paypal.advance(seconds))
+        webhooks = tally(drain(paypal))
+        report(
+            "paypal-500s",
+            checkouts=CHECKOUTS,
+            fault_seconds=FAULT_S,
+            orders=dict(statuses),
+            lost=CHECKOUTS - statuses.get("PAID", 0),
+            client_answers=dict(storm.answers),
+            webhooks=webhooks,
+        )
+        assert statuses == {"PAID": CHECKOUTS}, statuses
+        assert "500" not in storm.answers and storm.answers["503"] > 0, storm.answers
+        assert webhooks["deliveries"] == webhooks.get("succeeded"), webhooks
