@@ -102,6 +102,7 @@ def create_app(
     serving = start_relay if start_relay is not None else settings.outbox_relay_enabled  # a real process
     if serving:
         container.relay.start()
+        container.files.start()
     return app
 
 
