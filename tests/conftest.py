@@ -27,7 +27,7 @@ from reference_service.config import Settings, load_settings
 from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.app import create_app
 from tests.auth import auth_issuer, authorized_client
-from tests.fakes import FakeLogisticsProvider, FakePaymentGateway
+from tests.fakes import FakeFileStorage, FakeLabelSource, FakeLogisticsProvider, FakePaymentGateway
 from tests.support import LiveProcess, postgres_schema_url, run_service
 from tests.support_notifications import NotificationsLab, run_notifications_lab
 
@@ -83,6 +83,9 @@ def container(
 ) -> Iterator[Container]:
     """The service's container on SQLite with a scriptable fake Stripe gateway and carrier (no sockets)."""
     c = bootstrap(settings, gateways={PaymentProvider.STRIPE: fake_stripe}, logistics=fake_carrier)
+    # no S3 and no carrier host here: files go to in-memory fakes (the relay's producers use them too)
+    c.files.storage = FakeFileStorage(c.clock)
+    c.files.labels = FakeLabelSource()
     yield c
     c.close()
 

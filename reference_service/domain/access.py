@@ -7,7 +7,8 @@ orders are those whose ``customer_ref`` is the token's subject). Deny by default
 grants is refused, and so is a route that declares none (see ``entrypoints/access.py``).
 
 =========  ==========================================================================================
-customer   create, read and cancel their own orders; pay them; read their own deliveries and files
+customer   create, read and cancel their own orders; pay them; read their own deliveries; read, upload
+           (return documents) and delete their own files
 support    read everything (orders, payments, notifications, deliveries, files, events, SMS providers,
            health and metrics) and resend notifications
 admin      everything, including stock, API keys, the audit trail, events and retention
@@ -72,6 +73,7 @@ _CUSTOMER_OWN = (
     Permission.PAYMENTS_CAPTURE,
     Permission.DELIVERIES_READ,
     Permission.FILES_READ,
+    Permission.FILES_MANAGE,
 )
 _SUPPORT_ANY = (
     Permission.ORDERS_READ,

@@ -154,7 +154,11 @@ def upload_file(
         body = _Prefixed(head, stream)
     file = _new_file(deps, cat, content_type, filename)
     file.owner_ref, file.order_id = owner_ref, order_id
-    deps.files.add(file)  # PENDING first: a crash from here on is found by reconcile
+    try:
+        deps.files.add(file)  # PENDING first: a crash from here on is found by reconcile
+    except Exception as exc:  # the database: nothing was sent yet
+        logger.warning("recording file %s failed (%s)", file.id, type(exc).__name__)
+        raise FileUploadFailed() from exc
     metadata = {"file-id": file.id}
     if file.original_name:
         metadata["original-name"] = file.original_name.encode("ascii", "replace").decode()
@@ -172,9 +176,10 @@ def upload_file(
     file.stored(size=stored.size, sha256=stored.sha256, at=deps.clock.now())
     try:
         deps.files.save(file)
-    except Exception:
+    except Exception as exc:  # the database: the object must not outlive its missing record
+        logger.warning("recording file %s failed (%s); removing its object", file.id, type(exc).__name__)
         _discard(deps, file)
-        raise
+        raise FileUploadFailed() from exc
     return link(deps, file)
 
 
