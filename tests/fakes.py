@@ -704,7 +704,7 @@ class FakeLogisticsProvider:
             amount=amount,
             currency="USD",
             tracking_number=f"FAKE{next(self._n):010d}",
-            label_url=None,
+            label_url=f"https://labels.fake-carrier.example/{request.quote_id}.png",
             est_delivery_at=None,
         )
         self.labels[request.quote_id] = label
@@ -912,18 +912,24 @@ class FakeInvoiceRenderer:
         return f"%PDF-1.4\n% {invoice_number} {order.id}\n%%EOF\n".encode()
 
 
-class FakeLabelSource:
-    """Serves ``labels[url]`` (bytes); an unknown URL is a retryable ``ProviderError``, as a 404/5xx is."""
+#: the smallest PNG a carrier label could be: the signature and an IHDR chunk
+LABEL_PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
 
-    def __init__(self) -> None:
+
+class FakeLabelSource:
+    """Serves ``labels[url]``, else ``default`` (bytes); with neither, a retryable ``ProviderError``, as a
+    404/5xx of the carrier's label host is. ``fetched`` lists the URLs asked for."""
+
+    def __init__(self, default: bytes | None = LABEL_PNG) -> None:
         self.labels: dict[str, bytes] = {}
+        self.default = default
         self.fetched: list[str] = []
 
     def fetch(self, url: str, max_bytes: int) -> IO[bytes]:
         self.fetched.append(url)
-        if url not in self.labels:
+        data = self.labels.get(url, self.default)
+        if data is None:
             raise ProviderError("logistics", "LABEL_UNAVAILABLE", "no label", retryable=True, status=503)
-        data = self.labels[url]
         if len(data) > max_bytes:
             raise FileTooLarge(max_bytes)
         return io.BytesIO(data)
