@@ -140,7 +140,7 @@ def config() -> None:
 
 
 @cli.command()
-@click.argument("provider", type=click.Choice(["stripe", "logistics"]))
+@click.argument("provider", type=click.Choice(["stripe", "logistics", "files"]))
 @click.option(
     "--limit",
     type=click.IntRange(1, 10000),
@@ -148,9 +148,11 @@ def config() -> None:
     show_default=True,
     help="At most this many events.",
 )
-def reconcile(provider: str, limit: int) -> None:
+@click.option("--dry-run", is_flag=True, help="files: count what would be removed, remove nothing.")
+def reconcile(provider: str, limit: int, dry_run: bool) -> None:
     """Apply provider events that were never delivered (Stripe: GET /v1/events?delivery_success=false;
-    logistics: the carrier's current status of every open delivery)."""
+    logistics: the carrier's current status of every open delivery); files: remove abandoned PENDING
+    uploads with their objects, and objects no file row names (older than FILES_ORPHAN_GRACE_SECONDS)."""
     from reference_service.adapters.stripe_gateway import StripeGateway
     from reference_service.bootstrap import bootstrap
     from reference_service.bootstrap.payments import payment_gateways
@@ -162,7 +164,12 @@ def reconcile(provider: str, limit: int) -> None:
     configure_logging("WARNING")
     container = bootstrap(settings)
     try:
-        if provider == "logistics":
+        if provider == "files":
+            from reference_service.service_layer.handlers.files import reconcile_files
+
+            report = reconcile_files(container.files.deps(), dry_run=dry_run, batch=limit)
+            outcomes = {k: int(v) for k, v in report.as_dict().items() if k != "dry_run"}
+        elif provider == "logistics":
             outcomes = reconcile_logistics(container, limit, click.echo)
         else:
             gateway = payment_gateways(container)[PaymentProvider.STRIPE]
