@@ -180,6 +180,35 @@ def reconcile(provider: str, limit: int, dry_run: bool) -> None:
     click.echo("done: " + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing to do"))
 
 
+@cli.group()
+def retention() -> None:
+    """Data retention (docs/retention.md): clean each data class at its age."""
+
+
+@retention.command("run")
+@click.option("--dry-run", is_flag=True, help="Count what a run would delete or anonymise; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def retention_run(dry_run: bool, as_json: bool) -> None:
+    """Run retention once over every data class, in batches; safe beside the service's own schedule."""
+    from reference_service.bootstrap import bootstrap
+    from reference_service.observability.logging import configure_logging
+
+    settings = settings_or_exit(outbox_relay_enabled=False)
+    configure_logging("WARNING")
+    container = bootstrap(settings)
+    try:
+        report = container.retention.run(dry_run=dry_run)
+    finally:
+        container.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    verb = "would change" if dry_run else "changed"
+    for item in report.classes:
+        cutoff = f"older than {item.cutoff:%Y-%m-%d %H:%M}Z" if item.cutoff else "kept forever"
+        click.echo(f"{item.name:<26} {item.action:<9} {item.state:<5} {verb} {item.rows:>7}  ({cutoff})")
+
+
 @cli.group("api-key")
 def api_key() -> None:
     """API keys in DATABASE_URL (the same store as /api/v1/admin/api-keys); secrets are shown once."""
