@@ -311,7 +311,7 @@ class RetentionRunner:
             return int(session.scalar(stmt) or 0)
 
     def _clean(self, cls: RetentionClass, cutoff: datetime) -> tuple[int, str]:
-        if not self._lease(cls.name):
+        if not self.lease(cls.name):
             return 0, "busy"
         total = 0
         try:
@@ -322,9 +322,9 @@ class RetentionRunner:
                     self.metrics.rows.labels(cls.name, cls.action).inc(done)
                 if done < self._settings.retention_batch_size:
                     break
-                self._lease(cls.name)  # renew while working
+                self.lease(cls.name)  # renew while working
         finally:
-            self._release(cls.name)
+            self.release(cls.name)
         return total, "done"
 
     def _batch(self, cls: RetentionClass, cutoff: datetime) -> int:
@@ -362,7 +362,7 @@ class RetentionRunner:
             storage.delete(key)
 
     # --- the lease -------------------------------------------------------------------------------
-    def _lease(self, name: str) -> bool:
+    def lease(self, name: str) -> bool:
         now = self._clock.now()
         until = now + timedelta(seconds=LEASE_SECONDS)
         lease_name = f"retention:{name}"
@@ -393,7 +393,7 @@ class RetentionRunner:
             session.add(RetentionLeaseRow(name=lease_name, holder=self.holder, lease_until=until))
         return True
 
-    def _release(self, name: str) -> None:
+    def release(self, name: str) -> None:
         try:
             with self._gate, self._write() as session, session.begin():
                 session.execute(
