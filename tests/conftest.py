@@ -117,13 +117,20 @@ def sim_config() -> dict[str, Any]:
     return {"seed": 7, "webhook_timeout_s": 2.0, "max_journal_body_bytes": 65536}
 
 
+#: a service with no AWS simulator: no SES feedback wiring, no bucket, no invoices or labels to store
+NO_AWS_ENV = {
+    "AWS_PROVISION_ON_START": "false",
+    "S3_PROVISION_ON_START": "false",
+    "FILES_INVOICE_ON_PAID": "false",
+    "FILES_LABEL_ON_DELIVERY": "false",
+}
+
+
 @pytest.fixture(scope="session")
 def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProcess]:
     """The reference service as a real process (granian) on a free port, for e2e, BDD and contracts."""
     # no AWS simulator here: don't let the service subscribe to whatever listens on the default AWS port
-    with run_service(
-        tmp_path_factory.mktemp("live-service"), env={"AWS_PROVISION_ON_START": "false"}
-    ) as live:
+    with run_service(tmp_path_factory.mktemp("live-service"), env=NO_AWS_ENV) as live:
         yield live
 
 
