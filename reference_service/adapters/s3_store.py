@@ -141,6 +141,9 @@ class S3FileStorage:
             max_concurrency=4,
             max_io_queue=4,
         )
+        # a one-shot stream's parts are read into memory: at most this many at once, so RSS stays flat
+        # (s3transfer's setting; boto3's TransferConfig does not take it as an argument)
+        self._transfer.max_in_memory_upload_chunks = 4
 
     @property
     def client(self) -> Any:

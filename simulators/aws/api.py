@@ -21,9 +21,9 @@ Reading a request (the kernel's ``account_for`` / ``operation_for`` / ``error_fo
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
