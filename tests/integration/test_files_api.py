@@ -126,6 +126,10 @@ def test_customers_upload_return_documents_and_see_only_their_own(app: Flask, co
     assert upload(ada, PDF, category="invoices").status_code == 403
     assert upload(ada, PDF, owner_ref="cus_grace").status_code == 403
     assert authorized_client(app, "support").get(f"/api/v1/files/{mine.json['id']}").status_code == 200
+    invoice = upload(authorized_client(app, "admin"), PDF, category="invoices", owner_ref="cus_ada")
+    assert ada.get(f"/api/v1/files/{invoice.json['id']}").status_code == 200
+    assert ada.delete(f"/api/v1/files/{invoice.json['id']}").status_code == 403  # bookkeeping stays
+    assert ada.delete(f"/api/v1/files/{mine.json['id']}").status_code == 200
     assert upload(authorized_client(app, "support"), PDF).status_code == 403
 
 

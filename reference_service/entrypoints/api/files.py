@@ -3,8 +3,9 @@
 ``POST /api/v1/files/uploads/{id}/confirm``).
 
 Who may: ``files:manage`` uploads and deletes, ``files:read`` reads. A customer's grants reach only their
-own files, and they may upload only into a category open to customers (``return_documents``); their
-files are owned by them. Admins may name the owner (``owner_ref``) and the order (``order_id``).
+own files, and they may upload and delete only in a category open to customers (``return_documents``):
+they read their invoices and labels but cannot delete them. Admins may name the owner (``owner_ref``)
+and the order (``order_id``).
 
 Try it against the lab (``genai-demo up``; ``TOKEN=$(genai-demo token --role admin)``)::
 
@@ -151,8 +152,11 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
     @requires(Permission.FILES_MANAGE, owned=True)
     def delete_file(file_id: str) -> Response:
         file = container.files.files.get(file_id)
+        access = current_access()
         if file is not None:
-            current_access().require_owner(file.owner_ref or "", "file", file_id)
+            access.require_owner(file.owner_ref or "", "file", file_id)
+            if access.owner is not None and not container.files.categories[file.category].customer_upload:
+                raise Problem("forbidden", f"Customers cannot delete {file.category.value}.")
         handlers.delete_file(container.files.deps(), file_id)
         return render(DeletedFileOut(id=file_id))
 
