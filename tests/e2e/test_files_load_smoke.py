@@ -26,7 +26,9 @@ def test_the_files_scenario_uploads_and_downloads_without_errors(tmp_path: Path)
             sys.executable, "-m", "load.run", "files", "--host", lab.url,
             "--users", "3", "--spawn-rate", "3", "--run-time", "5s", "--out", str(tmp_path),
         ]  # fmt: skip
-        run_env = {**os.environ, **auth_issuer().load_env()}
+        # correctness only (every byte back, no failure): speed is `genai-demo bench files`'s, and a shared
+        # CI host may be slow, so the scenario's p95 threshold is relaxed here
+        run_env = {**os.environ, **auth_issuer().load_env(), "LOAD_P95_MS": "10000"}
         proc = subprocess.run(command, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     [summary] = [s for s in tmp_path.rglob("summary.json") if s.parent.name.startswith("files")]
