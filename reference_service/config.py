@@ -39,6 +39,10 @@ ASYMMETRIC_ALGORITHMS = (
 FILE_SUFFIX = "_FILE"
 
 
+#: how long Stripe and PayPal keep retrying a webhook (days)
+WEBHOOK_RETRY_WINDOW_DAYS = 3
+
+
 class LogLevel(StrEnum):
     DEBUG = "DEBUG"
     INFO = "INFO"
@@ -191,6 +195,47 @@ class Settings(BaseSettings):
     ses_sender: str = "no-reply@genai-demo.example"
     s3_bucket: str = "genai-demo-files"
 
+    # --- files on S3 (seed: "AWS S3 Integration"; docs/files.md) ---------------------------------------
+    #: server-side encryption requested on every object: ``AES256`` (SSE-S3) or ``aws:kms``
+    s3_sse: Literal["AES256", "aws:kms"] = "AES256"
+    s3_sse_kms_key_id: str | None = None
+    #: create the bucket if missing and set its lifecycle rules when the service starts (unset: only
+    #: against a simulated AWS, i.e. when AWS_ENDPOINT_URL is set; lifecycle is still checked in /health)
+    s3_provision_on_start: bool | None = None
+    #: how long a presigned GET or POST is valid (seed: 1 hour)
+    files_url_expiry_seconds: int = Field(3600, ge=1, le=604_800)
+    #: uploads larger than this go up in parts of this size (S3's minimum part is 5 MiB)
+    files_multipart_threshold_bytes: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    files_timeout_seconds: float = Field(30.0, gt=0)
+    #: largest file per category in bytes (JSON object: category -> bytes), over the defaults of
+    #: ``domain/files.py``, e.g. ``{"return_documents": 10485760}``
+    files_max_bytes: dict[str, int] = Field(default_factory=dict)
+    #: a PENDING file row (an upload in progress) older than this is abandoned: ``reconcile files``
+    #: removes it and its object; an object with no row is removed after the same grace
+    files_orphan_grace_seconds: int = Field(3600, ge=60)
+    #: store the invoice PDF of an order when it becomes PAID (from the outbox relay)
+    files_invoice_on_paid: bool = True
+    #: store the carrier's label of a delivery when it is bought (from the outbox relay)
+    files_label_on_delivery: bool = True
+
+    # --- data retention (docs/retention.md): days per data class; 0 keeps forever -------------------
+    #: order PII (contact, shipping address) is anonymised this long after the order closed
+    retention_order_pii_days: int = Field(365, ge=0)
+    #: notification records, their encrypted recipients and their delivery events
+    retention_notifications_days: int = Field(180, ge=0)
+    #: webhook dedupe rows: must outlive every provider's retry window (Stripe, PayPal: 3 days)
+    retention_webhook_inbox_days: int = Field(30, ge=0)
+    #: outbox rows already published
+    retention_outbox_sent_days: int = Field(7, ge=0)
+    #: files per category (object and row); ``null`` or 0 keeps forever. Also set as S3 lifecycle rules
+    retention_files_days: dict[str, int] = Field(
+        default_factory=lambda: {"invoices": 3650, "shipping_labels": 365, "return_documents": 730}
+    )
+    #: rows removed or anonymised per transaction (each batch commits on its own: a run is resumable)
+    retention_batch_size: int = Field(500, ge=1, le=10_000)
+    #: run retention inside the service every this many seconds (0: only ``genai-demo retention run``)
+    retention_interval_seconds: float = Field(3600.0, ge=0)
+
     # --- notifications: email through SES, SMS through SNS then Twilio (docs/notifications.md) -------
     #: whether SES feedback is wired to this service (SES_SENDER's Bounce/Complaint/Delivery notifications
     #: -> SES_FEEDBACK_TOPIC -> /api/v1/webhooks/ses): ``genai-demo up`` does that wiring against the lab's
@@ -323,6 +368,18 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
         return value.rstrip("/")
 
+    @field_validator("retention_webhook_inbox_days")
+    @classmethod
+    def _check_webhook_window(cls, value: int) -> int:
+        # Stripe retries a webhook for up to 3 days, PayPal too: a dedupe row dropped sooner would let a
+        # late retry apply twice (https://docs.stripe.com/webhooks#retries)
+        if 0 < value <= WEBHOOK_RETRY_WINDOW_DAYS:
+            raise ValueError(
+                f"must outlive the providers' {WEBHOOK_RETRY_WINDOW_DAYS}-day webhook retry window "
+                f"(more than {WEBHOOK_RETRY_WINDOW_DAYS} days, or 0 to keep forever)"
+            )
+        return value
+
     @field_validator("auth_algorithms")
     @classmethod
     def _check_algorithms(cls, value: str) -> str:
@@ -439,6 +496,13 @@ class Settings(BaseSettings):
         if self.aws_provision_on_start is None:
             return bool(self.aws_endpoint_url)
         return self.aws_provision_on_start
+
+    @property
+    def provision_s3(self) -> bool:
+        """Whether to create the bucket and set its lifecycle at start (``S3_PROVISION_ON_START``)."""
+        if self.s3_provision_on_start is None:
+            return bool(self.aws_endpoint_url)
+        return self.s3_provision_on_start
 
     @property
     def sms_provider_order(self) -> list[str]:

@@ -27,7 +27,7 @@ from reference_service.config import Settings, load_settings
 from reference_service.domain.payments import PaymentProvider
 from reference_service.entrypoints.app import create_app
 from tests.auth import auth_issuer, authorized_client
-from tests.fakes import FakeLogisticsProvider, FakePaymentGateway
+from tests.fakes import FakeFileStorage, FakeLabelSource, FakeLogisticsProvider, FakePaymentGateway
 from tests.support import LiveProcess, postgres_schema_url, run_service
 from tests.support_notifications import NotificationsLab, run_notifications_lab
 
@@ -83,6 +83,9 @@ def container(
 ) -> Iterator[Container]:
     """The service's container on SQLite with a scriptable fake Stripe gateway and carrier (no sockets)."""
     c = bootstrap(settings, gateways={PaymentProvider.STRIPE: fake_stripe}, logistics=fake_carrier)
+    # no S3 and no carrier host here: files go to in-memory fakes (the relay's producers use them too)
+    c.files.storage = FakeFileStorage(c.clock)
+    c.files.labels = FakeLabelSource()
     yield c
     c.close()
 
@@ -114,13 +117,20 @@ def sim_config() -> dict[str, Any]:
     return {"seed": 7, "webhook_timeout_s": 2.0, "max_journal_body_bytes": 65536}
 
 
+#: a service with no AWS simulator: no SES feedback wiring, no bucket, no invoices or labels to store
+NO_AWS_ENV = {
+    "AWS_PROVISION_ON_START": "false",
+    "S3_PROVISION_ON_START": "false",
+    "FILES_INVOICE_ON_PAID": "false",
+    "FILES_LABEL_ON_DELIVERY": "false",
+}
+
+
 @pytest.fixture(scope="session")
 def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProcess]:
     """The reference service as a real process (granian) on a free port, for e2e, BDD and contracts."""
     # no AWS simulator here: don't let the service subscribe to whatever listens on the default AWS port
-    with run_service(
-        tmp_path_factory.mktemp("live-service"), env={"AWS_PROVISION_ON_START": "false"}
-    ) as live:
+    with run_service(tmp_path_factory.mktemp("live-service"), env=NO_AWS_ENV) as live:
         yield live
 
 

@@ -704,7 +704,7 @@ class FakeLogisticsProvider:
             amount=amount,
             currency="USD",
             tracking_number=f"FAKE{next(self._n):010d}",
-            label_url=None,
+            label_url=f"https://labels.fake-carrier.example/{request.quote_id}.png",
             est_delivery_at=None,
         )
         self.labels[request.quote_id] = label
@@ -729,3 +729,207 @@ class FakeLogisticsProvider:
         if not self.healthy:
             raise ConnectionError("carrier unreachable")
         return {"fake": True}
+
+
+# -- files (reference_service/ports_files.py) ----------------------------------------------------------
+import hashlib  # noqa: E402
+import io  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from typing import IO  # noqa: E402
+
+from reference_service.adapters.s3_store import sniff  # noqa: E402
+from reference_service.domain.files import FileStatus, StoredFile  # noqa: E402
+from reference_service.ports_files import (  # noqa: E402
+    LifecycleRule,
+    ObjectInfo,
+    PresignedPost,
+    StoredObject,
+)
+from reference_service.service_layer.file_errors import FileTooLarge  # noqa: E402
+
+
+class FakeFileStorage:
+    """An in-memory ``FileStorage``: ``objects`` maps keys to bytes; the stream is read in 64 KiB chunks
+    like the real adapter (``largest_read`` shows it); ``will(operation, error...)`` queues errors (``put``,
+    ``delete``, ``head``...); presigned URLs are ``fake://`` links."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, clock: Any = None) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.meta: dict[str, dict[str, str]] = {}
+        self.modified: dict[str, datetime] = {}
+        self.rules: list[LifecycleRule] = []
+        self.script: dict[str, list[BaseException]] = {}
+        self.clock = clock
+        self.largest_read = 0
+
+    def will(self, operation: str, *errors: BaseException) -> None:
+        self.script.setdefault(operation, []).extend(errors)
+
+    def _step(self, operation: str) -> None:
+        queue = self.script.get(operation)
+        if queue:
+            raise queue.pop(0)
+
+    def _now(self) -> datetime:
+        return self.clock.now() if self.clock is not None else datetime.now(UTC)
+
+    def detect(self, head: bytes) -> str | None:
+        return sniff(head)
+
+    def put(
+        self, key: str, stream: IO[bytes], *, content_type: str, max_bytes: int, metadata: Mapping[str, str]
+    ) -> StoredObject:
+        self._step("put")
+        buf, digest = io.BytesIO(), hashlib.sha256()
+        while chunk := stream.read(self.CHUNK):
+            self.largest_read = max(self.largest_read, len(chunk))
+            buf.write(chunk)
+            digest.update(chunk)
+            if buf.tell() > max_bytes:
+                raise FileTooLarge(max_bytes)
+        self.objects[key] = buf.getvalue()
+        self.meta[key] = {"content_type": content_type, **metadata}
+        self.modified[key] = self._now()
+        return StoredObject(buf.tell(), digest.hexdigest(), content_type)
+
+    def sniff(self, key: str) -> str | None:
+        self._step("sniff")
+        return sniff(self.objects[key][:4096])
+
+    def digest(self, key: str) -> tuple[int, str]:
+        data = self.objects[key]
+        return len(data), hashlib.sha256(data).hexdigest()
+
+    def head(self, key: str) -> ObjectInfo | None:
+        self._step("head")
+        if key not in self.objects:
+            return None
+        return ObjectInfo(key, len(self.objects[key]), self.modified[key], self.meta[key]["content_type"])
+
+    def read(self, key: str) -> bytes:
+        return self.objects[key]
+
+    def presigned_get(self, key: str, expires_in: int) -> str:
+        return f"fake://{key}?expires_in={expires_in}"
+
+    def presigned_post(
+        self, key: str, *, content_type: str, max_bytes: int, expires_in: int
+    ) -> PresignedPost:
+        fields = {"key": key, "Content-Type": content_type, "max": str(max_bytes)}
+        return PresignedPost("fake://upload", fields, self._now() + timedelta(seconds=expires_in))
+
+    def delete(self, key: str) -> None:
+        self._step("delete")
+        self.objects.pop(key, None)
+        self.meta.pop(key, None)
+        self.modified.pop(key, None)
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        for key in sorted(self.objects):
+            if key.startswith(prefix):
+                yield ObjectInfo(key, len(self.objects[key]), self.modified[key])
+
+    def ensure_bucket(self, rules: Collection[LifecycleRule]) -> None:
+        self._step("ensure_bucket")
+        self.rules = list(rules)
+
+    def lifecycle(self) -> list[LifecycleRule]:
+        return list(self.rules)
+
+    def check_health(self) -> dict[str, Any]:
+        self._step("check_health")
+        return {"bucket": "fake"}
+
+
+class FakeFileRepository:
+    """An in-memory ``FileRepository``; ``will(operation, error...)`` queues errors (``add``, ``save``,
+    ``remove``) like a failing database."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, StoredFile] = {}
+        self.script: dict[str, list[BaseException]] = {}
+
+    def will(self, operation: str, *errors: BaseException) -> None:
+        self.script.setdefault(operation, []).extend(errors)
+
+    def _step(self, operation: str) -> None:
+        queue = self.script.get(operation)
+        if queue:
+            raise queue.pop(0)
+
+    def add(self, file: StoredFile) -> None:
+        self._step("add")
+        self.rows[file.id] = copy.deepcopy(file)
+
+    def save(self, file: StoredFile) -> None:
+        self._step("save")
+        self.rows[file.id] = copy.deepcopy(file)
+
+    def remove(self, file_id: str) -> None:
+        self._step("remove")
+        self.rows.pop(file_id, None)
+
+    def get(self, file_id: str) -> StoredFile | None:
+        found = self.rows.get(file_id)
+        return copy.deepcopy(found) if found is not None else None
+
+    def by_key(self, key: str) -> StoredFile | None:
+        return next((copy.deepcopy(f) for f in self.rows.values() if f.key == key), None)
+
+    def find(self, order_id: str, category: str) -> StoredFile | None:
+        found = [f for f in self.rows.values() if f.order_id == order_id and f.category.value == category]
+        return copy.deepcopy(min(found, key=lambda f: f.created_at)) if found else None
+
+    def for_order(self, order_id: str) -> list[StoredFile]:
+        return [
+            copy.deepcopy(f)
+            for f in sorted(self.rows.values(), key=lambda f: (f.created_at, f.id))
+            if f.order_id == order_id and f.status is FileStatus.STORED
+        ]
+
+    def owned_by(self, owner_ref: str) -> list[StoredFile]:
+        return [
+            copy.deepcopy(f)
+            for f in sorted(self.rows.values(), key=lambda f: f.id)
+            if f.owner_ref == owner_ref
+        ]
+
+    def pending_before(self, cutoff: datetime, limit: int) -> list[StoredFile]:
+        pending = [f for f in self.rows.values() if f.status is FileStatus.PENDING and f.created_at < cutoff]
+        return [copy.deepcopy(f) for f in sorted(pending, key=lambda f: f.created_at)[:limit]]
+
+
+class FakeInvoiceRenderer:
+    """Renders a minimal (valid-looking) PDF naming the order; ``rendered`` lists the orders."""
+
+    def __init__(self) -> None:
+        self.rendered: list[str] = []
+
+    def render(self, order: Order, *, invoice_number: str, issued_at: datetime) -> bytes:
+        self.rendered.append(order.id)
+        return f"%PDF-1.4\n% {invoice_number} {order.id}\n%%EOF\n".encode()
+
+
+#: the smallest PNG a carrier label could be: the signature and an IHDR chunk
+LABEL_PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+
+
+class FakeLabelSource:
+    """Serves ``labels[url]``, else ``default`` (bytes); with neither, a retryable ``ProviderError``, as a
+    404/5xx of the carrier's label host is. ``fetched`` lists the URLs asked for."""
+
+    def __init__(self, default: bytes | None = LABEL_PNG) -> None:
+        self.labels: dict[str, bytes] = {}
+        self.default = default
+        self.fetched: list[str] = []
+
+    def fetch(self, url: str, max_bytes: int) -> IO[bytes]:
+        self.fetched.append(url)
+        data = self.labels.get(url, self.default)
+        if data is None:
+            raise ProviderError("logistics", "LABEL_UNAVAILABLE", "no label", retryable=True, status=503)
+        if len(data) > max_bytes:
+            raise FileTooLarge(max_bytes)
+        return io.BytesIO(data)

@@ -85,8 +85,13 @@ def _lab(tmp: Path, providers: Sequence[str], service_env: Mapping[str, str] | N
     with contextlib.ExitStack() as stack:
         sims = {name: stack.enter_context(running(name, env=creds)) for name in providers}
         env: dict[str, str] = {**creds, **FAST_RETRIES, "SERVICE_PUBLIC_URL": service_url}
-        if "aws" not in providers:  # no AWS simulator: nothing wires SES feedback to the service
-            env["AWS_PROVISION_ON_START"] = "false"
+        if "aws" not in providers:  # no AWS simulator: no SES feedback wiring, no bucket, no files stored
+            env.update(
+                AWS_PROVISION_ON_START="false",
+                S3_PROVISION_ON_START="false",
+                FILES_INVOICE_ON_PAID="false",
+                FILES_LABEL_ON_DELIVERY="false",
+            )
         for name, sim in sims.items():
             if name in SIMULATOR_URL_SETTINGS:
                 variable, suffix = SIMULATOR_URL_SETTINGS[name]

@@ -322,3 +322,36 @@ class AuditEventRow(Base):
     outcome: Mapped[str] = mapped_column(sa.String(16))
     request_id: Mapped[str] = mapped_column(sa.String(128))
     client_ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class FileRow(Base):
+    """One object in the file bucket (``domain/files.py``): its key, category, sniffed type, size, SHA-256,
+    owner and order. ``PENDING`` while its upload is in progress; ``reconcile files`` clears abandoned ones.
+    ``original_name`` may hold PII (a customer's file name): erasure blanks it."""
+
+    __tablename__ = "files"
+    __table_args__ = (sa.Index("ix_files_order_category", "order_id", "category"),)
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    category: Mapped[str] = mapped_column(sa.String(32))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+    size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    original_name: Mapped[str | None] = mapped_column(sa.String(200))
+    owner_ref: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+    order_id: Mapped[str | None] = mapped_column(sa.String(40))
+    max_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RetentionLeaseRow(Base):
+    """Who runs the retention of a data class now, until when: one instance at a time per class."""
+
+    __tablename__ = "retention_leases"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(sa.String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,8 +2,8 @@
 
 ``bootstrap(settings)`` returns a ``Container`` holding every long-lived object of one service
 instance, typed: the shared ``Platform`` (database, clock, ids, publisher, cipher, metrics, health) and
-one field per area (``orders``, ``payments``, ``notifications``, ``deliveries``, ``security``), then
-the bus and the outbox relay.
+one field per area (``orders``, ``payments``, ``notifications``, ``deliveries``, ``security``, ``files``,
+``retention``), then the bus and the outbox relay.
 Nothing is built at import time (house rule 2). Tests call it with their own settings and may pass fakes
 (``gateways=``), or replace an area's adapter after it (``container.notifications.sender = fake``: the
 handlers read their area's adapters at call time). ``container.bus.describe()`` prints the routing.
@@ -50,9 +50,11 @@ from reference_service.service_layer.outbox import OutboxRelay
 
 if TYPE_CHECKING:  # the area modules import this one
     from reference_service.bootstrap.deliveries import DeliveriesArea
+    from reference_service.bootstrap.files import FilesArea
     from reference_service.bootstrap.notifications import NotificationsArea
     from reference_service.bootstrap.orders import OrdersArea
     from reference_service.bootstrap.payments import PaymentsArea
+    from reference_service.bootstrap.retention import RetentionArea
     from reference_service.bootstrap.security import SecurityArea
 
 logger = logging.getLogger(__name__)
@@ -108,11 +110,14 @@ class Container(Platform):
     notifications: NotificationsArea
     deliveries: DeliveriesArea
     security: SecurityArea
+    files: FilesArea
+    retention: RetentionArea
     bus: MessageBus
     relay: OutboxRelay
 
     def close(self) -> None:
         self.relay.stop()
+        self.retention.stop()
         self.engines.dispose()
 
 
@@ -127,7 +132,15 @@ def bootstrap(
     run_migrations: bool = True,
 ) -> Container:
     """Build a ``Container`` for ``settings``; pass fakes to replace any adapter."""
-    from reference_service.bootstrap import deliveries, notifications, orders, payments, security
+    from reference_service.bootstrap import (
+        deliveries,
+        files,
+        notifications,
+        orders,
+        payments,
+        retention,
+        security,
+    )
 
     engines = create_engines(settings.database_url)
     if run_migrations:
@@ -150,7 +163,9 @@ def bootstrap(
     notifications_area, notifications_wiring = notifications.build(platform)
     deliveries_area, deliveries_wiring = deliveries.build(platform, notifications_area, logistics)
     security_area, _ = security.build(platform)
-    bus = message_bus([orders_wiring, payments_wiring, notifications_wiring, deliveries_wiring])
+    files_area, files_wiring = files.build(platform)
+    retention_area = retention.build(platform, files_area, security_area)
+    bus = message_bus([orders_wiring, payments_wiring, notifications_wiring, deliveries_wiring, files_wiring])
     outbox_store = SqlAlchemyOutboxStore(platform.write_sessions, platform.read_sessions, engines.write_gate)
     relay = OutboxRelay(
         outbox_store,
@@ -170,6 +185,8 @@ def bootstrap(
         notifications=notifications_area,
         deliveries=deliveries_area,
         security=security_area,
+        files=files_area,
+        retention=retention_area,
         bus=bus,
         relay=relay,
     )

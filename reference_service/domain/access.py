@@ -7,7 +7,8 @@ orders are those whose ``customer_ref`` is the token's subject). Deny by default
 grants is refused, and so is a route that declares none (see ``entrypoints/access.py``).
 
 =========  ==========================================================================================
-customer   create, read and cancel their own orders; pay them; read their own deliveries and files
+customer   create, read and cancel their own orders; pay them; read their own deliveries; read, upload
+           (return documents) and delete their own files; erase their own personal data
 support    read everything (orders, payments, notifications, deliveries, files, events, SMS providers,
            health and metrics) and resend notifications
 admin      everything, including stock, API keys, the audit trail, events and retention
@@ -51,6 +52,8 @@ class Permission(StrEnum):
     INVENTORY_READ = "inventory:read"
     INVENTORY_MANAGE = "inventory:manage"
     RETENTION_MANAGE = "retention:manage"
+    #: erase a customer's personal data (the right to erasure): admins, and a customer for themselves
+    PERSONAL_DATA_ERASE = "personal-data:erase"
     API_KEYS_MANAGE = "api-keys:manage"
     AUDIT_READ = "audit:read"
     PLATFORM_READ = "platform:read"
@@ -72,6 +75,8 @@ _CUSTOMER_OWN = (
     Permission.PAYMENTS_CAPTURE,
     Permission.DELIVERIES_READ,
     Permission.FILES_READ,
+    Permission.FILES_MANAGE,
+    Permission.PERSONAL_DATA_ERASE,
 )
 _SUPPORT_ANY = (
     Permission.ORDERS_READ,

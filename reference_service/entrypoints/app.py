@@ -31,7 +31,8 @@ from reference_service.bootstrap import Container, bootstrap
 from reference_service.config import Settings
 from reference_service.domain.access import Permission
 from reference_service.entrypoints.access import install_access_control, policy_for, public, requires
-from reference_service.entrypoints.api import admin, deliveries, notifications, orders, payments
+from reference_service.entrypoints.api import admin, deliveries, notifications, orders, payments, privacy
+from reference_service.entrypoints.api import files as files_api
 from reference_service.entrypoints.api import security as security_api
 from reference_service.entrypoints.api.schemas import ProblemOut
 from reference_service.entrypoints.api.spec import ApiSpec, register_converters
@@ -91,6 +92,8 @@ def create_app(
     app.register_blueprint(security_api.build_blueprint(container, spec))
     app.register_blueprint(notifications.build_blueprint(container, spec))
     app.register_blueprint(deliveries.build_blueprint(container, spec))
+    app.register_blueprint(files_api.build_blueprint(container, spec))
+    app.register_blueprint(privacy.build_blueprint(container, spec))
     for blueprint in webhooks:
         app.register_blueprint(blueprint)
     install_platform_routes(app, container, spec)
@@ -103,6 +106,8 @@ def create_app(
     serving = start_relay if start_relay is not None else settings.outbox_relay_enabled  # a real process
     if serving:
         container.relay.start()
+        container.files.start()
+        container.retention.start()
     return app
 
 

@@ -149,7 +149,7 @@ def config() -> None:
 
 
 @cli.command()
-@click.argument("provider", type=click.Choice(["stripe", "logistics"]))
+@click.argument("provider", type=click.Choice(["stripe", "logistics", "files"]))
 @click.option(
     "--limit",
     type=click.IntRange(1, 10000),
@@ -157,9 +157,11 @@ def config() -> None:
     show_default=True,
     help="At most this many events.",
 )
-def reconcile(provider: str, limit: int) -> None:
+@click.option("--dry-run", is_flag=True, help="files: count what would be removed, remove nothing.")
+def reconcile(provider: str, limit: int, dry_run: bool) -> None:
     """Apply provider events that were never delivered (Stripe: GET /v1/events?delivery_success=false;
-    logistics: the carrier's current status of every open delivery)."""
+    logistics: the carrier's current status of every open delivery); files: remove abandoned PENDING
+    uploads with their objects, and objects no file row names (older than FILES_ORPHAN_GRACE_SECONDS)."""
     from reference_service.adapters.stripe_gateway import StripeGateway
     from reference_service.bootstrap import bootstrap
     from reference_service.bootstrap.payments import payment_gateways
@@ -171,7 +173,12 @@ def reconcile(provider: str, limit: int) -> None:
     configure_logging("WARNING")
     container = bootstrap(settings)
     try:
-        if provider == "logistics":
+        if provider == "files":
+            from reference_service.service_layer.handlers.files import reconcile_files
+
+            report = reconcile_files(container.files.deps(), dry_run=dry_run, batch=limit)
+            outcomes = {k: int(v) for k, v in report.as_dict().items() if k != "dry_run"}
+        elif provider == "logistics":
             outcomes = reconcile_logistics(container, limit, click.echo)
         else:
             gateway = payment_gateways(container)[PaymentProvider.STRIPE]
@@ -180,6 +187,35 @@ def reconcile(provider: str, limit: int) -> None:
     finally:
         container.close()
     click.echo("done: " + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing to do"))
+
+
+@cli.group()
+def retention() -> None:
+    """Data retention (docs/retention.md): clean each data class at its age."""
+
+
+@retention.command("run")
+@click.option("--dry-run", is_flag=True, help="Count what a run would delete or anonymise; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def retention_run(dry_run: bool, as_json: bool) -> None:
+    """Run retention once over every data class, in batches; safe beside the service's own schedule."""
+    from reference_service.bootstrap import bootstrap
+    from reference_service.observability.logging import configure_logging
+
+    settings = settings_or_exit(outbox_relay_enabled=False)
+    configure_logging("WARNING")
+    container = bootstrap(settings)
+    try:
+        report = container.retention.run(dry_run=dry_run)
+    finally:
+        container.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    verb = "would change" if dry_run else "changed"
+    for item in report.classes:
+        cutoff = f"older than {item.cutoff:%Y-%m-%d %H:%M}Z" if item.cutoff else "kept forever"
+        click.echo(f"{item.name:<26} {item.action:<9} {item.state:<5} {verb} {item.rows:>7}  ({cutoff})")
 
 
 @cli.group("api-key")

@@ -25,6 +25,7 @@ from reference_service.domain.errors import IllegalTransition, InvalidOrder, Unc
 from reference_service.entrypoints.api.schemas import FieldErrorOut, ProblemOut
 from reference_service.service_layer import delivery_errors as deliveries
 from reference_service.service_layer import errors as svc
+from reference_service.service_layer import file_errors as files
 from reference_service.service_layer import notification_errors as notif
 
 logger = logging.getLogger(__name__)
@@ -246,6 +247,44 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "API key (`X-API-Key: gdk_...`). `WWW-Authenticate` says what was wrong (RFC 6750).",
         ),
         ProblemType(
+            "file-type-not-allowed",
+            415,
+            "File type not allowed",
+            "The file's bytes (magic numbers, not its Content-Type) are not a type its category accepts; "
+            "nothing was stored.",
+        ),
+        ProblemType(
+            "file-too-large",
+            413,
+            "File too large",
+            "The file is larger than its category allows (`max_bytes`); nothing was stored.",
+        ),
+        ProblemType(
+            "file-invalid",
+            422,
+            "File invalid",
+            "No file, an empty file, or an unknown category; `errors` names the field.",
+        ),
+        ProblemType(
+            "file-not-uploaded",
+            409,
+            "File not uploaded",
+            "Nothing was posted to S3 for this direct upload yet; post the form, then confirm.",
+        ),
+        ProblemType(
+            "file-upload-failed",
+            503,
+            "File upload failed",
+            "The file store kept failing after the retry policy. Nothing was left behind (no object, no "
+            "record); retry later.",
+        ),
+        ProblemType(
+            "storage-unavailable",
+            503,
+            "Storage unavailable",
+            "The file store could not be reached; nothing changed. Retry later.",
+        ),
+        ProblemType(
             "forbidden",
             403,
             "Forbidden",
@@ -380,6 +419,8 @@ def to_problem(exc: BaseException) -> Problem:
         return _notification_problem(exc)
     if isinstance(exc, deliveries.DELIVERY_ERRORS):
         return _delivery_problem(exc)
+    if isinstance(exc, files.FILE_ERRORS):
+        return _file_problem(exc)
     if isinstance(exc, svc.ProviderError):
         extra = {
             "code": exc.code,
@@ -480,6 +521,26 @@ def _delivery_problem(exc: svc.ServiceError) -> Problem:
             "shipping-address-missing", str(exc), [FieldError("shipping_address", "required", "missing")]
         )
     return Problem("internal-error", "An unexpected error occurred.")
+
+
+def _file_problem(exc: svc.ServiceError) -> Problem:
+    """The files area's errors (``service_layer/file_errors.py``)."""
+    if isinstance(exc, files.FileTooLarge):
+        return Problem(
+            "file-too-large",
+            str(exc),
+            [FieldError(exc.field, str(exc), "too_large")],
+            extra={"max_bytes": exc.max_bytes},
+        )
+    if isinstance(exc, files.FileRejected):
+        if exc.reason == "type":
+            return Problem("file-type-not-allowed", str(exc), [FieldError(exc.field, str(exc), "type")])
+        if exc.reason == "missing":
+            return Problem("file-not-uploaded", str(exc))
+        return Problem("file-invalid", str(exc), [FieldError(exc.field, str(exc), exc.reason)])
+    if isinstance(exc, files.FileUploadFailed):
+        return Problem("file-upload-failed", files.UPLOAD_FAILED, headers={"Retry-After": "30"})
+    return Problem("storage-unavailable", str(exc), headers={"Retry-After": "30"})
 
 
 def _address_field(carrier_field: str) -> str:

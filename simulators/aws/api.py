@@ -23,11 +23,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from simulators.aws import urls
-from simulators.aws.exceptions import AwsError
+from simulators.aws.exceptions import AwsError, Protocol
 from simulators.aws.patches import RequestContext, activate
 from simulators.aws.responses import AwsResponses
 from simulators.kernel.api import ProviderApi
@@ -179,4 +180,26 @@ class AwsApi(ProviderApi):
             result = list(self.moto_app(environ, start_response))
             self.bridge.reset()
             return result
+        expired = self._presign_expired(request)
+        if expired is not None:
+            return self.send(self.render(expired, request), request, start_response)
         return self.moto_app(environ, start_response)
+
+    def _presign_expired(self, request: SimRequest) -> AwsError | None:
+        """S3's answer to a SigV4 presigned URL used after ``X-Amz-Date`` + ``X-Amz-Expires`` on the
+        simulated clock (moto 5 does not check it): 403 ``AccessDenied`` "Request has expired", as S3
+        answers (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html)."""
+        query = request.query
+        signed_at, expires = query.get("X-Amz-Date"), query.get("X-Amz-Expires")
+        if not signed_at or not expires:
+            return None
+        try:
+            start = datetime.strptime(signed_at[0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            lifetime = int(expires[0])
+        except ValueError:
+            return None
+        now = self.bridge.runtime.clock.datetime()
+        if now <= start + timedelta(seconds=lifetime):
+            return None
+        protocol = Protocol(request_info(request).service)
+        return AwsError("AccessDenied", "Request has expired", 403, protocol=protocol)

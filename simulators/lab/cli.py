@@ -202,6 +202,18 @@ def bench_auth_cmd(requests: int, rounds: int) -> None:
     bench_auth(requests=requests, rounds=rounds)
 
 
+@bench.command("files")
+@click.option("--small", type=click.IntRange(1, 10000), default=50, show_default=True, help="100 KB uploads.")
+@click.option("--large", type=click.IntRange(1, 1000), default=10, show_default=True, help="10 MB uploads.")
+@click.option("--huge-mb", type=click.IntRange(20, 5000), default=200, show_default=True,
+              help="Size of the one upload during which the service's RSS is sampled.")  # fmt: skip
+def bench_files_cmd(small: int, large: int, huge_mb: int) -> None:
+    """Upload throughput of POST /api/v1/files (100 KB, 10 MB) and the service's RSS during a huge upload."""
+    from simulators.lab.bench_files import bench_files
+
+    bench_files(small=small, large=large, huge_mb=huge_mb)
+
+
 @bench.command("all")
 @click.pass_context
 def bench_all(ctx: click.Context) -> None:

@@ -255,6 +255,7 @@ class Lab:
         service = f"{self.scheme}://127.0.0.1:{self.service_port}"
         cacert = f" --cacert {self.tls.ca}" if self.tls is not None else ""
         lines += ["", f"  database: {self.settings.database_url}"]
+        lines += [f"  files:    s3://{self.settings.s3_bucket} on the AWS simulator (lifecycle set at start)"]
         if self.tls is not None:
             lines += [
                 f"  TLS 1.3: CA bundle {self.tls.ca}",

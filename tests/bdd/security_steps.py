@@ -26,6 +26,7 @@ from pytest_bdd import given, then, when
 from tests.auth import AUDIENCE, KID, auth_issuer
 from tests.bdd.common_steps import p
 from tests.bdd.world import ApiWorld
+from tests.conftest import NO_AWS_ENV
 from tests.support import LiveProcess, require, run_service
 
 REDIS_URL = "redis://127.0.0.1:6379"
@@ -159,7 +160,7 @@ def two_workers(tmp_path: Path) -> Iterator[Workers]:
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "RATELIMIT_KEY_PREFIX": f"bdd-{uuid.uuid4().hex[:12]}",
         "RATELIMIT_DEFAULT": f"{LIMIT}/minute",
-        "AWS_PROVISION_ON_START": "false",
+        **NO_AWS_ENV,
         "OUTBOX_RELAY_ENABLED": "false",
     }
     database = tmp_path / "shared.db"  # one database, as two workers of one service have

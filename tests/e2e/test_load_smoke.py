@@ -110,7 +110,7 @@ def test_a_dead_host_fails_on_the_error_rate(tmp_path: Path) -> None:
 def test_an_unknown_scenario_is_refused_with_the_choices(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "load.run", "nope", "--out", str(tmp_path)]
     proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=30, check=False)
-    assert proc.returncode == 2 and "choose from: delivery_tracking, orders" in proc.stderr
+    assert proc.returncode == 2 and "choose from: delivery_tracking, files, orders" in proc.stderr
     assert list(tmp_path.iterdir()) == []
 
 

@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from tests.auth import auth_issuer
+from tests.conftest import NO_AWS_ENV
 from tests.support import REPO, require, run_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.security, pytest.mark.redis]
@@ -26,7 +27,7 @@ def test_429s_begin_at_the_threshold(tmp_path: Path) -> None:
     except redis.RedisError as exc:
         require("Redis", f"{REDIS_URL}: {type(exc).__name__}")
     env = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": f"load-{uuid.uuid4().hex[:12]}",
-           "AWS_PROVISION_ON_START": "false"}  # fmt: skip
+           **NO_AWS_ENV}  # fmt: skip
     out = tmp_path / "reports"
     with run_service(tmp_path, env=env) as live:
         command = [sys.executable, "-m", "load.run", "rate_limit", "--host", live.url, "--users", "4",

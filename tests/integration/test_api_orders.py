@@ -37,7 +37,7 @@ def test_create_get_list_cancel(client: FlaskClient) -> None:
     order = resp.json
     assert resp.headers["Location"] == f"/api/v1/orders/{order['id']}"
     assert order["status"] == "CREATED" and order["total_amount"] == 3998
-    assert client.get(f"/api/v1/orders/{order['id']}").json == order
+    assert client.get(f"/api/v1/orders/{order['id']}").json == {**order, "files": []}  # GET adds its files
     listing = client.get("/api/v1/orders").json
     assert listing["object"] == "list" and [o["id"] for o in listing["data"]] == [order["id"]]
     cancelled = client.post(f"/api/v1/orders/{order['id']}/cancel", json={"reason": "duplicate"})

@@ -73,7 +73,13 @@ from reference_service.entrypoints.api.schemas import iso_currencies
 from reference_service.entrypoints.app import create_app
 from tests.auth import auth_issuer, authorized_client
 from tests.conftest import STRIPE_TEST_WEBHOOK_SECRET
-from tests.fakes import FakeEmailSender, FakeLogisticsProvider, FakePaymentGateway, FakeSmsProvider
+from tests.fakes import (
+    FakeEmailSender,
+    FakeFileStorage,
+    FakeLogisticsProvider,
+    FakePaymentGateway,
+    FakeSmsProvider,
+)
 from tests.support import postgres_schema_url
 
 ORDER = {
@@ -192,6 +198,7 @@ def running_api(database_url: str) -> Iterator[Api]:
         logistics=FakeLogisticsProvider(),
     )
     container.notifications.sender = FakeEmailSender()
+    container.files.storage = FakeFileStorage(container.clock)
     container.notifications.provisioner = StubProvisioner()  # type: ignore[assignment]
     container.notifications.router = SmsServiceRouter(
         [FakeSmsProvider("sns"), FakeSmsProvider("twilio")], container.notifications.metrics
@@ -401,6 +408,20 @@ def waiting_payment(api: Api, path: str) -> str:
     return path.replace("{order_id}", order_id).replace("{payment_id}", payment_id)
 
 
+def expect_direct_upload(_api: Api, drawn: dict[str, Any], resp: Any) -> None:
+    if resp.status_code == 201:
+        assert resp.json["status"] == "PENDING" and resp.json["upload"]["fields"], resp.json
+    else:  # a type the category refuses, or a size over its maximum
+        assert problem_type(resp) in ("file-type-not-allowed", "file-too-large"), resp.json
+
+
+def pending_upload(api: Api, path: str) -> str:
+    body = {"category": "return_documents", "content_type": "application/pdf", "size": 100}
+    resp = api.client.post("/api/v1/files/uploads", json=body)
+    assert resp.status_code == 201, resp.json
+    return path.replace("{file_id}", resp.json["id"])
+
+
 CASES: dict[str, Case] = {
     "createOrder": Case(fixed, expect_create_order),
     "cancelOrder": Case(fresh_order, expect(200)),
@@ -423,6 +444,10 @@ CASES: dict[str, Case] = {
     "createDelivery": Case(paid_order, expect_problem(422, "shipping-quote-invalid")),
     "cancelDelivery": Case(fresh_delivery, expect(200)),
     "logisticsWebhook": Case(fixed, expect_unverified(400, "webhook-signature-invalid", "malformed-request")),
+    # a drawn string is no multipart body with a file part
+    "uploadFile": Case(fixed, expect_problem(422, "validation-error")),
+    "startDirectUpload": Case(fixed, expect_direct_upload),
+    "confirmDirectUpload": Case(pending_upload, expect_problem(409, "file-not-uploaded")),
 }
 
 

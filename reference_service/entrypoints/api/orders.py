@@ -21,6 +21,7 @@ from reference_service.domain import commands
 from reference_service.domain.access import Permission
 from reference_service.domain.orders import CustomerContact
 from reference_service.entrypoints.access import current_access, requires
+from reference_service.entrypoints.api.file_schemas import OrderDetailOut, OrderFileOut
 from reference_service.entrypoints.api.responses import answer, json_response, order_answer, render, replay
 from reference_service.entrypoints.api.schemas import (
     CancelOrderRequest,
@@ -32,6 +33,7 @@ from reference_service.entrypoints.api.schemas import (
 from reference_service.entrypoints.api.spec import ApiSpec, HeaderParam
 from reference_service.entrypoints.errors import FieldError, Problem
 from reference_service.service_layer.errors import NotFound
+from reference_service.service_layer.handlers import files as file_handlers
 from reference_service.service_layer.outcomes import Replayed
 
 IDEMPOTENCY_HEADER = HeaderParam(
@@ -136,7 +138,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
         operation_id="getOrder",
         summary="Retrieve an order",
         tags=tags,
-        responses={200: (OrderOut, "The order")},
+        responses={200: (OrderDetailOut, "The order, with its invoice and shipping label once stored")},
         errors={404: "not-found: no order has this id"},
     )
     @requires(Permission.ORDERS_READ, owned=True)
@@ -146,7 +148,12 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
             if order is None:
                 raise NotFound("order", order_id)
             current_access().require_owner(order.customer_ref, "order", order_id)
-            return render(OrderOut.from_domain(order))
+        deps = container.files.deps()
+        files = []
+        for file in deps.files.for_order(order_id):
+            link = file_handlers.link(deps, file)
+            files.append(OrderFileOut.of(file, link.url, link.expires_at))
+        return render(OrderDetailOut(**dict(OrderOut.from_domain(order)), files=files))
 
     @spec.operation(
         bp,
