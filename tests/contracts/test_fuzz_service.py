@@ -61,9 +61,14 @@ CHECKS = [
 #: answers that depend on a rule no schema can state (a provider's signature over the raw body)
 SIGNED = "/api/v1/webhooks/"
 #: refusals of schema-valid data for a rule the operation's 422 states in words because no JSON Schema
-#: keyword can: a number outside its country's numbering plan (libphonenumber's metadata), and an order
-#: total (a sum of products) outside the providers' charge limits
-STATED_IN_WORDS = {"/problems/invalid-phone-number", "/problems/amount-out-of-range"}
+#: keyword can: a number outside its country's numbering plan (libphonenumber's metadata), an order total
+#: (a sum of products) outside the providers' charge limits, and a file type that depends on the category
+#: and on the file's own bytes
+STATED_IN_WORDS = {
+    "/problems/invalid-phone-number",
+    "/problems/amount-out-of-range",
+    "/problems/file-type-not-allowed",
+}
 SENDER = "no-reply@genai-demo.example"
 
 
@@ -118,6 +123,7 @@ def _service_app() -> Flask:
         logistics=FakeLogisticsProvider(),
     )
     stack.callback(container.close)
+    assert container.files.provision() == "ok"  # the file bucket on the AWS simulator, as at service start
     return create_app(service_settings, container, start_relay=False)
 
 

@@ -78,6 +78,16 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
             "multipart/form-data",
             "Fields `category` (product_images, invoices, shipping_labels, return_documents), `file`, and "
             "optionally `owner_ref` and `order_id`. The content type is taken from the file's bytes.",
+            {
+                "type": "object",
+                "required": ["category", "file"],
+                "properties": {
+                    "category": {"enum": [c.value for c in FileCategoryName]},
+                    "file": {"type": "string", "format": "binary"},
+                    "owner_ref": {"type": "string"},
+                    "order_id": {"type": "string"},
+                },
+            },
         ),
         responses={
             201: (FileOut, "Stored: its key, size, SHA-256 and a presigned GET URL valid 1 h"),

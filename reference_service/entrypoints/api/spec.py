@@ -126,7 +126,7 @@ class Operation:
     headers: Sequence[HeaderParam] = field(default_factory=tuple)
     response_headers: dict[int, dict[str, str]] = field(default_factory=dict)
     #: a body the route reads raw (a provider's signed webhook): (media type, description)
-    raw_request: tuple[str, str] | None = None
+    raw_request: tuple[str, str] | tuple[str, str, dict[str, Any]] | None = None
     response_media: str = "application/json"
     #: turns a body's ``ValidationError`` into the error to raise instead of the generic 422
     invalid_body: BodyProblem | None = None
@@ -333,7 +333,7 @@ class ApiSpec:
         summary: str,
         tags: list[str],
         responses: dict[int, tuple[type[BaseModel] | None, str]],
-        raw_request: tuple[str, str] | None = None,
+        raw_request: tuple[str, str] | tuple[str, str, dict[str, Any]] | None = None,
         headers: Sequence[HeaderParam] = (),
         response_media: str = "application/json",
     ) -> None:
@@ -450,13 +450,12 @@ class ApiSpec:
                     "content": {"application/json": {"schema": ref(op.body)}},
                 }
             elif op.raw_request is not None:
-                media, description = op.raw_request
+                media, description, *stated = op.raw_request
+                default = {"type": "object"} if "json" in media else {"type": "string"}
                 operation["requestBody"] = {
                     "required": True,
                     "description": description,
-                    "content": {
-                        media: {"schema": {"type": "object"} if "json" in media else {"type": "string"}}
-                    },
+                    "content": {media: {"schema": stated[0] if stated else default}},
                 }
             paths.setdefault(op.openapi_path, {})[op.method.lower()] = operation
         return {
