@@ -132,8 +132,8 @@ def run_service(
     tls: LabCertificates | None = None,
     workers: int = 1,
 ) -> Iterator[LiveProcess]:
-    """Run ``genai-demo service`` (``--workers``) on a free port with a private SQLite database under ``tmp``, trusting the
-    test issuer (``tests/auth.py``; ``env`` may point it at another).
+    """Run ``genai-demo service`` (``--workers``) on a free port with a private SQLite database under
+    ``tmp``, trusting the test issuer (``tests/auth.py``; ``env`` may point it at another).
 
     ``free_port`` cannot reserve the port, so a parallel test may take it first; without a fixed ``port``
     the start is retried on a new one, with a fixed one ``PortTaken`` tells the caller to choose again.
