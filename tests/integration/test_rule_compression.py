@@ -94,7 +94,8 @@ _STRIPE = (
 )
 
 SHAPES = [
-    # 15 % of Stripe calls fail from sample 20 to 45, then none
+    # 15 % of Stripe calls fail from sample 20 to 45, then none (checks keep a few samples from each edge:
+    # promtool offsets each group's evaluations, so a state change can move by one group interval)
     Shape(
         "StripeServiceDown",
         "external-services.yml",
@@ -103,7 +104,7 @@ SHAPES = [
             _STRIPE.format(outcome="server_error"): _fault(20, 45, 15, 0),
         },
         62,
-        ((19, "inactive"), (23, "pending"), (36, "firing"), (45, "firing"), (61, "inactive")),
+        ((19, "inactive"), (25, "pending"), (38, "firing"), (45, "firing"), (61, "inactive")),
     ),
     # payments take 20 s instead of 1 s from sample 20 to 60
     Shape(
@@ -139,7 +140,7 @@ SHAPES = [
             ),
         },
         62,
-        ((19, "inactive"), (23, "pending"), (36, "firing"), (45, "firing"), (61, "inactive")),
+        ((19, "inactive"), (25, "pending"), (38, "firing"), (45, "firing"), (61, "inactive")),
     ),
     # SNS's circuit opens at sample 20 and closes at 40 (a gauge: no window, only `for`)
     Shape(
