@@ -54,9 +54,31 @@ def cli() -> None:
     is_flag=True,
     help="Serve the service and every simulator over HTTPS (TLS 1.3 minimum), local CA in VAR_DIR/tls.",
 )
-def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int, tls: bool) -> None:
+@click.option(
+    "--observability",
+    is_flag=True,
+    help="Also run Prometheus (scraping the service, loading the alert rules), Alertmanager and the lab's "
+    "alert receiver (Debian's prometheus and prometheus-alertmanager; `make tools`).",
+)
+@click.option(
+    "--alert-time-factor",
+    type=click.FloatRange(1, 120),
+    default=1.0,
+    show_default=True,
+    help="With --observability: divide every rule's for/window and the scrape interval by this.",
+)
+def up(
+    port: int | None,
+    var_dir: Path,
+    ready_timeout: float,
+    port_offset: int,
+    tls: bool,
+    observability: bool,
+    alert_time_factor: float,
+) -> None:
     """Start the service and every simulator, wire them, print URLs, secrets, demo tokens and an API key;
     Ctrl-C stops all."""
+    from simulators.lab.observability import ObservabilityOptions
     from simulators.lab.tls import client_env, make_certificates
     from simulators.lab.up import Lab, LabError
     from simulators.registry import PROVIDERS
@@ -74,6 +96,7 @@ def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int, 
         port_offset=port_offset,
         echo=click.echo,
         tls=certificates,
+        observability=ObservabilityOptions(alert_time_factor) if observability else None,
     )
     lab.install_signal_handlers()
     code = 1
@@ -88,6 +111,22 @@ def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int, 
         lab.stop()
         click.echo("stopped.")
     sys.exit(code)
+
+
+@cli.command("alert-receiver")
+@click.option("--port", type=click.IntRange(1, 65535), default=12195, show_default=True)
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also append every notification to this JSON-lines file.",
+)
+def alert_receiver(port: int, record: Path | None) -> None:
+    """Record Alertmanager's webhook notifications (POST /alertmanager; read GET /notifications)."""
+    from simulators.lab.alert_receiver import serve
+
+    click.echo(f"alert receiver on http://127.0.0.1:{port} (POST /alertmanager, GET /notifications)")
+    serve(port, record)
 
 
 @cli.command()
