@@ -159,6 +159,7 @@ def prometheus_argv(binary: str, paths: StackPaths, port: int, options: Observab
         f"--storage.tsdb.path={paths.prometheus_data}",
         f"--web.listen-address=127.0.0.1:{port}",
         "--storage.tsdb.retention.time=2d",
+        "--web.enable-lifecycle",  # POST /-/reload re-reads the config and rule files
         # a firing alert is re-sent to Alertmanager at most this often (default 1m), scaled like the rules
         f"--rules.alert.resend-delay={format_ms(options.scaled_ms(60))}",
         "--log.level=warn",
