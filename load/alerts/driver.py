@@ -10,9 +10,9 @@
 The verdict is read from Prometheus (``ALERTS`` over the run, ``query_range``) and the receiver:
 
 - the alert was inactive during the baseline (no pending, no firing, no notification);
-- it became pending once the fault had filled enough of its window (at most window + the recording
-  group's interval + 2 evaluation intervals after the fault began), then firing at most ``for`` + one
-  evaluation interval (+ the sampling step) after it became pending;
+- it became pending once the fault had filled enough of its window (at most onset + window + the
+  recording group's interval + 2 evaluation intervals after the fault began), then firing at most
+  ``for`` + one evaluation interval (+ the sampling step) after it became pending;
 - no alert other than it (and the scenario's ``also_allowed``) fired during the run;
 - a "firing" notification reached the receiver, and a "resolved" one after the fault was lifted.
 
@@ -168,10 +168,10 @@ def run_scenario(scenario: AlertScenario, urls: LabUrls, timing: Timing, out: Pa
     )
     observer = Observer(urls.prometheus, urls.receiver)
     clock = _Clock(observer, interval)
-    detect_s = window_s + timing.recording_interval_s + 2 * interval
+    detect_s = scenario.onset_s + window_s + timing.recording_interval_s + 2 * interval
     group_interval_s = max(0.5, 30 / factor)
-    fire_deadline = detect_s + for_s + 2 * interval + 10 + 15 / factor * 4
-    resolve_deadline = 2 * window_s + group_interval_s + 4 * interval + 20
+    fire_deadline = detect_s + for_s + 4 * interval + 60 / factor
+    resolve_deadline = scenario.onset_s + 2 * window_s + group_interval_s + 4 * interval + 60 / factor
     baseline_s = window_s + 2 * interval + 2
     budget = baseline_s + fire_deadline + resolve_deadline + 60
     observer.clear_notifications()
@@ -221,8 +221,10 @@ def run_scenario(scenario: AlertScenario, urls: LabUrls, timing: Timing, out: Pa
                 sims[simulator].delete_fault(rule_id)
         for sim in sims.values():
             sim.close()
-        if locust.poll() is None:
-            locust.send_signal(signal.SIGTERM)
+        if (
+            locust.poll() is None
+        ):  # SIGINT: Locust writes its HTML report, then its CSVs (SIGTERM skips the HTML)
+            locust.send_signal(signal.SIGINT)
         try:
             locust.wait(60)
         except subprocess.TimeoutExpired:

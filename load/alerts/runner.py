@@ -41,9 +41,14 @@ def alert_lab(
     var_dir: Path, factor: float, port_offset: int, echo: bool = False
 ) -> Iterator[tuple[Lab, LabUrls]]:
     """A lab (service, every simulator, Prometheus, Alertmanager, receiver) under ``var_dir``, its own
-    SQLite database there, rules compressed by ``factor``; stopped when the block ends."""
+    SQLite database there, rules (and the SMS circuit's reset time) compressed by ``factor``; stopped
+    when the block ends."""
     var_dir.mkdir(parents=True, exist_ok=True)
-    env = {"DATABASE_URL": f"sqlite:///{(var_dir / 'service.db').resolve()}"}
+    env = {
+        "DATABASE_URL": f"sqlite:///{(var_dir / 'service.db').resolve()}",
+        # the service's own timer behind an alert scales with the rules: an open SMS circuit re-probes
+        "SMS_CIRCUIT_RESET_SECONDS": f"{max(1.0, 30 / factor):g}",
+    }
     with _environ(env):
         lab = Lab(
             load_settings(),

@@ -31,7 +31,8 @@ class AlertScenario:
     """One row: the ``alert`` (in ``rule_file``) the ``faults`` must trip under ``users`` × ``user_class``.
 
     ``signal`` is the PromQL of the alert's compared value and ``threshold`` its limit (both plotted);
-    ``window`` is the longest range window behind the signal (canonical). ``also_allowed`` are alerts
+    ``window`` is the longest range window behind the signal (canonical), ``onset_s`` how long the fault
+    takes to show in any metric (real seconds). ``also_allowed`` are alerts
     the same fault may legitimately fire too; any other alert firing fails the run. ``all_sms_delivered``
     asks that every SMS request of the run was answered 201 (failover keeps delivery at 100 %)."""
 
@@ -47,6 +48,9 @@ class AlertScenario:
     also_allowed: frozenset[str] = field(default_factory=frozenset)
     all_sms_delivered: bool = False
     description: str = ""
+    #: seconds before the fault can show in any metric at all, at every time scale (a latency fault is
+    #: only observed when the slow call completes)
+    onset_s: float = 0.0
 
     def rule(self) -> dict[str, Any]:
         """The canonical alerting rule (``KeyError`` when the rule file has no such alert)."""
@@ -104,6 +108,7 @@ SCENARIOS: tuple[AlertScenario, ...] = (
         threshold=10.0,
         window="5m",
         description="11 s latency on every PaymentIntent confirm",
+        onset_s=11.0,
     ),
     AlertScenario(
         name="sms-sns-down",
