@@ -52,6 +52,12 @@ fmt: install
 load: install  ## a short headless Locust run against a running lab (make run in another shell)
 	$(BIN)/python -m load.run $(SCENARIO)
 
+# every alert scenario at full scale (canonical rules) on the lab's Prometheus and Alertmanager; reports under
+# var/load/alerts-<scenario>-<stamp>/ (SCENARIO=stripe-down for one; ALERT_FACTOR=20 for a compressed run)
+ALERT_FACTOR ?= 1
+alerts: install tools  ## trip each alert under load and prove it fires and resolves (~30 min at full scale)
+	$(BIN)/python -m load.alerts --factor $(ALERT_FACTOR) $(SCENARIO)
+
 # schemathesis against the simulators with the official specs; longer than make test's run (all phases)
 FUZZ_EXAMPLES ?= 1000
 fuzz: install  ## fuzz the simulators against the providers' official specs (FUZZ_EXAMPLES, FUZZ_SEED)

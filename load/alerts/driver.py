@@ -1,7 +1,7 @@
 """Run one alert scenario against a lab with the observability stack (``genai-demo up --observability``):
 
 1. **baseline**: Locust traffic with no fault, long enough for the alert's window to fill with healthy
-   traffic (window + 2 evaluation intervals);
+   traffic (window, at most a minute, + 2 evaluation intervals);
 2. **fault window**: the scenario's fault rules are added on the simulators (``POST /_sim/faults``); the
    window ends two evaluation intervals after Prometheus reports the alert firing (or at a deadline);
 3. **recovery**: the rules are removed; the run ends when the receiver got the alert's "resolved"
@@ -172,7 +172,8 @@ def run_scenario(scenario: AlertScenario, urls: LabUrls, timing: Timing, out: Pa
     group_interval_s = max(0.5, 30 / factor)
     fire_deadline = detect_s + for_s + 4 * interval + 60 / factor
     resolve_deadline = scenario.onset_s + 2 * window_s + group_interval_s + 4 * interval + 60 / factor
-    baseline_s = window_s + 2 * interval + 2
+    # long enough for the window to hold only healthy traffic (capped at a minute at full scale)
+    baseline_s = min(window_s, 60.0) + 2 * interval + 2
     budget = baseline_s + fire_deadline + resolve_deadline + 60
     observer.clear_notifications()
     result.started_at = time.time()
