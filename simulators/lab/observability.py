@@ -1,7 +1,8 @@
 """The lab's observability stack: Debian's ``prometheus`` and ``prometheus-alertmanager`` on the lab's own
 ports with configs generated under ``<var>/observability/``, and the lab's alert receiver.
 
-- **Prometheus** scrapes the service's ``/metrics`` (and itself and Alertmanager), loads the rule files of
+- **Prometheus** scrapes the service's ``/metrics``, every simulator's ``/_sim/metrics``
+  (``sim_requests_total{provider,method,operation,status,fault}``), itself and Alertmanager, loads the rule files of
   ``reference_service/observability/alerts/`` (copied byte for byte, or time-compressed by ``factor``,
   see :mod:`simulators.lab.rules`) and sends alerts to Alertmanager. Inspect: ``<url>/alerts``,
   ``<url>/api/v1/alerts``, ``<url>/api/v1/rules``.
@@ -9,9 +10,6 @@ ports with configs generated under ``<var>/observability/``, and the lab's alert
   sends "resolved" too. Inspect: ``<url>/#/alerts``, ``<url>/api/v2/alerts``.
 - **The receiver** (:mod:`simulators.lab.alert_receiver`) records every notification (labels, status,
   time): ``<url>/notifications``, and ``<var>/observability/notifications.jsonl``.
-
-Simulators do not export Prometheus metrics: what they did is read from their control API (journal,
-fault counts), and what the service saw of them is in the service's ``external_api_*`` series.
 
 At ``factor`` 1 the scrape and evaluation interval is 15 s and Alertmanager waits 10 s before a first
 notification (30 s between updates of a group); at ``factor`` f each is divided by f (at least 1 s scrape
@@ -91,6 +89,7 @@ def write_configs(
     alertmanager_port: int,
     receiver_url: str,
     prometheus_port: int,
+    simulator_targets: Sequence[str] = (),
     rule_sources: Sequence[Path] | None = None,
 ) -> StackPaths:
     """Write ``prometheus.yml``, ``alertmanager.yml`` and the rule files under ``<var_dir>/observability``
@@ -107,8 +106,15 @@ def write_configs(
         "scheme": service_scheme,
         "static_configs": [{"targets": [service_target]}],
     }
+    simulators_job: dict[str, object] = {
+        "job_name": "simulators",
+        "metrics_path": "/_sim/metrics",
+        "scheme": service_scheme,
+        "static_configs": [{"targets": list(simulator_targets)}],
+    }
     if ca_file is not None:
         service_job["tls_config"] = {"ca_file": str(ca_file)}
+        simulators_job["tls_config"] = {"ca_file": str(ca_file)}
     prometheus = {
         "global": {"scrape_interval": interval, "evaluation_interval": interval, "scrape_timeout": interval},
         "rule_files": [str(path) for path in rules],
@@ -117,6 +123,7 @@ def write_configs(
         },
         "scrape_configs": [
             service_job,
+            *([simulators_job] if simulator_targets else []),
             {"job_name": "prometheus", "static_configs": [{"targets": [f"127.0.0.1:{prometheus_port}"]}]},
             {"job_name": "alertmanager", "static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]},
         ],

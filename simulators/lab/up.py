@@ -205,6 +205,7 @@ class Lab:
             alertmanager_port=ports["alertmanager"],
             receiver_url=receiver_url + "/alertmanager",
             prometheus_port=ports["prometheus"],
+            simulator_targets=[f"127.0.0.1:{p.port}" for p in self.parts if p.control_path == "/_sim/"],
         )
         self.observability_paths = paths
         stack = [
