@@ -3,8 +3,8 @@ ports with configs generated under ``<var>/observability/``, and the lab's alert
 
 - **Prometheus** scrapes the service's ``/metrics``, every simulator's ``/_sim/metrics``
   (``sim_requests_total{provider,method,operation,status,fault}``), itself and Alertmanager, loads the
-  rule files of ``reference_service/observability/alerts/`` (copied byte for byte, or time-compressed by ``factor``,
-  see :mod:`simulators.lab.rules`) and sends alerts to Alertmanager. Inspect: ``<url>/alerts``,
+  rule files of ``reference_service/observability/alerts/`` (copied byte for byte, or time-compressed
+  by ``factor``, see :mod:`simulators.lab.rules`) and sends alerts to Alertmanager. Inspect: ``<url>/alerts``,
   ``<url>/api/v1/alerts``, ``<url>/api/v1/rules``.
 - **Alertmanager** (clustering off) routes every alert, one group per label set, to the receiver, and
   sends "resolved" too. Inspect: ``<url>/#/alerts``, ``<url>/api/v2/alerts``.
