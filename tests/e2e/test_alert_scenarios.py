@@ -29,6 +29,8 @@ from simulators.lab.up import Lab
 from simulators.registry import PROVIDERS
 from tests.support import require
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
 FACTOR = 30
 IN_SUITE = ("stripe-down", "sms-sns-down", "carrier-down")
 

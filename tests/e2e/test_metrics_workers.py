@@ -7,11 +7,14 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 import requests
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from tests.support import run_service
+
+pytestmark = [pytest.mark.e2e]
 
 REQUESTS = 120
 _LIVE = re.compile(r'^http_requests_total\{[^}]*route="/health/live"[^}]*\} (\S+)$', re.M)
