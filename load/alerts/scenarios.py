@@ -139,6 +139,9 @@ SCENARIOS: tuple[AlertScenario, ...] = (
         window="2m",
         description="30 % 503 on the carrier's create-shipment and buy calls",
     ),
+    # Kafka consumer lag: one more row once the lab runs the consumer and its rule file exists (alert and
+    # rule_file from that file, user_class "StripeShopper" for event traffic, and a fault that slows or
+    # stops the consumer; `simulator` names the lab part whose control API takes the fault).
 )
 
 
