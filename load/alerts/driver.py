@@ -38,7 +38,8 @@ from simulators.kernel.client import SimClient
 from simulators.lab.rules import duration_ms
 
 REPO = Path(__file__).resolve().parents[2]
-LOCUSTFILE = REPO / "load" / "locustfiles" / "alerts.py"
+#: the traffic (a locustfile, kept out of load/locustfiles/: it has no thresholds, the alerts are the verdict)
+LOCUSTFILE = REPO / "load" / "alerts" / "traffic.py"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
-"""Traffic for the alert scenarios (``python -m load.alerts``): one user class per kind of traffic an alert
-watches. The scenario runner picks the class on Locust's command line and schedules the faults itself
-through the simulators' control API (baseline, fault window, recovery), so this file holds no faults and
-no thresholds: the verdict comes from Prometheus and the alert receiver.
+"""Traffic for the alert scenarios (``python -m load.alerts``), a locustfile: one user class per kind of
+traffic an alert watches. The scenario runner picks the class on Locust's command line and schedules
+the faults itself through the simulators' control API (baseline, fault window, recovery), so this file
+holds no faults and no thresholds: the verdict comes from Prometheus and the alert receiver.
 
 - ``StripeShopper``: order → ``POST /payments {"provider": "stripe"}`` → the customer confirms the
   PaymentIntent at the Stripe simulator (what Stripe.js does) → poll until the signed webhook made it PAID.
