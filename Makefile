@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fmt load bench fuzz chaos install tools clean
+.PHONY: run test lint fmt load alerts bench fuzz chaos install tools clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -21,14 +21,21 @@ install: $(STAMP)
 run: install  ## start the service and every simulator on embedded defaults
 	$(BIN)/genai-demo up
 
-# promtool (Debian's prometheus package) checks the alert rules; installed when missing and root
+# Debian's prometheus (prometheus, promtool) and prometheus-alertmanager: the alert-rule tests and the lab's
+# observability stack (genai-demo up --observability, make alerts); installed when missing and root.
+# The packages also start system services on :9090/:9093; the lab runs its own instances on other ports.
 tools:
-	@command -v promtool >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing promtool (apt-get install prometheus)"; \
-	    apt-get install -y -q prometheus >/dev/null 2>&1 || \
-	      { apt-get update -q >/dev/null && apt-get install -y -q prometheus >/dev/null; }; \
-	  else echo "promtool is missing: install Debian's prometheus package to run the alert-rule tests"; fi; }
+	@missing=""; \
+	  command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	  command -v prometheus >/dev/null 2>&1 || case "$$missing" in *prometheus*) ;; *) missing="$$missing prometheus";; esac; \
+	  command -v prometheus-alertmanager >/dev/null 2>&1 || missing="$$missing prometheus-alertmanager"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      echo "installing$$missing (apt-get install)"; \
+	      apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	        { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; \
+	    else echo "missing:$$missing: install these Debian packages to run the alert tests and the lab's observability stack"; fi; \
+	  fi
 
 # the suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process
 TEST_WORKERS ?= auto
@@ -46,6 +53,12 @@ fmt: install
 
 load: install  ## a short headless Locust run against a running lab (make run in another shell)
 	$(BIN)/python -m load.run $(SCENARIO)
+
+# every alert scenario at full scale (canonical rules) on the lab's Prometheus and Alertmanager; reports under
+# var/load/alerts-<scenario>-<stamp>/ (SCENARIO=stripe-down for one; ALERT_FACTOR=20 for a compressed run)
+ALERT_FACTOR ?= 1
+alerts: install tools  ## trip each alert under load and prove it fires and resolves (~35 min at full scale)
+	$(BIN)/python -m load.alerts --factor $(ALERT_FACTOR) $(SCENARIO)
 
 # schemathesis against the service and the simulators; longer than make test's run (all phases)
 FUZZ_EXAMPLES ?= 1000

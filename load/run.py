@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from load.common.reports import Figures, figures_from_csv
+from load.common.service_metrics import calls_table, provider_calls, read_counters, webhooks_rejected
 from load.common.thresholds import breaches, declared_in
 
 LOAD_DIR = Path(__file__).resolve().parent
@@ -123,6 +124,41 @@ def _print_failures(failures_csv: Path, limit: int = 5) -> None:
         print(f"  {row['Occurrences']:>6} x {row['Method']} {row['Name']}: {row['Error'][:160]}")
 
 
+def _service_side(host: str, before: Any, rows: list[Figures]) -> dict[str, Any]:
+    """Retries per provider call and forged webhooks, from the service's own counters (before/after)."""
+    after = read_counters(host)
+    if before is None or after is None:
+        return {}
+    side: dict[str, Any] = {"provider_calls": [r.as_dict() for r in provider_calls(before, after)]}
+    forged = [r for r in rows if "webhook (forged)" in r.name]  # "POST webhook (forged): ..."
+    if forged:
+        provider = "stripe"  # the only scenario that forges so far (stripe_checkout)
+        side["forged_webhooks"] = {
+            "sent": sum(r.requests for r in forged),
+            "accepted_or_changed_state": sum(r.failures for r in forged),
+            "rejected_by_service": webhooks_rejected(before, after, provider),
+        }
+    return side
+
+
+def _print_service_side(summary: dict[str, Any]) -> None:
+    from load.common.service_metrics import ProviderCalls
+
+    calls = summary.get("provider_calls")
+    if calls:
+        print("retries per provider call (the service's external_api_calls_total / _requests_total):")
+        print(calls_table([ProviderCalls(
+            c["provider"], c["operation"], c["calls"], c["first_try"], c["retried_then_succeeded"],
+            c["retried_until_exhausted"], c["failed_not_retried"], c["attempts"],
+        ) for c in calls]))  # fmt: skip
+    forged = summary.get("forged_webhooks")
+    if forged:
+        print(
+            f"forged webhooks: {forged['sent']} sent, {forged['rejected_by_service']} rejected by the "
+            f"service, {forged['accepted_or_changed_state']} accepted or changed state"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 pass, 1 threshold breach, 2 could not run)."""
     args = _parser().parse_args(argv)
@@ -158,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"{args.scenario}: {run_time} against {args.host} ({limits.describe()}); reports in {out}", flush=True
     )
+    counters_before = read_counters(args.host)
     started = time.monotonic()
     try:
         # cwd=REPO: the locustfile imports load.common, which Locust finds through the working directory
@@ -188,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "passed": not found and locust_code == 0,
         "reports": {"html": str(html), "csv_prefix": str(out / CSV_PREFIX)},
     }
+    summary.update(_service_side(args.host, counters_before, rows))
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
     print(f"\n{args.scenario}: {total.requests} requests in {elapsed:.1f}s")
@@ -199,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"thresholds: {limits.describe()}")
     print(f"reports: {html} and {out / CSV_PREFIX}_*.csv")
     _print_failures(out / f"{CSV_PREFIX}_failures.csv")
+    _print_service_side(summary)
     if total.requests and total.failures == total.requests:
         print(f"every request failed: is the service at {args.host} running (make run)?")
     if found:

@@ -130,9 +130,10 @@ def run_service(
     port: int | None = None,
     health: str = "/health/live",
     tls: LabCertificates | None = None,
+    workers: int = 1,
 ) -> Iterator[LiveProcess]:
-    """Run ``genai-demo service`` on a free port with a private SQLite database under ``tmp``, trusting the
-    test issuer (``tests/auth.py``; ``env`` may point it at another).
+    """Run ``genai-demo service`` (``--workers``) on a free port with a private SQLite database under
+    ``tmp``, trusting the test issuer (``tests/auth.py``; ``env`` may point it at another).
 
     ``free_port`` cannot reserve the port, so a parallel test may take it first; without a fixed ``port``
     the start is retried on a new one, with a fixed one ``PortTaken`` tells the caller to choose again.
@@ -149,7 +150,7 @@ def run_service(
         }
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                genai_demo_argv("service", "--port", str(chosen), *tls_args(tls)),
+                genai_demo_argv("service", "--port", str(chosen), "--workers", str(workers), *tls_args(tls)),
                 env=full_env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

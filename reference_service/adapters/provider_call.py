@@ -5,6 +5,11 @@ outcome}`` and timed in ``external_api_request_duration_seconds{provider,operati
 success-rate alert sees a flapping provider even when retries hide it from the caller. ``outcome`` is
 one of ``success``, ``declined``, ``client_error``, ``rate_limited``, ``server_error``,
 ``network_error`` (see ``observability/alerts/``).
+
+Each *logical call* run under the retry policy is counted once in
+``external_api_calls_total{provider,operation,result}``: ``first_try`` (succeeded at once), ``retried``
+(succeeded after one or more retries), ``exhausted`` (retryable failures until the policy gave up) or
+``failed`` (a failure that is not retried, such as a decline). Retries per call = attempts / calls.
 """
 
 from __future__ import annotations
@@ -45,7 +50,11 @@ class ProviderCall:
     def __call__(self, operation: str, fn: Callable[[], T], *, retry: bool = True) -> T:
         """Run ``fn`` (one HTTP call to the provider) with metrics on every attempt and the retry policy."""
 
+        attempts = 0
+
         def attempt() -> T:
+            nonlocal attempts
+            attempts += 1
             started = time.perf_counter()
             try:
                 result = fn()
@@ -59,7 +68,17 @@ class ProviderCall:
 
         if not retry:
             return attempt()
-        return self.retry.call(attempt, retryable=self.errors.retryable, retry_after=self.errors.retry_after)
+        calls = self.metrics.external_calls
+        try:
+            result = self.retry.call(
+                attempt, retryable=self.errors.retryable, retry_after=self.errors.retry_after
+            )
+        except Exception as exc:
+            exhausted = self.errors.retryable(exc) and attempts >= self.retry.max_attempts
+            calls.labels(self.provider, operation, "exhausted" if exhausted else "failed").inc()
+            raise
+        calls.labels(self.provider, operation, "first_try" if attempts == 1 else "retried").inc()
+        return result
 
     def _record(self, operation: str, outcome: str, started: float) -> None:
         self.metrics.external_requests.labels(self.provider, operation, outcome).inc()

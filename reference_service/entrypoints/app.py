@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request, send_from_directory
 from flask_limiter import RateLimitExceeded
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from reference_service.bootstrap import Container, bootstrap
 from reference_service.config import Settings
@@ -48,6 +48,7 @@ from reference_service.entrypoints.webhooks import stripe as stripe_webhooks
 from reference_service.entrypoints.webhooks import twilio as twilio_webhooks
 from reference_service.observability.health import UP
 from reference_service.observability.logging import access_logger
+from reference_service.observability.multiprocess import exposition
 
 logger = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
@@ -173,7 +174,7 @@ def install_platform_routes(app: Flask, container: Container, spec: ApiSpec) -> 
     @app.get("/metrics")
     @metrics_policy
     def metrics() -> Response:
-        return Response(generate_latest(container.metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(exposition(container.metrics.registry), mimetype=CONTENT_TYPE_LATEST)
 
     @app.get("/openapi.json")
     @public("the API's published description")

@@ -56,16 +56,29 @@ def cli() -> None:
     help="Worker threads serving requests.",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes; above 1 the metrics of every worker are merged (PROMETHEUS_MULTIPROC_DIR, "
+    "default var/prometheus-multiproc).",
+)
+@click.option(
     "--tls-cert", type=click.Path(dir_okay=False, exists=True), default=None, help="Serve HTTPS (TLS 1.3+)."
 )
 @click.option(
     "--tls-key", type=click.Path(dir_okay=False, exists=True), default=None, help="PKCS#8 key of --tls-cert."
 )
 def service(
-    host: str | None, port: int | None, threads: int, tls_cert: str | None, tls_key: str | None
+    host: str | None,
+    port: int | None,
+    threads: int,
+    workers: int,
+    tls_cert: str | None,
+    tls_key: str | None,
 ) -> None:
-    """Run the reference service alone (granian, one worker process); HTTPS with TLS 1.3 as the minimum
-    when given a certificate and key."""
+    """Run the reference service alone (granian, ``--workers`` processes of ``--threads`` threads); HTTPS
+    with TLS 1.3 as the minimum when given a certificate and key."""
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
     from granian.server import Server
@@ -84,6 +97,7 @@ def service(
             "(another service or lab?); choose one with --port or SERVICE_PORT"
         )
     configure_logging(settings.log_level.value)
+    _multiprocess_metrics(workers)
     engines = create_engines(settings.database_url)
     try:
         migrate(engines.write)
@@ -106,7 +120,7 @@ def service(
         address=settings.service_host,
         port=settings.service_port,
         interface=Interfaces.WSGI,
-        workers=1,
+        workers=workers,
         blocking_threads=threads,
         # connections, not requests, hold granian's permits: an idle or slow one keeps its permit until
         # its headers arrive or header_read_timeout closes it, so the default (1024) let 2,048 idle sockets
@@ -120,6 +134,25 @@ def service(
         log_access=False,
         **tls,
     ).serve()
+
+
+def _multiprocess_metrics(workers: int) -> None:
+    """With several workers (or ``PROMETHEUS_MULTIPROC_DIR`` given), turn on prometheus-client's
+    multiprocess mode before the workers fork: an empty directory named in the environment, which the
+    workers inherit (see ``reference_service.observability.multiprocess``)."""
+    import sys
+
+    from reference_service.observability.multiprocess import ENV, prepare_directory
+
+    given = os.environ.get(ENV, "").strip()
+    if workers == 1 and not given:
+        return
+    if not given and "prometheus_client" in sys.modules:  # it picks its value class at import: too late
+        raise click.ClickException(f"{ENV} must be set before prometheus_client is imported")
+    directory = Path(given or "var/prometheus-multiproc").resolve()
+    prepare_directory(directory)
+    os.environ[ENV] = str(directory)
+    click.echo(f"metrics of {workers} workers merged through {directory}")
 
 
 @cli.group()

@@ -63,7 +63,10 @@ class LogisticsMetrics:
             registry=registry,
         )
         self.carrier_up = Gauge(
-            "logistics_carrier_up", "1 when the last carrier health check answered", registry=registry
+            "logistics_carrier_up",
+            "1 when the last carrier health check answered",
+            registry=registry,
+            multiprocess_mode="livemostrecent",  # the latest verdict of any live worker
         )
 
     def watch_open(self, count: Callable[[], int]) -> None:

@@ -8,6 +8,8 @@ Series (scrape ``GET /metrics``):
 - ``outbox_pending_events`` / ``outbox_dead_events``: read from the outbox at scrape time.
 - ``external_api_requests_total{provider,operation,outcome}`` and
   ``external_api_request_duration_seconds{provider,operation}``: every call to a provider (adapters).
+- ``external_api_calls_total{provider,operation,result}``: each logical call once, by what the retry
+  policy made of it (``first_try``, ``retried``, ``exhausted``, ``failed``).
 - ``payment_processing_duration_seconds{provider,outcome}``: creation to final state of each payment.
 - ``webhook_events_total{provider,event_type,outcome}``: what each received webhook did.
 - ``auth_rejections_total{reason}``, ``auth_jwks_stale_total``, ``ratelimit_rejections_total{limit}`` and
@@ -102,6 +104,12 @@ class ServiceMetrics:
             "external_api_requests_total",
             "Calls to external providers",
             ["provider", "operation", "outcome"],
+            registry=self.registry,
+        )
+        self.external_calls = Counter(
+            "external_api_calls_total",
+            "Logical calls to providers under the retry policy: first_try, retried, exhausted or failed",
+            ["provider", "operation", "result"],
             registry=self.registry,
         )
         self.external_duration = Histogram(

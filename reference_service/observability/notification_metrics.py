@@ -113,6 +113,8 @@ class NotificationMetrics:
             "SMS provider circuit: 0 closed, 1 half-open, 2 open",
             ["provider"],
             registry=registry,
+            # several workers each keep their own circuit: the worst live one (multiprocess mode only)
+            multiprocess_mode="livemax",
         )
         self.sms_delivery_status = Counter(
             "sms_delivery_status_total",

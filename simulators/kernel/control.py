@@ -6,9 +6,12 @@ transitions; the webhook routes come from :class:`~simulators.kernel.control_web
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, request
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
 from pydantic import BaseModel, ConfigDict, Field
 
 from simulators.kernel.control_app import bool_arg, int_arg, json_response
@@ -36,6 +39,16 @@ class ClockSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     advance: float = Field(ge=0, le=10 * 365 * 86_400)
     wait: bool = False
+
+
+class _Families(Collector):
+    """A collector that yields metric families computed for one scrape."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._families
 
 
 class KernelControls(WebhookControls):
@@ -98,6 +111,23 @@ class KernelControls(WebhookControls):
             resolve_operation=resolve,
         )
         return json_response({"data": data, "size": len(rt.journal), "capacity": rt.journal.capacity})
+
+    def metrics(self) -> Response:
+        """The journal's never-cleared request counts as Prometheus counters (the lab's Prometheus scrapes
+        them: ``genai-demo up --observability``)."""
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+        from prometheus_client.core import CounterMetricFamily
+
+        family = CounterMetricFamily(
+            "sim_requests",
+            "Requests this simulator served, by operation, status and injected fault (empty: none)",
+            labels=["provider", "method", "operation", "status", "fault"],
+        )
+        for (method, operation, status, fault), count in sorted(self.runtime.journal.served().items()):
+            family.add_metric([self.provider.name, method, operation, status, fault], count)
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Families([family]))
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
     def journal_clear(self) -> Response:
         self.runtime.journal.clear()

@@ -14,7 +14,7 @@ import fnmatch
 import itertools
 import re
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -171,6 +171,9 @@ class Journal:
 
     def __init__(self, size: int, masker: HeaderMasker) -> None:
         self._entries: deque[JournalEntry] = deque(maxlen=size)
+        #: (method, operation, status, fault action) -> requests served since start; never cleared, so a
+        #: Prometheus scrape of ``/_sim/metrics`` sees a monotonic counter
+        self._served: Counter[tuple[str, str, str, str]] = Counter()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self.masker = masker
@@ -181,6 +184,18 @@ class Journal:
         with self._lock:
             entry.id = f"jr_{next(self._ids)}"
             self._entries.append(entry)
+            key = (
+                entry.method,
+                entry.operation or "unknown",
+                str(entry.status or 0),
+                entry.fault_action or "",
+            )
+            self._served[key] += 1
+
+    def served(self) -> dict[tuple[str, str, str, str], int]:
+        """Requests served since start by (method, operation, status, fault action); see ``/_sim/metrics``."""
+        with self._lock:
+            return dict(self._served)
 
     def clear(self) -> None:
         """Forget every entry."""

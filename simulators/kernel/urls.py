@@ -52,6 +52,13 @@ CONTROL_ROUTES: tuple[Route, ...] = (
         responses={200: Reply("OK", list_of("JournalEntry")), 400: BAD},
     ),
     Route("DELETE", "/journal", "journal_clear", "Clear the journal", responses={200: OK}),
+    Route(
+        "GET",
+        "/metrics",
+        "metrics",
+        "Prometheus text format: sim_requests_total{method,operation,status,fault} since start",
+        responses={200: Reply("Prometheus exposition format (text/plain; version=0.0.4)")},
+    ),
     # -- faults ------------------------------------------------------------------------------------------
     Route(
         "POST",

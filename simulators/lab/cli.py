@@ -55,15 +55,36 @@ def cli() -> None:
     help="Serve the service and every simulator over HTTPS (TLS 1.3 minimum), local CA in VAR_DIR/tls.",
 )
 @click.option(
+    "--observability",
+    is_flag=True,
+    help="Also run Prometheus (scraping the service, loading the alert rules), Alertmanager and the lab's "
+    "alert receiver (Debian's prometheus and prometheus-alertmanager; `make tools`).",
+)
+@click.option(
+    "--alert-time-factor",
+    type=click.FloatRange(1, 120),
+    default=1.0,
+    show_default=True,
+    help="With --observability: divide every rule's for/window and the scrape interval by this.",
+)
+@click.option(
     "--no-restart",
     is_flag=True,
     help="Stop the whole lab when a part dies (by default it is restarted and the others keep running).",
 )
 def up(
-    port: int | None, var_dir: Path, ready_timeout: float, port_offset: int, tls: bool, no_restart: bool
+    port: int | None,
+    var_dir: Path,
+    ready_timeout: float,
+    port_offset: int,
+    tls: bool,
+    observability: bool,
+    alert_time_factor: float,
+    no_restart: bool,
 ) -> None:
     """Start the service and every simulator, wire them, print URLs, secrets, demo tokens and an API key;
     supervise them (a part that dies is restarted); Ctrl-C stops all."""
+    from simulators.lab.observability import ObservabilityOptions
     from simulators.lab.tls import client_env, make_certificates
     from simulators.lab.up import Lab, LabError
     from simulators.registry import PROVIDERS
@@ -82,6 +103,7 @@ def up(
         echo=click.echo,
         tls=certificates,
         restart=not no_restart,
+        observability=ObservabilityOptions(alert_time_factor) if observability else None,
     )
     lab.install_signal_handlers()
     code = 1
@@ -96,6 +118,22 @@ def up(
         lab.stop()
         click.echo("stopped.")
     sys.exit(code)
+
+
+@cli.command("alert-receiver")
+@click.option("--port", type=click.IntRange(1, 65535), default=12195, show_default=True)
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also append every notification to this JSON-lines file.",
+)
+def alert_receiver(port: int, record: Path | None) -> None:
+    """Record Alertmanager's webhook notifications (POST /alertmanager; read GET /notifications)."""
+    from simulators.lab.alert_receiver import serve
+
+    click.echo(f"alert receiver on http://127.0.0.1:{port} (POST /alertmanager, GET /notifications)")
+    serve(port, record)
 
 
 @cli.command()

@@ -29,6 +29,18 @@ import requests
 
 from reference_service.config import Settings
 from reference_service.entrypoints.cli import port_free
+from simulators.lab.observability import (
+    ALERTMANAGER_PORT,
+    PROMETHEUS_PORT,
+    RECEIVER_PORT,
+    ObservabilityError,
+    ObservabilityOptions,
+    StackPaths,
+    alertmanager_argv,
+    binaries,
+    prometheus_argv,
+    write_configs,
+)
 from simulators.lab.tls import LabCertificates, client_env
 from simulators.lab.wiring import SIMULATOR_URL_SETTINGS, credential_env, feedback_env
 from simulators.registry import ProviderSpec, wire_function
@@ -81,10 +93,13 @@ class Lab:
         echo: Callable[[str], None] = print,
         tls: LabCertificates | None = None,
         restart: bool = True,
+        observability: ObservabilityOptions | None = None,
     ) -> None:
         """``restart``: a part that dies is restarted with backoff while the others keep running (their
         state with them); without it the first death stops the lab."""
         self.settings = settings
+        self.observability = observability
+        self.observability_paths: StackPaths | None = None
         self.var_dir = var_dir
         self.service_port = service_port
         self.providers = providers
@@ -169,7 +184,78 @@ class Lab:
         wiring_env = {**feedback_env(self.settings), **service_env}
         for (name, spec, _port), part in zip(wanted, sims, strict=True):
             self.wired.update(self._wire(name, spec, part, wiring_env, after_service=True))
+        if self.observability is not None:
+            self._start_observability(self.observability, base_env, log_dir)
         return time.perf_counter() - started
+
+    def _start_observability(self, options: ObservabilityOptions, env: dict[str, str], log_dir: Path) -> None:
+        """The alert receiver, Alertmanager and Prometheus (``simulators.lab.observability``), healthy."""
+        try:
+            found = binaries()
+        except ObservabilityError as exc:
+            raise LabError(str(exc)) from exc
+        ports = {
+            "receiver": RECEIVER_PORT + self.port_offset,
+            "alertmanager": ALERTMANAGER_PORT + self.port_offset,
+            "prometheus": PROMETHEUS_PORT + self.port_offset,
+        }
+        busy = [f"{name} {port}" for name, port in ports.items() if not port_free(port)]
+        if busy:
+            raise LabError(f"port(s) already in use: {', '.join(busy)}")
+        receiver_url = f"http://127.0.0.1:{ports['receiver']}"
+        paths = write_configs(
+            self.var_dir,
+            options,
+            service_target=f"127.0.0.1:{self.service_port}",
+            service_scheme=self.scheme,
+            ca_file=self.tls.ca if self.tls is not None else None,
+            alertmanager_port=ports["alertmanager"],
+            receiver_url=receiver_url + "/alertmanager",
+            prometheus_port=ports["prometheus"],
+            simulator_targets=[f"127.0.0.1:{p.port}" for p in self.parts if p.control_path == "/_sim/"],
+        )
+        self.observability_paths = paths
+        stack = [
+            Part(
+                "alert-receiver",
+                cli_argv(
+                    "alert-receiver", "--port", str(ports["receiver"]), "--record", str(paths.notifications)
+                ),
+                ports["receiver"],
+                "/health",
+                log_dir / "alert-receiver.log",
+                dict(env),
+                "/notifications",
+            ),
+            Part(
+                "alertmanager",
+                alertmanager_argv(found["prometheus-alertmanager"], paths, ports["alertmanager"]),
+                ports["alertmanager"],
+                "/-/ready",
+                log_dir / "alertmanager.log",
+                dict(env),
+                "/api/v2/alerts",
+            ),
+            Part(
+                "prometheus",
+                prometheus_argv(found["prometheus"], paths, ports["prometheus"], options),
+                ports["prometheus"],
+                "/-/ready",
+                log_dir / "prometheus.log",
+                dict(env),
+                "/alerts",
+            ),
+        ]
+        for part in stack:
+            self._spawn(part)
+            self._wait_healthy(part)
+
+    def part_url(self, name: str) -> str:
+        """The base URL of the running part ``name`` (``KeyError`` when the lab has none)."""
+        for part in self.parts:
+            if part.name == name:
+                return part.url
+        raise KeyError(name)
 
     @property
     def scheme(self) -> str:
@@ -269,6 +355,14 @@ class Lab:
                 f'           {orders} -H "X-API-Key: $API_KEY_SERVICE"',
                 "           (export TOKEN_* and API_KEY_SERVICE from above; `genai-demo token --role admin`"
                 " mints more)",
+            ]
+        if self.observability is not None:
+            factor = self.observability.factor
+            scale = "canonical rules" if factor == 1 else f"rules time-compressed x{factor:g}"
+            lines += [
+                f"  alerts:  {scale}, evaluated every {self.observability.interval_s:g}s",
+                f"           firing/pending: {self.part_url('prometheus')}/api/v1/alerts",
+                f"           notifications received: {self.part_url('alert-receiver')}/notifications",
             ]
         lines += ["  A part that dies is restarted (--no-restart: stop instead). Ctrl-C stops everything."]
         return "\n".join(lines)

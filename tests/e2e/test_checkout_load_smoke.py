@@ -58,3 +58,19 @@ def test_the_checkout_scenario_completes_checkouts(
     figures = json.loads(summary.read_text())
     flows = [r for r in figures["requests"] if r["name"].startswith("CHECKOUT")]
     assert flows and flows[0]["requests"] > 0 and flows[0]["failures"] == 0, figures
+    # retries per provider call, from the service's own counters
+    calls = {(c["provider"], c["operation"]): c for c in figures["provider_calls"]}
+    assert any(p == provider and c["calls"] > 0 for (p, _op), c in calls.items()), calls
+    for call in calls.values():
+        assert call["calls"] == (
+            call["first_try"]
+            + call["retried_then_succeeded"]
+            + call["retried_until_exhausted"]
+            + call["failed_not_retried"]
+        )
+        assert call["attempts"] >= call["calls"]
+    if provider == "stripe":  # forged webhooks (the first checkout of the run, then 1 %): all rejected
+        forged = figures["forged_webhooks"]
+        assert forged["sent"] >= 1
+        assert forged["accepted_or_changed_state"] == 0
+        assert forged["rejected_by_service"] == forged["sent"]

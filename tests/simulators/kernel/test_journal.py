@@ -101,3 +101,35 @@ def test_unauthenticated_and_unknown_routes_are_journaled_with_provider_errors(c
     assert resp.status_code == 404 and resp.get_json()["error"]["status"] == 404
     entries = journal(client)
     assert [(e["status"], e["account"]) for e in entries] == [(404, "alice"), (401, None)]
+
+
+def test_metrics_count_every_request_served_and_survive_a_journal_clear(client: Client) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    client.post("/v1/widgets", json={"name": "a"}, headers=ALICE)
+    client.post(
+        "/_sim/faults",
+        json={
+            "match": {"operation": "list_widgets"},
+            "action": {"type": "status", "status": 503},
+            "times": 1,
+        },
+    )
+    client.get("/v1/widgets", headers=ALICE)  # faulted
+    client.get("/v1/widgets", headers=ALICE)
+    client.delete("/_sim/journal")
+    resp = client.get("/_sim/metrics")
+    assert resp.status_code == 200 and resp.content_type.startswith("text/plain")
+    samples = {
+        (s.labels["operation"], s.labels["status"], s.labels["fault"]): s.value
+        for family in text_string_to_metric_families(resp.get_data(as_text=True))
+        for s in family.samples
+        if s.name == "sim_requests_total"
+    }
+    assert samples[("create_widget", "201", "")] == 1
+    assert samples[("list_widgets", "200", "")] == 1
+    # a faulted answer is counted with the fault's action (the journal names no operation for it)
+    assert [(v, k[2]) for k, v in samples.items() if k[1] == "503"] == [(1, "status")], samples
+    assert all(
+        op not in {"metrics", "fault_create"} for op, _s, _f in samples
+    )  # control calls are not counted
