@@ -240,6 +240,22 @@ class Settings(BaseSettings):
 
     # --- Kafka / MSK (seed: "Amazon MSK Integration"); unset = in-process bus ---------------------
     msk_bootstrap_servers: str | None = None
+    #: ``PLAINTEXT`` for the lab's mock cluster and a local Apache Kafka; ``SASL_SSL`` for MSK (IAM auth)
+    msk_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_SSL"] = "PLAINTEXT"
+    #: the seed's ``AWS_MSK_IAM``: SASL OAUTHBEARER with a token signed by aws-msk-iam-sasl-signer-python
+    msk_sasl_mechanism: Literal["AWS_MSK_IAM"] = "AWS_MSK_IAM"
+    #: the region MSK IAM tokens are signed for (unset: AWS_REGION)
+    msk_region: str | None = None
+    #: partitions and replication of the topics the admin step creates on a real cluster (the lab's mock
+    #: cluster auto-creates 4 partitions on first produce)
+    kafka_topic_partitions: int = Field(4, ge=1, le=1000)
+    kafka_replication_factor: int = Field(3, ge=1, le=10)
+    kafka_consumer_group: str = Field("genai-demo-consumer-group", min_length=1, max_length=200)
+    #: attempts of a handler on one message before it goes to ``<topic>.DLQ``
+    kafka_handler_attempts: int = Field(3, ge=1, le=20)
+    kafka_retry_backoff_seconds: float = Field(0.2, ge=0, le=60)
+    #: how long the relay waits for a batch's delivery reports (librdkafka's message.timeout.ms follows it)
+    kafka_delivery_timeout_seconds: float = Field(10.0, gt=0, le=300)
 
     # --- security (docs/security.md) --------------------------------------------------------------
     #: ``lab`` (the default: local simulators, /health and /metrics open) or ``production`` (refuses the

@@ -6,6 +6,7 @@ import copy
 import itertools
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from collections.abc import Sequence
 from typing import Any, Self
 
 from reference_service.adapters.event_publisher import InProcessEventPublisher
@@ -246,6 +247,10 @@ class FakeOutboxStore:
     def mark_dispatched(self, record_id: int, now: datetime) -> None:
         self.records[record_id].update(dispatched_at=now, lease_until=None)
 
+    def mark_dispatched_many(self, record_ids: Sequence[int], now: datetime) -> None:
+        for record_id in record_ids:
+            self.mark_dispatched(record_id, now)
+
     def mark_failed(
         self,
         record_id: int,
@@ -284,6 +289,7 @@ class FailingPublisher:
             self.failures -= 1
             raise ConnectionError("broker unavailable")
         self.published.append(event)
+        return None
 
 
 class FakePaymentGateway:

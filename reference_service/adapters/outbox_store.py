@@ -8,6 +8,7 @@ a record whose lease expired (its relay died) is claimed again, so nothing is lo
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,6 +64,16 @@ class SqlAlchemyOutboxStore:
             session.execute(
                 sa.update(OutboxRow)
                 .where(OutboxRow.id == record_id)
+                .values(dispatched_at=now, lease_owner=None, lease_until=None)
+            )
+
+    def mark_dispatched_many(self, record_ids: Sequence[int], now: datetime) -> None:
+        if not record_ids:
+            return
+        with self._gate, self._sessions() as session, session.begin():
+            session.execute(
+                sa.update(OutboxRow)
+                .where(OutboxRow.id.in_(list(record_ids)))
                 .values(dispatched_at=now, lease_owner=None, lease_until=None)
             )
 
