@@ -97,7 +97,9 @@ class SqlAlchemyInventoryRepository:
     def reservation(self, order_id: str) -> Reservation | None:
         rows = list(
             self.session.scalars(
-                sa.select(ReservationRow).where(ReservationRow.order_id == order_id).order_by(ReservationRow.sku)
+                sa.select(ReservationRow)
+                .where(ReservationRow.order_id == order_id)
+                .order_by(ReservationRow.sku)
             )
         )
         if not rows:
@@ -145,6 +147,8 @@ class SqlAlchemyConsumerInbox:
             return False
         # a concurrent consumer claiming the same event fails on the primary key at commit: no double effect
         self.session.add(
-            ConsumerInboxRow(consumer=consumer, event_id=event_id, event_type=event_type, processed_at=self.now)
+            ConsumerInboxRow(
+                consumer=consumer, event_id=event_id, event_type=event_type, processed_at=self.now
+            )
         )
         return True

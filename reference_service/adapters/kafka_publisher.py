@@ -103,7 +103,10 @@ class KafkaEventPublisher:
     def publish(self, event: PublishedEvent) -> KafkaDelivery:
         delivery = KafkaDelivery(self._producer)
         value = json.dumps(envelope(event), separators=(",", ":")).encode()
-        headers = [("event_type", event.event_type.encode()), ("event_id", event.event_id.encode())]
+        headers: list[tuple[str, str | bytes | None]] = [
+            ("event_type", event.event_type.encode()),
+            ("event_id", event.event_id.encode()),
+        ]
         try:
             self._producer.produce(
                 event.topic,
@@ -135,4 +138,6 @@ class KafkaEventPublisher:
     def close(self, timeout: float = 5.0) -> None:
         left = self._producer.flush(timeout)
         if left:
-            logger.warning("kafka producer closed with %d messages undelivered (they stay in the outbox)", left)
+            logger.warning(
+                "kafka producer closed with %d messages undelivered (they stay in the outbox)", left
+            )

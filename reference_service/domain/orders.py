@@ -42,7 +42,9 @@ class OrderStatus(StrEnum):
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # a payment attempt starts; the order can be abandoned before paying
     # (or inventory rejects it: out of stock)
-    OrderStatus.CREATED: frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, OrderStatus.REJECTED}),
+    OrderStatus.CREATED: frozenset(
+        {OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, OrderStatus.REJECTED}
+    ),
     # the provider decides; a succeeded payment may also arrive while the client still waits
     OrderStatus.PENDING_PAYMENT: frozenset(
         {OrderStatus.PAID, OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED, OrderStatus.REJECTED}

@@ -21,6 +21,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from reference_service.domain.errors import IllegalTransition, InvalidOrder
+from reference_service.domain.inventory import InvalidStock
 from reference_service.entrypoints.api.schemas import FieldErrorOut, ProblemOut
 from reference_service.service_layer import delivery_errors as deliveries
 from reference_service.service_layer import errors as svc
@@ -89,6 +90,12 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "The Idempotency-Key was first used with a different request body.",
         ),
         ProblemType("invalid-order", 422, "Invalid order", "The order breaks a business rule."),
+        ProblemType(
+            "invalid-stock",
+            422,
+            "Invalid stock",
+            "The stock change breaks a rule (e.g. below what is reserved).",
+        ),
         ProblemType(
             "payment-declined",
             402,
@@ -329,6 +336,9 @@ def to_problem(exc: BaseException) -> Problem:
     if isinstance(exc, InvalidOrder):
         errors = [FieldError(exc.field, str(exc), "invalid")] if exc.field else []
         return Problem("invalid-order", str(exc), errors)
+    if isinstance(exc, InvalidStock):
+        errors = [FieldError(exc.field, str(exc), "invalid")] if exc.field else []
+        return Problem("invalid-stock", str(exc), errors)
     if isinstance(exc, svc.IdempotencyKeyReused):
         return Problem(
             "idempotency-key-reused", str(exc), [FieldError("Idempotency-Key", str(exc), "reused")]
