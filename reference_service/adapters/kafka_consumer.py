@@ -179,7 +179,10 @@ class EventConsumer:
 
     def _dead_letter(self, msg: Message, subscriber: str, error: Exception, attempts: int) -> None:
         topic = msg.topic() or ""
-        headers: list[tuple[str, str | bytes | None]] = list(msg.headers() or [])
+        original = msg.headers() or []
+        headers: list[tuple[str, str | bytes | None]] = (
+            list(original.items()) if isinstance(original, dict) else list(original)
+        )
         headers += [
             ("dlq.error", f"{type(error).__name__}: {error}"[:1000].encode()),
             ("dlq.subscriber", subscriber.encode()),

@@ -54,7 +54,7 @@ def make_handler(cluster: MockCluster) -> type[BaseHTTPRequestHandler]:
             self._send(200, {"status": "ok", **cluster.describe()})
 
         def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("control: " + format, *args)
+            logger.debug("control: %s", format % args)
 
     return Handler
 

@@ -4,10 +4,10 @@ Each part runs as its own process group (``genai-demo sim <provider>`` / ``genai
 its output in ``var/log/<part>.log``. The launcher waits for each health check, runs each provider's
 ``wire`` hook (which registers the service's webhook URL on the simulator, as a user would in the
 provider's dashboard, and returns settings such as ``STRIPE_WEBHOOK_SECRET``), then starts the service
-with those settings. Without MSK_BOOTSTRAP_SERVERS it first starts ``genai-demo sim kafka`` (librdkafka's
-mock cluster) and wires its bootstrap servers into the service; once the service is healthy it starts one
-``genai-demo consumer`` of the group. Once the service is healthy it runs the ``wire_after_service`` hooks (SES feedback
-through SNS, which the service confirms at once; see :mod:`simulators.lab.wiring`). On SIGINT or SIGTERM it
+with those settings. Without MSK_BOOTSTRAP_SERVERS it first starts ``genai-demo sim kafka``
+(librdkafka's mock cluster) and wires its bootstrap servers into the service; once the service is
+healthy it starts one ``genai-demo consumer`` of the group. Once the service is healthy it runs the
+``wire_after_service`` hooks (SES feedback through SNS, which the service confirms at once; see :mod:`simulators.lab.wiring`). On SIGINT or SIGTERM it
 stops the service, then the simulators: SIGTERM to each process group, SIGKILL after a grace period, so
 nothing is left behind.
 """
