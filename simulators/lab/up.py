@@ -8,8 +8,8 @@ with those settings. Without MSK_BOOTSTRAP_SERVERS it first starts ``genai-demo 
 (librdkafka's mock cluster) and wires its bootstrap servers into the service; once the service is
 healthy it starts one ``genai-demo consumer`` of the group. Once the service is healthy it runs the
 ``wire_after_service`` hooks (SES feedback through SNS, which the service confirms at once; see
-:mod:`simulators.lab.wiring`). On SIGINT or SIGTERM it stops the service, then the simulators: SIGTERM to each process group, SIGKILL after a grace period, so
-nothing is left behind.
+:mod:`simulators.lab.wiring`). On SIGINT or SIGTERM it stops the service, then the simulators:
+SIGTERM to each process group, SIGKILL after a grace period, so nothing is left behind.
 """
 
 from __future__ import annotations
