@@ -66,6 +66,9 @@ def _common(settings: Settings) -> dict[str, Any]:
         "bootstrap.servers": settings.msk_bootstrap_servers,
         "security.protocol": settings.msk_security_protocol,
         "client.id": "genai-demo",
+        # librdkafka's own log lines go through Python logging (never stderr), at warning and above
+        "logger": logging.getLogger("librdkafka"),
+        "log_level": 4,
     }
     if settings.msk_security_protocol == "SASL_SSL":
         # AWS_MSK_IAM in librdkafka terms

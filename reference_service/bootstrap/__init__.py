@@ -179,7 +179,9 @@ def bootstrap(
         poll_interval=settings.outbox_poll_seconds,
         max_attempts=settings.outbox_max_attempts,
         wake=platform.events_committed,
-        delivery_timeout=settings.kafka_delivery_timeout_seconds,
+        # past librdkafka's message.timeout.ms: every produced message then has its report (ok or timed
+        # out) before the relay decides, so a record is never retried while its message is still queued
+        delivery_timeout=settings.kafka_delivery_timeout_seconds + 2.0,
         on_error=platform.metrics.count_outbox_error,
     )
     platform.metrics.watch_outbox(outbox_store.stats)
