@@ -252,6 +252,8 @@ class Settings(BaseSettings):
     kafka_replication_factor: int = Field(3, ge=1, le=10)
     kafka_consumer_group: str = Field("genai-demo-consumer-group", min_length=1, max_length=200)
     #: attempts of a handler on one message before it goes to ``<topic>.DLQ``
+    #: how soon the group notices a consumer that died without leaving (its partitions then move)
+    kafka_session_timeout_seconds: float = Field(10.0, ge=1, le=300)
     kafka_handler_attempts: int = Field(3, ge=1, le=20)
     kafka_retry_backoff_seconds: float = Field(0.2, ge=0, le=60)
     #: how long the relay waits for a batch's delivery reports (librdkafka's message.timeout.ms follows it)

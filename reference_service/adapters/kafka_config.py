@@ -102,8 +102,8 @@ def consumer_config(
         "enable.auto.commit": False,
         # the handler's own retries live in the consumer loop; a slow retry must not cost the assignment
         "max.poll.interval.ms": 300_000,
-        "session.timeout.ms": 10_000,
-        "heartbeat.interval.ms": 1_000,
+        "session.timeout.ms": int(settings.kafka_session_timeout_seconds * 1000),
+        "heartbeat.interval.ms": min(1_000, int(settings.kafka_session_timeout_seconds * 250)),
     }
     if stats_cb is not None:
         conf["statistics.interval.ms"] = 5_000

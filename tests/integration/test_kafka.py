@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 import contracts
 from reference_service.adapters.kafka_config import consumer_config, producer_config
@@ -50,6 +50,7 @@ def kafka_settings(kafka_cluster: MockCluster, tmp_path: Path) -> Settings:
         kafka_consumer_group=f"test-{uuid.uuid4().hex[:8]}",
         kafka_delivery_timeout_seconds=2.0,
         kafka_retry_backoff_seconds=0.01,
+        kafka_session_timeout_seconds=6.0,
     )
 
 
@@ -104,15 +105,9 @@ def reserved(container: Container, sku: str) -> int:
 def read_topic(
     bootstrap: str, topic: str, keys: set[str], expect: int, timeout: float = 15.0
 ) -> list[object]:
-    reader = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reader-{uuid.uuid4().hex[:8]}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    reader.subscribe([topic])
+    reader = Consumer({"bootstrap.servers": bootstrap, "group.id": "reader", "enable.auto.commit": False})
+    partitions = reader.list_topics(topic, timeout=10).topics[topic].partitions
+    reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])  # no group join
     found = []
     deadline = time.monotonic() + timeout
     try:
@@ -243,6 +238,7 @@ def test_a_consumer_killed_mid_batch_and_restarted_leaves_one_effect_per_event(
         "MSK_BOOTSTRAP_SERVERS": kafka_settings.msk_bootstrap_servers or "",
         "KAFKA_CONSUMER_GROUP": kafka_settings.kafka_consumer_group,
         "OUTBOX_POLL_SECONDS": "0.2",
+        "KAFKA_SESSION_TIMEOUT_SECONDS": "6",
     }
     argv = [sys.executable, "-m", "reference_service.entrypoints.cli", "consumer"]
     log = (tmp_path / "consumer.log").open("ab")
