@@ -21,7 +21,8 @@ install: $(STAMP)
 run: install  ## start the service and every simulator on embedded defaults
 	$(BIN)/genai-demo up
 
-# promtool (Debian's prometheus package) checks the alert rules; installed when missing and root
+# promtool (Debian's prometheus package) checks the alert rules and kcat reads our Kafka topics as an
+# independent client; each is installed when missing and root
 tools:
 	@command -v promtool >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -29,6 +30,12 @@ tools:
 	    apt-get install -y -q prometheus >/dev/null 2>&1 || \
 	      { apt-get update -q >/dev/null && apt-get install -y -q prometheus >/dev/null; }; \
 	  else echo "promtool is missing: install Debian's prometheus package to run the alert-rule tests"; fi; }
+	@command -v kcat >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing kcat (apt-get install kcat)"; \
+	    apt-get install -y -q kcat >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null && apt-get install -y -q kcat >/dev/null; }; \
+	  else echo "kcat is missing: install Debian's kcat package to run the Kafka end-to-end test"; fi; }
 
 test: install tools lint  ## lint, type-check and run the whole suite
 	$(BIN)/pytest

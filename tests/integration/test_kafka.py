@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from reference_service.bootstrap import Container, bootstrap
 from reference_service.config import Settings, load_settings
 from reference_service.domain import commands
 from simulators.kafka.cluster import MockCluster
+from tests.support import require
 
 
 @pytest.fixture(scope="module")
@@ -264,3 +266,24 @@ def test_a_consumer_killed_mid_batch_and_restarted_leaves_one_effect_per_event(
             first.kill()
         log.close()
     assert reserved(kafka_container, sku) == 60, (tmp_path / "consumer.log").read_text()[-2000:]
+
+
+def test_kcat_reads_our_topics_as_an_independent_client(
+    kafka_container: Container, kafka_cluster: MockCluster
+) -> None:
+    kcat = shutil.which("kcat")
+    if kcat is None:
+        require("kcat", "install Debian's kcat package (make test does this as root)")
+    sku = f"SKU-{uuid.uuid4().hex[:6]}"
+    [order_id] = place_orders(kafka_container, sku, 1, on_hand=1)
+    kafka_container.relay.drain()
+    out = subprocess.run(
+        [str(kcat), "-b", kafka_cluster.bootstrap_servers, "-C", "-t", "order-events", "-o", "beginning",
+         "-e", "-q", "-f", "%k\\t%s\\n"],
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout  # fmt: skip
+    ours = [line.split("\t", 1) for line in out.splitlines() if line.startswith(order_id + "\t")]
+    assert len(ours) == 1
+    envelope = json.loads(ours[0][1])
+    contracts.validate("events/envelope", envelope)
+    assert envelope["event_type"] == "order.created" and envelope["payload"]["order_id"] == order_id
