@@ -125,6 +125,8 @@ class Settings(BaseSettings):
     outbox_relay_enabled: bool = True
     outbox_poll_seconds: float = Field(1.0, gt=0)
     outbox_max_attempts: int = Field(10, ge=1)
+    #: rows the relay claims per pass (one lease UPDATE, then one produce + delivery-report wait per batch)
+    outbox_batch_size: int = Field(500, ge=1, le=5000)
     health_check_timeout_seconds: float = Field(2.0, gt=0)
     ratelimit_storage_uri: str = "memory://"
     #: Fernet key (urlsafe base64, 32 bytes) encrypting PII at rest; the default is a lab-only key

@@ -177,6 +177,7 @@ def bootstrap(
         bus,
         platform.clock,
         poll_interval=settings.outbox_poll_seconds,
+        batch_size=settings.outbox_batch_size,
         max_attempts=settings.outbox_max_attempts,
         wake=platform.events_committed,
         # past librdkafka's message.timeout.ms: every produced message then has its report (ok or timed

@@ -161,7 +161,8 @@ def consumer(metrics_port: int) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     # events the handlers record (an order REJECTED) leave through this process's relay too (leases)
-    container.relay.start()
+    if settings.outbox_relay_enabled:
+        container.relay.start()
     click.echo(f"consumer of {','.join(topics)} in group {settings.kafka_consumer_group}", err=True)
     try:
         worker.run(stop)

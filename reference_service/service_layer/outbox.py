@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from reference_service.domain.events import event_class
+from reference_service.domain.events import Event, event_class
 from reference_service.ports import Clock, OutboxRecord, OutboxStore, PendingDelivery
 from reference_service.service_layer.messagebus import MessageBus
 
@@ -85,6 +85,8 @@ class OutboxRelay:
         self.on_error = on_error
         #: the last batch failed only because the broker was unreachable (the loop backs off)
         self.broker_down = False
+        #: event classes by name, looked up once per relay (``event_class`` walks the class tree)
+        self._classes: dict[str, type[Event]] = {}
         #: set by each commit that wrote events (``notify``, or the units of work setting it directly)
         self._wake = wake or threading.Event()
         self._stop = threading.Event()
@@ -140,7 +142,10 @@ class OutboxRelay:
 
     def _start(self, record: OutboxRecord) -> _Progress | None:
         try:
-            event = event_class(record.event_type).from_payload(record.payload)
+            cls = self._classes.get(record.event_type)
+            if cls is None:
+                cls = self._classes[record.event_type] = event_class(record.event_type)
+            event = cls.from_payload(record.payload)
         except Exception as exc:  # an unknown or unreadable event can never succeed: dead-letter it
             logger.error("outbox record %s (%s) cannot be decoded: %s", record.id, record.event_type, exc)
             now = self.clock.now()

@@ -194,6 +194,24 @@ def bench_auth_cmd(requests: int, rounds: int) -> None:
     bench_auth(requests=requests, rounds=rounds)
 
 
+@bench.command("kafka")
+@click.option("--events", type=click.IntRange(100, 1_000_000), default=20_000, show_default=True,
+              help="Outbox rows the relay publishes in the throughput run.")  # fmt: skip
+@click.option("--rate", type=click.FloatRange(1, 10_000), default=500.0, show_default=True,
+              help="Orders per second in the latency run.")  # fmt: skip
+@click.option("--seconds", type=float, default=10.0, show_default=True, help="Length of the latency run.")
+@click.option(
+    "--database-url",
+    default=None,
+    help="Latency run's database (an empty PostgreSQL schema); default: SQLite.",
+)
+def bench_kafka_cmd(events: int, rate: float, seconds: float, database_url: str | None) -> None:
+    """The outbox relay's events/s to Kafka and publish->handled latency through a consumer (mock cluster)."""
+    from simulators.kafka.bench import bench_kafka
+
+    bench_kafka(events=events, rate=rate, seconds=seconds, database_url=database_url)
+
+
 @bench.command("all")
 @click.pass_context
 def bench_all(ctx: click.Context) -> None:
