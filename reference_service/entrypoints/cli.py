@@ -170,6 +170,21 @@ def consumer(metrics_port: int) -> None:
         container.close()
 
 
+@cli.command("kafka-topics")
+def kafka_topics() -> None:
+    """Create the Kafka topics and their .DLQ topics (KAFKA_TOPIC_PARTITIONS, KAFKA_REPLICATION_FACTOR)."""
+    from reference_service.adapters.kafka_topics import ensure_topics
+
+    settings = settings_or_exit()
+    if not settings.msk_bootstrap_servers:
+        raise click.ClickException("MSK_BOOTSTRAP_SERVERS is not set")
+    outcome = ensure_topics(settings)
+    for topic, state in sorted(outcome.items()):
+        click.echo(f"{topic}\t{state}")
+    if any(state.startswith("error") for state in outcome.values()):
+        raise SystemExit(1)
+
+
 @cli.group()
 def db() -> None:
     """Database maintenance."""

@@ -287,3 +287,19 @@ def test_kcat_reads_our_topics_as_an_independent_client(
     envelope = json.loads(ours[0][1])
     contracts.validate("events/envelope", envelope)
     assert envelope["event_type"] == "order.created" and envelope["payload"]["order_id"] == order_id
+
+
+def test_the_topic_admin_step_tolerates_the_mock_cluster(
+    kafka_settings: Settings, kafka_container: Container
+) -> None:
+    from reference_service.adapters.kafka_topics import ensure_topics
+
+    place_orders(kafka_container, f"SKU-{uuid.uuid4().hex[:6]}", 1, on_hand=1)
+    kafka_container.relay.drain()  # order-events exists now (auto-created on first produce)
+    outcome = ensure_topics(kafka_settings, timeout=1.0)
+    assert outcome["order-events"] == "exists"
+    assert set(outcome) == {
+        "order-events", "payment-events", "notification-events", "delivery-events",
+        "order-events.DLQ", "payment-events.DLQ", "notification-events.DLQ", "delivery-events.DLQ",
+    }  # fmt: skip
+    assert all(state in ("exists", "auto") for state in outcome.values()), outcome
