@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from confluent_kafka import KafkaError, KafkaException, NewTopic
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from reference_service.adapters.kafka_config import admin_config, all_topics
 from reference_service.config import Settings
