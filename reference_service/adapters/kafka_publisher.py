@@ -127,7 +127,7 @@ class KafkaEventPublisher:
         """Wait for every queued message; returns how many are still queued."""
         return int(self._producer.flush(timeout))
 
-    def check_health(self, timeout: float = 2.0) -> dict[str, Any]:
+    def check_health(self, timeout: float = 1.5) -> dict[str, Any]:
         """Broker metadata, as the ``/health`` Kafka checker shows it."""
         try:
             meta = self._producer.list_topics(timeout=timeout)

@@ -190,7 +190,7 @@ def bootstrap(
     platform.health.register(outbox_check(outbox_store.stats))
     probe = getattr(platform.publisher, "check_health", None)
     if probe is not None:
-        platform.health.register(kafka_check(probe, settings.health_check_timeout_seconds))
+        platform.health.register(kafka_check(probe, settings.provider_health_cache_seconds))
     return Container(
         **{f.name: getattr(platform, f.name) for f in fields(Platform)},
         orders=orders_area,
