@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 from reference_service.domain.events import Event, event_class
 from reference_service.ports import Clock, OutboxRecord, OutboxStore, PendingDelivery
+from reference_service.service_layer.handlers.events import PUBLISHER
 from reference_service.service_layer.messagebus import MessageBus
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,8 @@ class OutboxRelay:
         return progress
 
     def _failed(self, progress: _Progress, name: str, exc: Exception) -> None:
-        unavailable = isinstance(exc, ConnectionError)
+        # only the publisher's ConnectionError is a broker outage; any other subscriber's error counts
+        unavailable = name == PUBLISHER and isinstance(exc, ConnectionError)
         progress.outages += int(unavailable)
         logger.warning(
             "subscriber %s failed on %s %s (attempt %d): %s",

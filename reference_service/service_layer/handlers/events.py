@@ -5,6 +5,9 @@ from __future__ import annotations
 from reference_service.domain.events import Event
 from reference_service.ports import EventPublisher, PendingDelivery, PublishedEvent
 
+#: the name of the subscriber that publishes events (stored in the outbox's ``handled_by``)
+PUBLISHER = "publisher"
+
 #: topic per aggregate type, from the seed's ``kafka_configuration.topics`` (plus deliveries)
 TOPICS = {
     "order": "order-events",
