@@ -54,7 +54,14 @@ def cli() -> None:
     is_flag=True,
     help="Serve the service and every simulator over HTTPS (TLS 1.3 minimum), local CA in VAR_DIR/tls.",
 )
-def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int, tls: bool) -> None:
+@click.option(
+    "--no-kafka",
+    is_flag=True,
+    help="No Kafka mock cluster and no consumer: the service relays events and runs their handlers itself.",
+)
+def up(
+    port: int | None, var_dir: Path, ready_timeout: float, port_offset: int, tls: bool, no_kafka: bool
+) -> None:
     """Start the service and every simulator, wire them, print URLs, secrets, demo tokens and an API key;
     Ctrl-C stops all."""
     from simulators.lab.tls import client_env, make_certificates
@@ -74,6 +81,7 @@ def up(port: int | None, var_dir: Path, ready_timeout: float, port_offset: int, 
         port_offset=port_offset,
         echo=click.echo,
         tls=certificates,
+        kafka=not no_kafka,
     )
     lab.install_signal_handlers()
     code = 1

@@ -86,8 +86,11 @@ class Lab:
         port_offset: int = 0,
         echo: Callable[[str], None] = print,
         tls: LabCertificates | None = None,
+        kafka: bool = True,
     ) -> None:
         self.settings = settings
+        #: start the Kafka mock cluster and a consumer (False: events stay in the service's process)
+        self.kafka = kafka
         self.var_dir = var_dir
         self.service_port = service_port
         self.providers = providers
@@ -153,6 +156,8 @@ class Lab:
             service_env.update(extra)
             self.secrets.update(extra)
         kafka_env = self._start_kafka(base_env, log_dir)
+        if not self.kafka:
+            service_env.pop("MSK_BOOTSTRAP_SERVERS", None)
         service_env.update(kafka_env)
         self.secrets.update(kafka_env)
         service = Part(
@@ -189,6 +194,8 @@ class Lab:
     def _start_kafka(self, env: dict[str, str], log_dir: Path) -> dict[str, str]:
         """Start ``genai-demo sim kafka`` (librdkafka's mock cluster) unless MSK_BOOTSTRAP_SERVERS already
         names a cluster; return the MSK_BOOTSTRAP_SERVERS the service and the consumer use."""
+        if not self.kafka:
+            return {}
         if self.settings.msk_bootstrap_servers:
             return {"MSK_BOOTSTRAP_SERVERS": self.settings.msk_bootstrap_servers}
         port = KAFKA_CONTROL_PORT + self.port_offset
