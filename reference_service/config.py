@@ -135,6 +135,8 @@ class Settings(BaseSettings):
     outbox_relay_enabled: bool = True
     outbox_poll_seconds: float = Field(1.0, gt=0)
     outbox_max_attempts: int = Field(10, ge=1)
+    #: rows the relay claims per pass (one lease UPDATE, then one produce + delivery-report wait per batch)
+    outbox_batch_size: int = Field(500, ge=1, le=5000)
     health_check_timeout_seconds: float = Field(2.0, gt=0)
     ratelimit_storage_uri: str = "memory://"
     #: Fernet key (urlsafe base64, 32 bytes) encrypting PII at rest; the default is a lab-only key
@@ -227,6 +229,10 @@ class Settings(BaseSettings):
     retention_webhook_inbox_days: int = Field(30, ge=0)
     #: outbox rows already published
     retention_outbox_sent_days: int = Field(7, ge=0)
+    #: the Kafka consumer's inbox: must outlive the topics' retention, or a re-read could apply twice
+    retention_consumer_inbox_days: int = Field(14, ge=0)
+    #: inventory reservations once released or consumed
+    retention_reservations_days: int = Field(90, ge=0)
     #: files per category (object and row); ``null`` or 0 keeps forever. Also set as S3 lifecycle rules
     retention_files_days: dict[str, int] = Field(
         default_factory=lambda: {"invoices": 3650, "shipping_labels": 365, "return_documents": 730}
@@ -294,6 +300,24 @@ class Settings(BaseSettings):
 
     # --- Kafka / MSK (seed: "Amazon MSK Integration"); unset = in-process bus ---------------------
     msk_bootstrap_servers: str | None = None
+    #: ``PLAINTEXT`` for the lab's mock cluster and a local Apache Kafka; ``SASL_SSL`` for MSK (IAM auth)
+    msk_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_SSL"] = "PLAINTEXT"
+    #: the seed's ``AWS_MSK_IAM``: SASL OAUTHBEARER with a token signed by aws-msk-iam-sasl-signer-python
+    msk_sasl_mechanism: Literal["AWS_MSK_IAM"] = "AWS_MSK_IAM"
+    #: the region MSK IAM tokens are signed for (unset: AWS_REGION)
+    msk_region: str | None = None
+    #: partitions and replication of the topics the admin step creates on a real cluster (the lab's mock
+    #: cluster auto-creates 4 partitions on first produce)
+    kafka_topic_partitions: int = Field(4, ge=1, le=1000)
+    kafka_replication_factor: int = Field(3, ge=1, le=10)
+    kafka_consumer_group: str = Field("genai-demo-consumer-group", min_length=1, max_length=200)
+    #: attempts of a handler on one message before it goes to ``<topic>.DLQ``
+    #: how soon the group notices a consumer that died without leaving (its partitions then move)
+    kafka_session_timeout_seconds: float = Field(10.0, ge=1, le=300)
+    kafka_handler_attempts: int = Field(3, ge=1, le=20)
+    kafka_retry_backoff_seconds: float = Field(0.2, ge=0, le=60)
+    #: how long the relay waits for a batch's delivery reports (librdkafka's message.timeout.ms follows it)
+    kafka_delivery_timeout_seconds: float = Field(10.0, gt=0, le=300)
 
     # --- security (docs/security.md) --------------------------------------------------------------
     #: ``lab`` (the default: local simulators, /health and /metrics open) or ``production`` (refuses the

@@ -9,9 +9,10 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 from reference_service.domain.deliveries import Delivery, DeliveryStatus, Parcel
+from reference_service.domain.inventory import Reservation, StockLevel
 from reference_service.domain.notifications import Notification
 from reference_service.domain.orders import Order, OrderStatus, ShippingAddress
 from reference_service.domain.payments import Payment, PaymentProvider, PaymentStatus
@@ -104,6 +105,12 @@ class UnitOfWork(Protocol):
     @property
     def deliveries(self) -> DeliveryRepository: ...
 
+    @property
+    def inventory(self) -> InventoryRepository: ...
+
+    @property
+    def consumer_inbox(self) -> ConsumerInbox: ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(
@@ -122,6 +129,45 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+# --- inventory and the event consumer -------------------------------------------------------------
+
+
+class InventoryRepository(Protocol):
+    """Stock per SKU and reservations per order. The ``try_reserve``/``release``/``consume`` updates are
+    single conditional UPDATEs, so concurrent orders never oversell (PostgreSQL row locks, SQLite's
+    single writer)."""
+
+    def get(self, sku: str) -> StockLevel | None: ...
+
+    def list(self, limit: int, starting_after: str | None = None) -> list[StockLevel]:
+        """SKUs in order; ``starting_after`` is the last SKU of the previous page."""
+        ...
+
+    def set_on_hand(self, sku: str, on_hand: int, now: datetime) -> StockLevel:
+        """Create or update the SKU's stock; raises ``InvalidStock`` below what is reserved."""
+        ...
+
+    def try_reserve(self, sku: str, quantity: int, now: datetime) -> bool | None:
+        """Hold ``quantity`` units: True, False when short, None when the SKU is not managed."""
+        ...
+
+    def release(self, sku: str, quantity: int, now: datetime) -> None: ...
+
+    def consume(self, sku: str, quantity: int, now: datetime) -> None: ...
+
+    def reservation(self, order_id: str) -> Reservation | None: ...
+
+    def save_reservation(self, reservation: Reservation) -> None: ...
+
+
+class ConsumerInbox(Protocol):
+    """Event ids a consumer already applied, written in the same transaction as the effect."""
+
+    def claim(self, consumer: str, event_id: str, event_type: str) -> bool:
+        """Record the event for ``consumer``; False when it was already recorded (a redelivery)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -143,6 +189,10 @@ class OutboxStore(Protocol):
         ...
 
     def mark_dispatched(self, record_id: int, now: datetime) -> None: ...
+
+    def mark_dispatched_many(self, record_ids: Sequence[int], now: datetime) -> None:
+        """``mark_dispatched`` for several records in one transaction (a relay batch)."""
+        ...
 
     def mark_failed(
         self,
@@ -173,13 +223,25 @@ class PublishedEvent:
     payload: dict[str, Any]
 
 
+@runtime_checkable
+class PendingDelivery(Protocol):
+    """A publish the broker has not acknowledged yet (Kafka's delivery report)."""
+
+    def wait(self, timeout: float) -> None:
+        """Return once the broker acknowledged the message; raise if it failed or ``timeout`` passed
+        (``ConnectionError`` when the broker could not be reached: the relay then backs off)."""
+        ...
+
+
 class EventPublisher(Protocol):
-    """Publishes domain events outside the process (in-process log by default, Kafka/MSK later)."""
+    """Publishes domain events outside the process (in-process log by default, Kafka/MSK when
+    ``MSK_BOOTSTRAP_SERVERS`` is set)."""
 
     name: str
 
-    def publish(self, event: PublishedEvent) -> None:
-        """Publish durably or raise; the outbox relay retries on error."""
+    def publish(self, event: PublishedEvent) -> PendingDelivery | None:
+        """Publish durably or raise; the outbox relay retries on error. A publisher that batches returns
+        a ``PendingDelivery`` the relay waits on before it marks the record sent."""
         ...
 
 

@@ -16,6 +16,9 @@ from simulators.kernel.serve import ENV_APP_DIR, serve
 from simulators.registry import resolve_spec
 from simulators.testing import free_port
 
+#: the Kafka mock cluster's control API (its brokers take ephemeral ports, printed at start)
+KAFKA_CONTROL_PORT = 12117
+
 
 @click.command("sim")
 @click.argument("provider")
@@ -49,7 +52,15 @@ def sim(
     tls_cert: str | None,
     tls_key: str | None,
 ) -> None:
-    """Serve the PROVIDER simulator (a registered name or a module:Class path) with its /_sim/ control API."""
+    """Serve the PROVIDER simulator (a registered name or a module:Class path) with its /_sim/ control API.
+
+    ``kafka`` is librdkafka's mock cluster (real Kafka protocol): it prints MSK_BOOTSTRAP_SERVERS, and its
+    control API (health, broker down/up) listens on --port (default 12117)."""
+    if provider == "kafka":
+        from simulators.kafka.server import serve as serve_kafka
+
+        serve_kafka(KAFKA_CONTROL_PORT if port is None else (port or free_port(host)), host=host)
+        return
     app_dir = os.path.abspath(app_dir)
     if app_dir not in sys.path:
         sys.path.insert(0, app_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -11,6 +12,7 @@ from typing import Any, Self
 from reference_service.adapters.event_publisher import InProcessEventPublisher
 from reference_service.domain.deliveries import OPEN, Delivery
 from reference_service.domain.events import Event
+from reference_service.domain.inventory import Reservation, StockLevel, check_on_hand
 from reference_service.domain.orders import Order, OrderStatus
 from reference_service.domain.payments import PaymentProvider, PaymentStatus
 from reference_service.ports import (
@@ -110,6 +112,8 @@ class FakeUnitOfWork:
         self.idempotency = FakeIdempotencyStore(self.db.idempotency)
         self.deliveries = FakeDeliveryRepository(self.db.deliveries)
         self.webhook_inbox = FakeWebhookInbox(self.db.inbox)
+        self.inventory = FakeInventoryRepository(self.db)
+        self.consumer_inbox = FakeConsumerInbox(self.db.consumer_inbox)
         return self
 
     def __exit__(
@@ -139,6 +143,10 @@ class FakeUnitOfWork:
             self.db.deliveries[delivery.id] = copy.deepcopy(delivery)
         self.db.inbox.update(self.webhook_inbox.pending)
         self.webhook_inbox.pending = {}
+        self.db.stock = dict(self.inventory.stock)
+        self.db.reservations = {k: copy.deepcopy(v) for k, v in self.inventory.reservations.items()}
+        self.db.consumer_inbox |= self.consumer_inbox.pending
+        self.consumer_inbox.pending = set()
         self.committed = True
         self.db.commits += 1
 
@@ -147,6 +155,8 @@ class FakeUnitOfWork:
         self.idempotency.pending = {}
         self.deliveries.seen = {}
         self.webhook_inbox.pending = {}
+        self.inventory = FakeInventoryRepository(self.db)
+        self.consumer_inbox = FakeConsumerInbox(self.db.consumer_inbox)
 
     def collect_new_events(self) -> list[Event]:
         return list(self._events)
@@ -195,10 +205,74 @@ class FakeDatabase:
         self.outbox: list[Event] = []
         self.deliveries: dict[str, Delivery] = {}
         self.inbox: dict[tuple[str, str], str] = {}
+        self.stock: dict[str, StockLevel] = {}
+        self.reservations: dict[str, Reservation] = {}
+        self.consumer_inbox: set[tuple[str, str]] = set()
         self.commits = 0
 
     def __call__(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
+
+
+class FakeInventoryRepository:
+    """Stock and reservations on copies; ``FakeUnitOfWork.commit`` writes them back."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self.stock = dict(db.stock)
+        self.reservations = {k: copy.deepcopy(v) for k, v in db.reservations.items()}
+
+    def get(self, sku: str) -> StockLevel | None:
+        return self.stock.get(sku)
+
+    def list(self, limit: int, starting_after: str | None = None) -> list[StockLevel]:
+        return [self.stock[k] for k in sorted(self.stock) if starting_after is None or k > starting_after][
+            :limit
+        ]
+
+    def set_on_hand(self, sku: str, on_hand: int, now: datetime) -> StockLevel:
+        current = self.stock.get(sku)
+        check_on_hand(sku, on_hand, current.reserved if current else 0)
+        self.stock[sku] = StockLevel(sku, on_hand, current.reserved if current else 0, now)
+        return self.stock[sku]
+
+    def _move(self, sku: str, reserved: int, on_hand: int, now: datetime) -> None:
+        level = self.stock[sku]
+        self.stock[sku] = StockLevel(sku, level.on_hand + on_hand, level.reserved + reserved, now)
+
+    def try_reserve(self, sku: str, quantity: int, now: datetime) -> bool | None:
+        level = self.stock.get(sku)
+        if level is None:
+            return None
+        if level.available < quantity:
+            return False
+        self._move(sku, quantity, 0, now)
+        return True
+
+    def release(self, sku: str, quantity: int, now: datetime) -> None:
+        self._move(sku, -quantity, 0, now)
+
+    def consume(self, sku: str, quantity: int, now: datetime) -> None:
+        self._move(sku, -quantity, -quantity, now)
+
+    def reservation(self, order_id: str) -> Reservation | None:
+        return self.reservations.get(order_id)
+
+    def save_reservation(self, reservation: Reservation) -> None:
+        reservation.stored = True
+        self.reservations[reservation.order_id] = reservation
+
+
+class FakeConsumerInbox:
+    def __init__(self, seen: set[tuple[str, str]]) -> None:
+        self.seen = seen
+        self.pending: set[tuple[str, str]] = set()
+
+    def claim(self, consumer: str, event_id: str, event_type: str) -> bool:
+        key = (consumer, event_id)
+        if key in self.seen or key in self.pending:
+            return False
+        self.pending.add(key)
+        return True
 
 
 class FakeOutboxStore:
@@ -246,6 +320,10 @@ class FakeOutboxStore:
     def mark_dispatched(self, record_id: int, now: datetime) -> None:
         self.records[record_id].update(dispatched_at=now, lease_until=None)
 
+    def mark_dispatched_many(self, record_ids: Sequence[int], now: datetime) -> None:
+        for record_id in record_ids:
+            self.mark_dispatched(record_id, now)
+
     def mark_failed(
         self,
         record_id: int,
@@ -284,6 +362,7 @@ class FailingPublisher:
             self.failures -= 1
             raise ConnectionError("broker unavailable")
         self.published.append(event)
+        return None
 
 
 class FakePaymentGateway:

@@ -26,6 +26,7 @@ class InProcessEventPublisher:
         with self._lock:
             self._events.append(event)
         logger.info("published %s %s to %s", event.event_type, event.event_id, event.topic)
+        return None
 
     def recent(self, limit: int = 100, event_type: str | None = None) -> list[PublishedEvent]:
         """Newest first, optionally only one event type."""

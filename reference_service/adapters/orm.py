@@ -355,3 +355,40 @@ class RetentionLeaseRow(Base):
     name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     holder: Mapped[str | None] = mapped_column(sa.String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StockLevelRow(Base):
+    """Stock of one SKU: ``on_hand`` units, ``reserved`` of them held for open orders. The CHECK is the
+    last line against overselling; the repository's conditional UPDATEs never reach it."""
+
+    __tablename__ = "stock_levels"
+    __table_args__ = (sa.CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="reserved_within"),)
+
+    sku: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(sa.BigInteger)
+    reserved: Mapped[int] = mapped_column(sa.BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReservationRow(Base):
+    """One SKU line of an order's reservation (RESERVED, RELEASED or CONSUMED)."""
+
+    __tablename__ = "inventory_reservations"
+
+    order_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    sku: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    quantity: Mapped[int] = mapped_column(sa.BigInteger)
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConsumerInboxRow(Base):
+    """The consumer inbox: one row per (handler, event id) applied, written with the handler's effect."""
+
+    __tablename__ = "consumer_inbox"
+
+    consumer: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    event_type: Mapped[str] = mapped_column(sa.String(100))
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

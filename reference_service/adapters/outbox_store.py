@@ -8,6 +8,7 @@ a record whose lease expired (its relay died) is claimed again, so nothing is lo
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,8 +49,10 @@ class SqlAlchemyOutboxStore:
                 .where(OutboxRow.id.in_(ids), due)
                 .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
             )
-            rows = session.scalars(
-                sa.select(OutboxRow)
+            # plain columns, not ORM objects: the relay's hot path (identity map and events cost ~2x)
+            columns = (OutboxRow.id, OutboxRow.event_type, OutboxRow.payload, OutboxRow.attempts)
+            rows = session.execute(
+                sa.select(*columns, OutboxRow.handled_by)
                 .where(OutboxRow.id.in_(ids), OutboxRow.lease_owner == owner)
                 .order_by(OutboxRow.id)
             ).all()
@@ -63,6 +66,16 @@ class SqlAlchemyOutboxStore:
             session.execute(
                 sa.update(OutboxRow)
                 .where(OutboxRow.id == record_id)
+                .values(dispatched_at=now, lease_owner=None, lease_until=None)
+            )
+
+    def mark_dispatched_many(self, record_ids: Sequence[int], now: datetime) -> None:
+        if not record_ids:
+            return
+        with self._gate, self._sessions() as session, session.begin():
+            session.execute(
+                sa.update(OutboxRow)
+                .where(OutboxRow.id.in_(list(record_ids)))
                 .values(dispatched_at=now, lease_owner=None, lease_until=None)
             )
 

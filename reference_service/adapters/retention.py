@@ -38,17 +38,20 @@ from reference_service.adapters.audit_log import AuditEntry, AuditLog
 from reference_service.adapters.orm import (
     AuditEventRow,
     Base,
+    ConsumerInboxRow,
     FileRow,
     IdempotencyRow,
     NotificationEventRow,
     NotificationRow,
     OrderRow,
     OutboxRow,
+    ReservationRow,
     RetentionLeaseRow,
     WebhookEventRow,
 )
 from reference_service.config import Settings
 from reference_service.domain.files import FileCategory, FileCategoryName, FileStatus
+from reference_service.domain.inventory import ReservationStatus
 from reference_service.domain.orders import OrderStatus
 from reference_service.ports import Clock
 from reference_service.ports_files import FileStorage
@@ -141,6 +144,27 @@ RETENTION_CLASSES: tuple[RetentionClass, ...] = (
         "7 days",
         "Domain events already published (pending and dead ones are kept).",
         where=lambda: [OutboxRow.dispatched_at.is_not(None)],
+    ),
+    RetentionClass(
+        "consumer_inbox",
+        ConsumerInboxRow,
+        "processed_at",
+        "delete",
+        "retention_consumer_inbox_days",
+        "14 days (must exceed the topics' retention, Kafka's default 7 days)",
+        "Event ids the Kafka consumer applied, kept to drop redeliveries (a group re-reading a topic).",
+    ),
+    RetentionClass(
+        "inventory_reservations",
+        ReservationRow,
+        "updated_at",
+        "delete",
+        "retention_reservations_days",
+        "90 days after the reservation was released or consumed",
+        "Stock reservations of orders that are over (the stock levels themselves stay).",
+        where=lambda: [
+            ReservationRow.status.in_((ReservationStatus.RELEASED.value, ReservationStatus.CONSUMED.value))
+        ],
     ),
     RetentionClass(
         "audit_trail",

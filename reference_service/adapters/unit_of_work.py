@@ -19,6 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from reference_service.adapters.delivery_repository import SqlAlchemyDeliveryRepository
+from reference_service.adapters.inventory_repository import (
+    SqlAlchemyConsumerInbox,
+    SqlAlchemyInventoryRepository,
+)
 from reference_service.adapters.notification_repository import (
     SqlAlchemyNotificationRepository,
     SqlAlchemySuppressionList,
@@ -84,6 +88,8 @@ class SqlAlchemyUnitOfWork:
         self.notifications = SqlAlchemyNotificationRepository(self.session, self._cipher)
         self.suppressions = SqlAlchemySuppressionList(self.session, self._cipher, now)
         self.deliveries = SqlAlchemyDeliveryRepository(self.session)
+        self.inventory = SqlAlchemyInventoryRepository(self.session)
+        self.consumer_inbox = SqlAlchemyConsumerInbox(self.session, now)
         #: repositories whose aggregates record events and are written back on commit
         self._tracking: list[TrackingRepository] = [
             self.orders,
@@ -150,6 +156,8 @@ class SqlAlchemyUnitOfWork:
                 ) from exc
             if "uq_notifications_dedupe_key" in message or "notifications.dedupe_key" in message:
                 raise ConcurrencyConflict("this notification was recorded by another worker first") from exc
+            if "pk_consumer_inbox" in message or "consumer_inbox.consumer" in message:
+                raise ConcurrencyConflict("another consumer applied this event at the same time") from exc
             if "uq_deliveries_active_order_id" in message or "deliveries.active_order_id" in message:
                 raise ConcurrencyConflict("another delivery for this order started at the same time") from exc
             raise

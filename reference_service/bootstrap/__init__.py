@@ -34,7 +34,7 @@ from reference_service.config import Settings
 from reference_service.domain import commands
 from reference_service.domain.events import Event
 from reference_service.domain.payments import PaymentProvider
-from reference_service.observability.checks import outbox_check
+from reference_service.observability.checks import kafka_check, outbox_check
 from reference_service.observability.health import DatabaseHealthChecker, HealthRegistry
 from reference_service.observability.metrics import ServiceMetrics
 from reference_service.ports import (
@@ -51,6 +51,7 @@ from reference_service.service_layer.outbox import OutboxRelay
 if TYPE_CHECKING:  # the area modules import this one
     from reference_service.bootstrap.deliveries import DeliveriesArea
     from reference_service.bootstrap.files import FilesArea
+    from reference_service.bootstrap.inventory import InventoryArea
     from reference_service.bootstrap.notifications import NotificationsArea
     from reference_service.bootstrap.orders import OrdersArea
     from reference_service.bootstrap.payments import PaymentsArea
@@ -62,10 +63,15 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Wiring:
-    """What an area adds to the message bus."""
+    """What an area adds to the message bus.
+
+    ``consumed`` are the subscribers the seed puts behind Kafka (``OrderEventHandler``): with
+    ``MSK_BOOTSTRAP_SERVERS`` set they run in ``genai-demo consumer`` (``Container.consumer_bus``), and
+    without it on the relay's bus in the service process: the same handlers either way."""
 
     command_handlers: dict[type[commands.Command], CommandHandler] = field(default_factory=dict)
     subscribers: dict[type[Event], list[Subscriber]] = field(default_factory=dict)
+    consumed: dict[type[Event], list[Subscriber]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,12 +118,22 @@ class Container(Platform):
     security: SecurityArea
     files: FilesArea
     retention: RetentionArea
+    inventory: InventoryArea
     bus: MessageBus
+    #: the subscribers ``genai-demo consumer`` runs for the messages it reads (the ``consumed`` wiring)
+    consumer_bus: MessageBus
     relay: OutboxRelay
+
+    @property
+    def kafka_enabled(self) -> bool:
+        return bool(self.settings.msk_bootstrap_servers)
 
     def close(self) -> None:
         self.relay.stop()
         self.retention.stop()
+        close_publisher = getattr(self.publisher, "close", None)
+        if close_publisher is not None:
+            close_publisher()
         self.engines.dispose()
 
 
@@ -135,6 +151,7 @@ def bootstrap(
     from reference_service.bootstrap import (
         deliveries,
         files,
+        inventory,
         notifications,
         orders,
         payments,
@@ -152,7 +169,7 @@ def bootstrap(
         read_sessions=sessionmaker(engines.read, expire_on_commit=False),
         clock=clock or SystemClock(),
         ids=ids or UlidIdGenerator(),
-        publisher=publisher or InProcessEventPublisher(),
+        publisher=publisher or _publisher(settings),
         cipher=FernetCipher(settings.pii_encryption_key.get_secret_value()),
         metrics=ServiceMetrics(),
         health=HealthRegistry(settings.health_check_timeout_seconds),
@@ -165,19 +182,38 @@ def bootstrap(
     security_area, _ = security.build(platform)
     files_area, files_wiring = files.build(platform)
     retention_area = retention.build(platform, files_area, security_area)
-    bus = message_bus([orders_wiring, payments_wiring, notifications_wiring, deliveries_wiring, files_wiring])
+    inventory_area, inventory_wiring = inventory.build(platform, payments_area)
+    wirings = [
+        orders_wiring,
+        payments_wiring,
+        notifications_wiring,
+        deliveries_wiring,
+        files_wiring,
+        inventory_wiring,
+    ]
+    kafka = bool(settings.msk_bootstrap_servers)
+    bus = message_bus(wirings, consumed=not kafka)
+    consumer_bus = message_bus([Wiring(subscribers=w.consumed) for w in wirings])
     outbox_store = SqlAlchemyOutboxStore(platform.write_sessions, platform.read_sessions, engines.write_gate)
     relay = OutboxRelay(
         outbox_store,
         bus,
         platform.clock,
         poll_interval=settings.outbox_poll_seconds,
+        batch_size=settings.outbox_batch_size,
         max_attempts=settings.outbox_max_attempts,
         wake=platform.events_committed,
+        # past librdkafka's message.timeout.ms: every produced message then has its report (ok or timed
+        # out) before the relay decides, so a record is never retried while its message is still queued
+        delivery_timeout=settings.kafka_delivery_timeout_seconds + 2.0,
+        on_error=platform.metrics.count_outbox_error,
     )
     platform.metrics.watch_outbox(outbox_store.stats)
     platform.health.register(DatabaseHealthChecker(engines.write))
     platform.health.register(outbox_check(outbox_store.stats))
+    probe = getattr(platform.publisher, "check_health", None)
+    if probe is not None:
+        platform.health.register(kafka_check(probe, settings.provider_health_cache_seconds))
     return Container(
         **{f.name: getattr(platform, f.name) for f in fields(Platform)},
         orders=orders_area,
@@ -187,13 +223,26 @@ def bootstrap(
         security=security_area,
         files=files_area,
         retention=retention_area,
+        inventory=inventory_area,
         bus=bus,
+        consumer_bus=consumer_bus,
         relay=relay,
     )
 
 
-def message_bus(wirings: list[Wiring]) -> MessageBus:
-    """One bus for every area's wiring; a command wired twice is a bug, reported at start."""
+def _publisher(settings: Settings) -> EventPublisher:
+    """Kafka/MSK when ``MSK_BOOTSTRAP_SERVERS`` is set, else the in-process log."""
+    if not settings.msk_bootstrap_servers:
+        return InProcessEventPublisher()
+    from reference_service.adapters.kafka_config import producer_config
+    from reference_service.adapters.kafka_publisher import KafkaEventPublisher
+
+    return KafkaEventPublisher(producer_config(settings))
+
+
+def message_bus(wirings: list[Wiring], *, consumed: bool = False) -> MessageBus:
+    """One bus for every area's wiring (with ``consumed``: the Kafka-side subscribers too); a command
+    wired twice is a bug, reported at start."""
     command_handlers: dict[type[commands.Command], CommandHandler] = {}
     subscribers: dict[type[Event], list[Subscriber]] = {}
     for wiring in wirings:
@@ -203,4 +252,7 @@ def message_bus(wirings: list[Wiring]) -> MessageBus:
         command_handlers.update(wiring.command_handlers)
         for event_type, subs in wiring.subscribers.items():
             subscribers.setdefault(event_type, []).extend(subs)
+        if consumed:
+            for event_type, subs in wiring.consumed.items():
+                subscribers.setdefault(event_type, []).extend(subs)
     return MessageBus(command_handlers, subscribers)

@@ -45,7 +45,7 @@ def build(platform: Platform, encode_answer: AnswerEncoder | None = None) -> tup
         subscribers={
             Event: [
                 Subscriber(
-                    "publisher",
+                    event_handlers.PUBLISHER,
                     functools.partial(event_handlers.publish_event, publisher=platform.publisher),
                 )
             ]

@@ -103,10 +103,13 @@ def build(platform: Platform, gateways: Gateways | None = None) -> tuple[Payment
             commands.CapturePayment: capture,
             commands.ApplyPaymentEvent: bind(payments.apply_payment_event),
         },
-        subscribers={
+        # the seed's handleOrderCancelled refunds: behind Kafka with the consumer (in-process without)
+        consumed={
             OrderCancelled: [
                 Subscriber("payments.settle_cancelled_order", bind(payments.settle_cancelled_order))
             ],
+        },
+        subscribers={
             PaymentSucceeded: [
                 Subscriber("payments.refund_late_success", bind(payments.refund_late_success)),
                 duration,

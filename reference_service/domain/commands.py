@@ -65,3 +65,11 @@ class ApplyPaymentEvent(Command):
     """Apply a provider event once (deduplicated by provider event id)."""
 
     event: ProviderPaymentEvent
+
+
+@dataclass(frozen=True)
+class SetStock(Command):
+    """Set the units on hand of a SKU (an operator's count); the SKU becomes managed inventory."""
+
+    sku: str
+    on_hand: int

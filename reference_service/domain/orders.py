@@ -35,18 +35,23 @@ class OrderStatus(StrEnum):
     DISPUTED = "DISPUTED"
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
+    #: the service could not accept it (``status_reason``: ``out_of_stock``); no payment may start
+    REJECTED = "REJECTED"
 
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # a payment attempt starts; the order can be abandoned before paying
-    OrderStatus.CREATED: frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED}),
+    # (or inventory rejects it: out of stock)
+    OrderStatus.CREATED: frozenset(
+        {OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, OrderStatus.REJECTED}
+    ),
     # the provider decides; a succeeded payment may also arrive while the client still waits
     OrderStatus.PENDING_PAYMENT: frozenset(
-        {OrderStatus.PAID, OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED}
+        {OrderStatus.PAID, OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED, OrderStatus.REJECTED}
     ),
     # the customer may retry with another method, or give up
     OrderStatus.PAYMENT_FAILED: frozenset(
-        {OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.CANCELLED}
+        {OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.REJECTED}
     ),
     # a paid order ships, is refunded, disputed, or cancelled (which triggers a refund)
     OrderStatus.PAID: frozenset(
@@ -59,6 +64,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # a cancelled paid order becomes REFUNDED when the provider confirms the refund
     OrderStatus.CANCELLED: frozenset({OrderStatus.REFUNDED}),
     OrderStatus.REFUNDED: frozenset({OrderStatus.DISPUTED}),
+    # final: a payment that still succeeds afterwards is refunded (payments.refund_late_success)
+    OrderStatus.REJECTED: frozenset(),
 }
 
 #: statuses from which ``cancel`` is allowed without a refund
@@ -257,6 +264,14 @@ class Order:
                 occurred_at=self.updated_at,
             )
         )
+
+    def reject(self, reason: str, now: datetime | None = None) -> None:
+        """The service cannot fulfil the order (e.g. ``out_of_stock``): REJECTED before it is paid; a
+        paid order is cancelled instead, which refunds it."""
+        if self.can_transition_to(OrderStatus.REJECTED):
+            self.transition_to(OrderStatus.REJECTED, reason, now)
+        else:
+            self.cancel(reason, now)
 
     def cancel(self, reason: str | None = None, now: datetime | None = None) -> None:
         """Cancel the order. A paid order is cancelled with ``refund_required`` set on the event."""

@@ -31,7 +31,15 @@ from reference_service.bootstrap import Container, bootstrap
 from reference_service.config import Settings
 from reference_service.domain.access import Permission
 from reference_service.entrypoints.access import install_access_control, policy_for, public, requires
-from reference_service.entrypoints.api import admin, deliveries, notifications, orders, payments, privacy
+from reference_service.entrypoints.api import (
+    admin,
+    deliveries,
+    inventory,
+    notifications,
+    orders,
+    payments,
+    privacy,
+)
 from reference_service.entrypoints.api import files as files_api
 from reference_service.entrypoints.api import security as security_api
 from reference_service.entrypoints.api.schemas import ProblemOut
@@ -95,6 +103,7 @@ def create_app(
     app.register_blueprint(deliveries.build_blueprint(container, spec))
     app.register_blueprint(files_api.build_blueprint(container, spec))
     app.register_blueprint(privacy.build_blueprint(container, spec))
+    app.register_blueprint(inventory.build_blueprint(container, spec))
     for blueprint in webhooks:
         app.register_blueprint(blueprint)
     install_platform_routes(app, container, spec)

@@ -155,6 +155,78 @@ def _multiprocess_metrics(workers: int) -> None:
     click.echo(f"metrics of {workers} workers merged through {directory}")
 
 
+@cli.command()
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Serve this consumer's Prometheus metrics (lag, DLQ) on this port; 0: none.",
+)
+def consumer(metrics_port: int) -> None:
+    """Run one Kafka consumer of the group (MSK_BOOTSTRAP_SERVERS); start several to scale out.
+
+    It runs the seed's order-event handlers (reserve, release, refund, consume on ship) with an inbox,
+    commits each offset after the handler's transaction, parks poison messages in <topic>.DLQ, and on
+    SIGTERM finishes the current message, commits and leaves the group."""
+    import signal
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from reference_service.adapters.kafka_config import TOPICS, consumer_config, producer_config
+    from reference_service.adapters.kafka_consumer import ConsumerMetrics, EventConsumer
+    from reference_service.bootstrap import bootstrap
+    from reference_service.observability.logging import configure_logging
+
+    settings = settings_or_exit()
+    if not settings.msk_bootstrap_servers:
+        raise click.ClickException(
+            "MSK_BOOTSTRAP_SERVERS is not set: without Kafka the service handles events"
+        )
+    configure_logging(settings.log_level.value)
+    container = bootstrap(settings)
+    metrics = ConsumerMetrics()
+    if metrics_port:
+        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
+    topics = sorted({TOPICS[cls.aggregate_type] for cls in container.consumer_bus.event_types()})
+    worker = EventConsumer(
+        consumer_config(settings, stats_cb=metrics.on_stats),
+        producer_config(settings),
+        container.consumer_bus,
+        topics,
+        attempts=settings.kafka_handler_attempts,
+        backoff_seconds=settings.kafka_retry_backoff_seconds,
+        metrics=metrics,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # events the handlers record (an order REJECTED) leave through this process's relay too (leases)
+    if settings.outbox_relay_enabled:
+        container.relay.start()
+    click.echo(f"consumer of {','.join(topics)} in group {settings.kafka_consumer_group}", err=True)
+    try:
+        worker.run(stop)
+    finally:
+        container.close()
+
+
+@cli.command("kafka-topics")
+def kafka_topics() -> None:
+    """Create the Kafka topics and their .DLQ topics (KAFKA_TOPIC_PARTITIONS, KAFKA_REPLICATION_FACTOR)."""
+    from reference_service.adapters.kafka_topics import ensure_topics
+
+    settings = settings_or_exit()
+    if not settings.msk_bootstrap_servers:
+        raise click.ClickException("MSK_BOOTSTRAP_SERVERS is not set")
+    outcome = ensure_topics(settings)
+    for topic, state in sorted(outcome.items()):
+        click.echo(f"{topic}\t{state}")
+    if any(state.startswith("error") for state in outcome.values()):
+        raise SystemExit(1)
+
+
 @cli.group()
 def db() -> None:
     """Database maintenance."""

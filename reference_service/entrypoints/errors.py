@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from reference_service.domain.errors import IllegalTransition, InvalidOrder, UnchargeableAmount
+from reference_service.domain.inventory import InvalidStock
 from reference_service.entrypoints.api.schemas import FieldErrorOut, ProblemOut
 from reference_service.service_layer import delivery_errors as deliveries
 from reference_service.service_layer import errors as svc
@@ -106,6 +107,12 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "Payment request rejected",
             "The payment provider refused the request as invalid (not a decline): `provider_code` and "
             "the detail give its reason. Change the request; retrying it as it is fails again.",
+        ),
+        ProblemType(
+            "invalid-stock",
+            422,
+            "Invalid stock",
+            "The stock change breaks a rule (e.g. below what is reserved).",
         ),
         ProblemType(
             "payment-declined",
@@ -395,6 +402,9 @@ def to_problem(exc: BaseException) -> Problem:
     if isinstance(exc, InvalidOrder):
         errors = [FieldError(exc.field, str(exc), "invalid")] if exc.field else []
         return Problem("invalid-order", str(exc), errors)
+    if isinstance(exc, InvalidStock):
+        errors = [FieldError(exc.field, str(exc), "invalid")] if exc.field else []
+        return Problem("invalid-stock", str(exc), errors)
     if isinstance(exc, svc.IdempotencyKeyReused):
         return Problem(
             "idempotency-key-reused", str(exc), [FieldError("Idempotency-Key", str(exc), "reused")]

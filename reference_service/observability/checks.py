@@ -3,6 +3,7 @@
 - ``provider_check``: UP with what the provider's ``check_health()`` returns, DOWN when it raises; cached
   for ``PROVIDER_HEALTH_CACHE_SECONDS`` (``CachedHealthChecker``). Stripe, PayPal (critical), SES.
 - ``outbox_check``: DOWN while dead events wait (not critical: the API still works).
+- ``kafka_check``: the broker answers a metadata request (only with ``MSK_BOOTSTRAP_SERVERS``).
 - ``sms_check``: UP while at least one SMS provider's circuit is not open.
 - ``ses_feedback_check``: the SES feedback wiring's state; DOWN when provisioning failed.
 - ``LogisticsHealthChecker`` (the seed's name): the carrier answers a cheap authenticated read; critical, so
@@ -41,6 +42,14 @@ def outbox_check(stats: Callable[[], dict[str, int]]) -> CallableHealthChecker:
         return CheckResult(DOWN if counts["dead"] else UP, counts)
 
     return CallableHealthChecker("outbox", check, critical=False)
+
+
+def kafka_check(probe: Callable[[], dict[str, Any]], ttl_seconds: float) -> CachedHealthChecker:
+    """The Kafka/MSK broker answers a metadata request (brokers and topics seen). Not critical: the
+    outbox holds events while the broker is away, so the API keeps working."""
+    return CachedHealthChecker(
+        CallableHealthChecker("kafka", lambda: CheckResult(UP, probe()), critical=False), ttl_seconds
+    )
 
 
 def sms_check(router: Callable[[], SmsRouter]) -> CallableHealthChecker:

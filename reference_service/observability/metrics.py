@@ -5,7 +5,9 @@ Series (scrape ``GET /metrics``):
 - ``http_requests_total{method,route,status}`` and ``http_request_duration_seconds{method,route}``:
   every request, labelled by Flask route template (``/api/v1/orders/<order_id>``), never the raw path,
   so label cardinality stays bounded. Unmatched paths are labelled ``<unmatched>``.
-- ``outbox_pending_events`` / ``outbox_dead_events``: read from the outbox at scrape time.
+- ``outbox_pending_events`` / ``outbox_dead_events``: read from the outbox at scrape time (the backlog).
+- ``outbox_dispatch_errors_total{subscriber,reason}``: failed relay attempts; ``subscriber="publisher",
+  reason="unavailable"`` counts Kafka publishes that found the broker unreachable.
 - ``external_api_requests_total{provider,operation,outcome}`` and
   ``external_api_request_duration_seconds{provider,operation}``: every call to a provider (adapters).
 - ``external_api_calls_total{provider,operation,result}``: each logical call once, by what the retry
@@ -134,6 +136,13 @@ class ServiceMetrics:
             registry=self.registry,
         )
 
+        self.outbox_errors = Counter(
+            "outbox_dispatch_errors_total",
+            "Failed outbox dispatch attempts by subscriber (publisher = Kafka publish) and reason",
+            ["subscriber", "reason"],
+            registry=self.registry,
+        )
+
         # security (docs/security.md): why callers were refused, and the rate limiter's storage
         self.auth_rejections = Counter(
             "auth_rejections_total",
@@ -158,6 +167,10 @@ class ServiceMetrics:
             ["policy"],
             registry=self.registry,
         )
+
+    def count_outbox_error(self, subscriber: str, reason: str) -> None:
+        """The relay's hook: one failed attempt of ``subscriber`` (``unavailable`` = broker unreachable)."""
+        self.outbox_errors.labels(subscriber, reason).inc()
 
     def observe_payment_duration(self, event: PaymentSucceeded | PaymentFailed) -> None:
         """Subscriber of ``PaymentSucceeded``/``PaymentFailed``: creation to final state of a payment."""

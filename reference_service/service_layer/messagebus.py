@@ -55,6 +55,10 @@ class MessageBus:
             found.extend(self._events.get(cls, ()))
         return tuple(found)
 
+    def event_types(self) -> list[type[Event]]:
+        """The event classes with at least one subscriber (the consumer subscribes to their topics)."""
+        return [cls for cls, subs in self._events.items() if subs]
+
     def describe(self) -> dict[str, list[str]]:
         """Command and event routing as names, for debugging and the docs."""
         out: dict[str, list[str]] = {

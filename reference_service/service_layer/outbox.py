@@ -9,20 +9,46 @@ the ``outbox_dead_events`` gauge. Subscribers must be idempotent on ``event_id``
 
 The relay runs as a daemon thread in the service process (``start``), woken at once by each commit
 (``notify``) and otherwise polling; tests call ``drain`` to dispatch synchronously.
+
+With Kafka, the publisher subscriber returns a ``PendingDelivery`` per record: the relay produces the
+whole batch, then waits for the delivery reports, and marks a record sent only on its report. When the
+broker is unreachable (``ConnectionError``), the records stay (never dead-lettered for an outage), are
+retried at most ``outage_retry_seconds`` apart, and the loop backs off; per-key order holds because
+the outbox is claimed in id order and librdkafka's idempotent producer keeps each partition in order.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from reference_service.domain.events import event_class
-from reference_service.ports import Clock, OutboxRecord, OutboxStore
+from reference_service.domain.events import Event, event_class
+from reference_service.ports import Clock, OutboxRecord, OutboxStore, PendingDelivery
+from reference_service.service_layer.handlers.events import PUBLISHER
 from reference_service.service_layer.messagebus import MessageBus
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Progress:
+    """One record's way through a batch: who handled it, what is still in flight, what failed."""
+
+    record: OutboxRecord
+    handled: set[str]
+    deliveries: list[tuple[str, PendingDelivery]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    #: how many of ``errors`` were an unreachable broker
+    outages: int = 0
+
+    @property
+    def unavailable(self) -> bool:
+        return self.outages > 0
 
 
 class OutboxRelay:
@@ -39,6 +65,9 @@ class OutboxRelay:
         base_backoff: float = 0.5,
         max_backoff: float = 300.0,
         wake: threading.Event | None = None,
+        delivery_timeout: float = 10.0,
+        outage_retry_seconds: float = 5.0,
+        on_error: Callable[[str, str], None] | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -50,6 +79,15 @@ class OutboxRelay:
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
+        self.delivery_timeout = delivery_timeout
+        #: the longest a record waits between retries while the broker is unreachable
+        self.outage_retry_seconds = outage_retry_seconds
+        #: ``on_error(subscriber, "unavailable" | "error")`` for each failed attempt (the metrics hook)
+        self.on_error = on_error
+        #: the last batch failed only because the broker was unreachable (the loop backs off)
+        self.broker_down = False
+        #: event classes by name, looked up once per relay (``event_class`` walks the class tree)
+        self._classes: dict[str, type[Event]] = {}
         #: set by each commit that wrote events (``notify``, or the units of work setting it directly)
         self._wake = wake or threading.Event()
         self._stop = threading.Event()
@@ -60,55 +98,109 @@ class OutboxRelay:
         self._wake.set()
 
     def drain(self, max_batches: int = 1000) -> int:
-        """Dispatch every due record synchronously; returns how many records were processed."""
+        """Dispatch every due record synchronously; returns how many records were processed.
+
+        A pass stops early when the broker is unreachable (``broker_down``): the records stay in the
+        outbox and the background loop backs off before the next pass."""
         total = 0
         for _ in range(max_batches):
             batch = self.store.claim(self.owner, self.batch_size, self.clock.now(), self.lease_seconds)
             if not batch:
                 break
-            for record in batch:
-                self._dispatch(record)
+            self._dispatch_batch(batch)
             total += len(batch)
+            if self.broker_down:
+                break
         return total
 
-    def _dispatch(self, record: OutboxRecord) -> None:
+    def _dispatch_batch(self, batch: list[OutboxRecord]) -> None:
+        """Run every subscriber on every record of the batch, then wait for the publisher's delivery
+        reports, then mark the batch: a record is sent only once every subscriber (the Kafka
+        publisher's delivery report included) succeeded."""
+        pending: list[_Progress] = []
+        for record in batch:
+            progress = self._start(record)
+            if progress is not None:
+                pending.append(progress)
+        deadline = time.monotonic() + self.delivery_timeout
+        for progress in pending:
+            for name, delivery in progress.deliveries:
+                try:
+                    delivery.wait(max(0.0, deadline - time.monotonic()))
+                except Exception as exc:
+                    self._failed(progress, name, exc)
+                else:
+                    progress.handled.add(name)
+        now = self.clock.now()
+        done = [p.record.id for p in pending if not p.errors]
+        self.store.mark_dispatched_many(done, now)
+        unavailable = False
+        for progress in pending:
+            if progress.errors:
+                self._reschedule(progress, now)
+                unavailable = unavailable or progress.unavailable
+        self.broker_down = unavailable and not done
+
+    def _start(self, record: OutboxRecord) -> _Progress | None:
         try:
-            event = event_class(record.event_type).from_payload(record.payload)
+            cls = self._classes.get(record.event_type)
+            if cls is None:
+                cls = self._classes[record.event_type] = event_class(record.event_type)
+            event = cls.from_payload(record.payload)
         except Exception as exc:  # an unknown or unreadable event can never succeed: dead-letter it
             logger.error("outbox record %s (%s) cannot be decoded: %s", record.id, record.event_type, exc)
             now = self.clock.now()
             self.store.mark_failed(record.id, f"undecodable: {exc}", now, True, now, record.handled_by)
-            return
-        errors: list[str] = []
-        handled = set(record.handled_by)
+            return None
+        progress = _Progress(record, set(record.handled_by))
         for sub in self.bus.subscribers_for(event):
-            if sub.name in handled:
+            if sub.name in progress.handled:
                 continue
             try:
-                sub.handler(event)
+                result = sub.handler(event)
             except Exception as exc:
-                logger.warning(
-                    "subscriber %s failed on %s %s (attempt %d): %s",
-                    sub.name,
-                    record.event_type,
-                    record.id,
-                    record.attempts + 1,
-                    exc,
-                )
-                errors.append(f"{sub.name}: {type(exc).__name__}: {exc}")
+                self._failed(progress, sub.name, exc)
             else:
-                handled.add(sub.name)
-        now = self.clock.now()
-        if not errors:
-            self.store.mark_dispatched(record.id, now)
-            return
+                if isinstance(result, PendingDelivery):
+                    progress.deliveries.append((sub.name, result))
+                else:
+                    progress.handled.add(sub.name)
+        return progress
+
+    def _failed(self, progress: _Progress, name: str, exc: Exception) -> None:
+        # only the publisher's ConnectionError is a broker outage; any other subscriber's error counts
+        unavailable = name == PUBLISHER and isinstance(exc, ConnectionError)
+        progress.outages += int(unavailable)
+        logger.warning(
+            "subscriber %s failed on %s %s (attempt %d): %s",
+            name,
+            progress.record.event_type,
+            progress.record.id,
+            progress.record.attempts + 1,
+            exc,
+        )
+        progress.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+        if self.on_error is not None:
+            self.on_error(name, "unavailable" if unavailable else "error")
+
+    def _reschedule(self, progress: _Progress, now: datetime) -> None:
+        record = progress.record
         attempts = record.attempts + 1
         delay = min(self.base_backoff * (2 ** (attempts - 1)), self.max_backoff)
-        dead = attempts >= self.max_attempts
+        # an unreachable broker is an outage, not a bad event: retry soon and never dead-letter for it
+        only_unavailable = progress.outages == len(progress.errors)
+        if only_unavailable:
+            delay = min(delay, self.outage_retry_seconds)
+        dead = attempts >= self.max_attempts and not only_unavailable
         if dead:
             logger.error("outbox record %s dead after %d attempts", record.id, attempts)
         self.store.mark_failed(
-            record.id, "; ".join(errors)[:2000], now + timedelta(seconds=delay), dead, now, frozenset(handled)
+            record.id,
+            "; ".join(progress.errors)[:2000],
+            now + timedelta(seconds=delay),
+            dead,
+            now,
+            frozenset(progress.handled),
         )
 
     def start(self) -> None:
@@ -126,10 +218,18 @@ class OutboxRelay:
             self._thread = None
 
     def _run(self) -> None:
+        outage_wait = self.poll_interval
         while not self._stop.is_set():
             try:
                 self.drain()
             except Exception:  # the database may be briefly unavailable; keep the thread alive
                 logger.exception("outbox relay pass failed; retrying in %.1fs", self.poll_interval)
+            if self.broker_down:
+                # back off while the broker is unreachable (commits do not wake us: they cannot help)
+                logger.warning("event broker unreachable; relay backing off %.1fs", outage_wait)
+                self._stop.wait(outage_wait)
+                outage_wait = min(outage_wait * 2, self.outage_retry_seconds)
+                continue
+            outage_wait = self.poll_interval
             self._wake.wait(self.poll_interval)
             self._wake.clear()

@@ -72,6 +72,11 @@ def cli() -> None:
     is_flag=True,
     help="Stop the whole lab when a part dies (by default it is restarted and the others keep running).",
 )
+@click.option(
+    "--no-kafka",
+    is_flag=True,
+    help="No Kafka mock cluster and no consumer: the service relays events and runs their handlers itself.",
+)
 def up(
     port: int | None,
     var_dir: Path,
@@ -81,6 +86,7 @@ def up(
     observability: bool,
     alert_time_factor: float,
     no_restart: bool,
+    no_kafka: bool,
 ) -> None:
     """Start the service and every simulator, wire them, print URLs, secrets, demo tokens and an API key;
     supervise them (a part that dies is restarted); Ctrl-C stops all."""
@@ -104,6 +110,7 @@ def up(
         tls=certificates,
         restart=not no_restart,
         observability=ObservabilityOptions(alert_time_factor) if observability else None,
+        kafka=not no_kafka,
     )
     lab.install_signal_handlers()
     code = 1
@@ -250,6 +257,24 @@ def bench_files_cmd(small: int, large: int, huge_mb: int) -> None:
     from simulators.lab.bench_files import bench_files
 
     bench_files(small=small, large=large, huge_mb=huge_mb)
+
+
+@bench.command("kafka")
+@click.option("--events", type=click.IntRange(100, 1_000_000), default=20_000, show_default=True,
+              help="Outbox rows the relay publishes in the throughput run.")  # fmt: skip
+@click.option("--rate", type=click.FloatRange(1, 10_000), default=500.0, show_default=True,
+              help="Orders per second in the latency run.")  # fmt: skip
+@click.option("--seconds", type=float, default=10.0, show_default=True, help="Length of the latency run.")
+@click.option(
+    "--database-url",
+    default=None,
+    help="Latency run's database (an empty PostgreSQL schema); default: SQLite.",
+)
+def bench_kafka_cmd(events: int, rate: float, seconds: float, database_url: str | None) -> None:
+    """The outbox relay's events/s to Kafka and publish->handled latency through a consumer (mock cluster)."""
+    from simulators.kafka.bench import bench_kafka
+
+    bench_kafka(events=events, rate=rate, seconds=seconds, database_url=database_url)
 
 
 @bench.command("all")

@@ -4,10 +4,12 @@ Each part runs as its own process group (``genai-demo sim <provider>`` / ``genai
 its output in ``var/log/<part>.log``. The launcher waits for each health check, runs each provider's
 ``wire`` hook (which registers the service's webhook URL on the simulator, as a user would in the
 provider's dashboard, and returns settings such as ``STRIPE_WEBHOOK_SECRET``), then starts the service
-with those settings. Once the service is healthy it runs the ``wire_after_service`` hooks (SES feedback
-through SNS, which the service confirms at once; see :mod:`simulators.lab.wiring`). On SIGINT or SIGTERM it
-stops the service, then the simulators: SIGTERM to each process group, SIGKILL after a grace period, so
-nothing is left behind.
+with those settings. Without MSK_BOOTSTRAP_SERVERS it first starts ``genai-demo sim kafka``
+(librdkafka's mock cluster) and wires its bootstrap servers into the service; once the service is
+healthy it starts one ``genai-demo consumer`` of the group. Once the service is healthy it runs the
+``wire_after_service`` hooks (SES feedback through SNS, which the service confirms at once; see
+:mod:`simulators.lab.wiring`). On SIGINT or SIGTERM it stops the service, then the simulators:
+SIGTERM to each process group, SIGKILL after a grace period, so nothing is left behind.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ from simulators.lab.observability import (
 from simulators.lab.tls import LabCertificates, client_env
 from simulators.lab.wiring import SIMULATOR_URL_SETTINGS, credential_env, feedback_env
 from simulators.registry import ProviderSpec, wire_function
+
+#: the Kafka mock cluster's control API and the consumer's metrics (the brokers take ephemeral ports)
+KAFKA_CONTROL_PORT = 12117
+CONSUMER_METRICS_PORT = 12118
 
 
 class LabError(RuntimeError):
@@ -94,12 +100,15 @@ class Lab:
         tls: LabCertificates | None = None,
         restart: bool = True,
         observability: ObservabilityOptions | None = None,
+        kafka: bool = True,
     ) -> None:
         """``restart``: a part that dies is restarted with backoff while the others keep running (their
         state with them); without it the first death stops the lab."""
         self.settings = settings
         self.observability = observability
         self.observability_paths: StackPaths | None = None
+        #: start the Kafka mock cluster and a consumer (False: events stay in the service's process)
+        self.kafka = kafka
         self.var_dir = var_dir
         self.service_port = service_port
         self.providers = providers
@@ -168,6 +177,11 @@ class Lab:
             extra = self._wire(name, spec, part, service_env, after_service=False)
             service_env.update(extra)
             self.secrets.update(extra)
+        kafka_env = self._start_kafka(base_env, log_dir)
+        if not self.kafka:
+            service_env.pop("MSK_BOOTSTRAP_SERVERS", None)
+        service_env.update(kafka_env)
+        self.secrets.update(kafka_env)
         service = Part(
             "service",
             cli_argv("service", "--port", str(self.service_port), *tls_args),
@@ -181,6 +195,19 @@ class Lab:
         self.service_env = service_env
         self._spawn(service)
         self._wait_healthy(service)
+        if service_env.get("MSK_BOOTSTRAP_SERVERS"):  # after the service: it migrated the database
+            consumer_port = CONSUMER_METRICS_PORT + self.port_offset
+            consumer = Part(
+                "consumer",
+                cli_argv("consumer", "--metrics-port", str(consumer_port)),
+                consumer_port,
+                "/metrics",
+                log_dir / "consumer.log",
+                service_env,
+                "/metrics",
+            )
+            self._spawn(consumer)
+            self._wait_healthy(consumer)
         wiring_env = {**feedback_env(self.settings), **service_env}
         for (name, spec, _port), part in zip(wanted, sims, strict=True):
             self.wired.update(self._wire(name, spec, part, wiring_env, after_service=True))
@@ -256,6 +283,25 @@ class Lab:
             if part.name == name:
                 return part.url
         raise KeyError(name)
+
+    def _start_kafka(self, env: dict[str, str], log_dir: Path) -> dict[str, str]:
+        """Start ``genai-demo sim kafka`` (librdkafka's mock cluster) unless MSK_BOOTSTRAP_SERVERS already
+        names a cluster; return the MSK_BOOTSTRAP_SERVERS the service and the consumer use."""
+        if not self.kafka:
+            return {}
+        if self.settings.msk_bootstrap_servers:
+            return {"MSK_BOOTSTRAP_SERVERS": self.settings.msk_bootstrap_servers}
+        port = KAFKA_CONTROL_PORT + self.port_offset
+        if not port_free(port):
+            raise LabError(f"port {port} (Kafka mock cluster control) already in use")
+        part = Part(
+            "kafka", cli_argv("sim", "kafka", "--port", str(port)), port, "/_sim/health",
+            log_dir / "kafka.log", dict(env), "/_sim/kafka",
+        )  # fmt: skip
+        self._spawn(part)
+        self._wait_healthy(part)
+        described = requests.get(part.url + part.health_path, timeout=5).json()
+        return {"MSK_BOOTSTRAP_SERVERS": str(described["bootstrap_servers"])}
 
     @property
     def scheme(self) -> str:

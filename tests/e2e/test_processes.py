@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -176,6 +177,12 @@ def test_up_starts_the_lab_prints_the_table_and_ctrl_c_stops_everything(tmp_path
         # up wired SES feedback once the service was healthy, and the service confirmed the subscription
         assert "wired aws: SES_FEEDBACK_SUBSCRIPTION_ARN, SES_FEEDBACK_TOPIC_ARN" in text
         assert health["checks"]["ses_feedback"]["details"]["state"] == "confirmed"
+        # Kafka: up started the mock cluster and one consumer, and wired the service to the cluster
+        kafka = requests.get(f"http://127.0.0.1:{12117 + offset}/_sim/health", timeout=5).json()
+        assert re.search(rf"MSK_BOOTSTRAP_SERVERS\s+{re.escape(kafka['bootstrap_servers'])}\n", text)
+        assert health["checks"]["kafka"]["status"] == "UP"
+        consumer_metrics = requests.get(f"http://127.0.0.1:{12118 + offset}/metrics", timeout=5).text
+        assert "kafka_consumer_lag" in consumer_metrics
         from simulators.registry import PROVIDERS
 
         for name, spec in PROVIDERS.items():

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 
 from reference_service.adapters.orm import (
     AuditEventRow,
+    ConsumerInboxRow,
     FileRow,
     IdempotencyRow,
     NotificationEventRow,
     NotificationRow,
     OrderRow,
     OutboxRow,
+    ReservationRow,
     WebhookEventRow,
 )
 from reference_service.adapters.retention import RetentionRunner
@@ -202,6 +204,40 @@ def add_audit(t: Timed, n: int) -> Callable[[], int]:
     return lambda: 1 - t.count(AuditEventRow, action=f"test.{n}")
 
 
+def add_consumer_inbox(t: Timed, n: int) -> Callable[[], int]:
+    with t.session() as s, s.begin():
+        s.add(
+            ConsumerInboxRow(
+                consumer="inventory",
+                event_id=f"ev_{n}",
+                event_type="order.created",
+                processed_at=t.clock.now(),
+            )
+        )
+    return lambda: 1 - t.count(ConsumerInboxRow, event_id=f"ev_{n}")
+
+
+def add_reservations(t: Timed, n: int) -> Callable[[], int]:
+    now = t.clock.now()
+    with t.session() as s, s.begin():
+        for status in ("RELEASED", "RESERVED"):
+            s.add(
+                ReservationRow(
+                    order_id=f"ord_{n}_{status}",
+                    sku="SKU",
+                    quantity=1,
+                    status=status,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    # a reservation still held is never cleaned: its order is not over
+    return lambda: (
+        (1 - t.count(ReservationRow, order_id=f"ord_{n}_RELEASED"))
+        * t.count(ReservationRow, order_id=f"ord_{n}_RESERVED")
+    )
+
+
 def add_invoice(t: Timed, n: int) -> Callable[[], int]:
     now = t.clock.now()
     key = f"invoices/RET{n}.pdf"
@@ -232,6 +268,8 @@ CLASSES: dict[str, tuple[Callable[[Timed, int], Callable[[], int]], float]] = {
     "idempotency_keys": (add_idempotency, 24 * 3600.0),
     "outbox_sent": (add_outbox, 7 * DAY),
     "audit_trail": (add_audit, 400 * DAY),
+    "consumer_inbox": (add_consumer_inbox, 14 * DAY),
+    "inventory_reservations": (add_reservations, 90 * DAY),
     "files_invoices": (add_invoice, 3650 * DAY),
 }
 

@@ -252,6 +252,8 @@ class OrderOut(BaseModel):
     items: list[LineItemOut]
     metadata: dict[str, str]
     cancellation_reason: str | None
+    #: why the order reached its status, e.g. ``out_of_stock`` for REJECTED
+    status_reason: str | None
     customer: CustomerOut | None
     shipping_address: ShippingAddressOut | None
     created_at: Timestamp
@@ -268,6 +270,7 @@ class OrderOut(BaseModel):
             items=[LineItemOut.from_domain(item) for item in order.items],
             metadata=dict(order.metadata),
             cancellation_reason=order.cancellation_reason,
+            status_reason=order.status_reason,
             customer=CustomerOut.from_domain(order.customer) if order.customer else None,
             shipping_address=ShippingAddressOut.from_domain(order.shipping_address)
             if order.shipping_address

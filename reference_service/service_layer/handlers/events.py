@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from reference_service.domain.events import Event
-from reference_service.ports import EventPublisher, PublishedEvent
+from reference_service.ports import EventPublisher, PendingDelivery, PublishedEvent
 
-#: topic per aggregate type, from the seed's ``kafka_configuration.topics``
+#: the name of the subscriber that publishes events (stored in the outbox's ``handled_by``)
+PUBLISHER = "publisher"
+
+#: topic per aggregate type, from the seed's ``kafka_configuration.topics`` (plus deliveries)
 TOPICS = {
     "order": "order-events",
     "payment": "payment-events",
     "notification": "notification-events",
+    "delivery": "delivery-events",
 }
 
 
@@ -17,9 +21,11 @@ def topic_for(event: Event) -> str:
     return TOPICS.get(event.aggregate_type, f"{event.aggregate_type}-events")
 
 
-def publish_event(event: Event, *, publisher: EventPublisher) -> None:
-    """Publish ``event`` keyed by its aggregate id (so one order's events stay in order on a partition)."""
-    publisher.publish(
+def publish_event(event: Event, *, publisher: EventPublisher) -> PendingDelivery | None:
+    """Publish ``event`` keyed by its aggregate id (so one order's events stay in order on a partition).
+
+    Returns the publisher's pending delivery, which the outbox relay waits on before marking the record."""
+    return publisher.publish(
         PublishedEvent(
             topic=topic_for(event),
             key=event.aggregate_id,

@@ -423,7 +423,7 @@ def refund_late_success(
         if (
             order is None
             or payment is None
-            or order.status != OrderStatus.CANCELLED
+            or order.status not in (OrderStatus.CANCELLED, OrderStatus.REJECTED)
             or payment.provider_ref is None
         ):
             return

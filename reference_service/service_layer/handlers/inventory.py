@@ -1,0 +1,108 @@
+"""Inventory use cases: the seed's ``OrderEventHandler`` (reserve on ``order.created``, release on
+``order.cancelled``) plus consuming stock when the order ships, and the operator's stock count.
+
+Each event handler runs in one unit of work with the consumer inbox: the inbox row (handler name,
+event id) and the effect commit together, so a redelivered event (Kafka rebalance, a consumer killed
+before it committed its offset, a relay retry) has exactly one effect. These handlers run in
+``genai-demo consumer`` when Kafka is configured, and on the outbox relay's bus otherwise.
+
+Out of stock: nothing is reserved and the order is REJECTED with reason ``out_of_stock`` (an
+``order.status_changed`` event); a REJECTED order accepts no payment.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from reference_service.domain import commands
+from reference_service.domain.events import OrderCancelled, OrderCreated, OrderStatusChanged
+from reference_service.domain.inventory import OUT_OF_STOCK, Reservation, StockLevel, demand
+from reference_service.domain.orders import OrderStatus
+from reference_service.ports import Clock, UnitOfWorkFactory
+from reference_service.service_layer.outcomes import Updated
+
+logger = logging.getLogger(__name__)
+
+RESERVE = "inventory.reserve"
+RELEASE = "inventory.release"
+CONSUME = "inventory.consume"
+
+
+def set_stock(cmd: commands.SetStock, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> Updated[StockLevel]:
+    """Create or update a SKU's units on hand; refused (``InvalidStock``) below what is reserved."""
+    with uow_factory() as uow:
+        level = uow.inventory.set_on_hand(cmd.sku, cmd.on_hand, clock.now())
+        uow.commit()
+    return Updated(level)
+
+
+def reserve_stock(event: OrderCreated, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> str:
+    """Reserve every managed SKU of the order, all or nothing; short → the order is rejected.
+
+    Returns what it did (``reserved``, ``rejected``, ``duplicate``, ``missing``), for tests and logs."""
+    now = clock.now()
+    with uow_factory() as uow:
+        if not uow.consumer_inbox.claim(RESERVE, event.event_id, event.name):
+            return "duplicate"
+        order = uow.orders.get(event.order_id)
+        if order is None or uow.inventory.reservation(event.order_id) is not None:
+            uow.commit()
+            return "missing" if order is None else "duplicate"
+        held = []
+        short = []
+        for line in demand((item.sku, item.quantity) for item in order.items):
+            outcome = uow.inventory.try_reserve(line.sku, line.quantity, now)
+            if outcome is True:
+                held.append(line)
+            elif outcome is False:
+                short.append(line.sku)
+        if short:
+            for line in held:
+                uow.inventory.release(line.sku, line.quantity, now)
+            if order.status not in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
+                order.reject(OUT_OF_STOCK, now)
+            logger.info("order %s rejected: out of stock for %d SKU(s)", order.id, len(short))
+            uow.commit()
+            return "rejected"
+        if held:
+            uow.inventory.save_reservation(Reservation(order.id, tuple(held), now, now))
+        uow.commit()
+    return "reserved"
+
+
+def release_stock(event: OrderCancelled, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> str:
+    """A cancelled order gives its reserved units back (nothing when it held none or already shipped)."""
+    now = clock.now()
+    with uow_factory() as uow:
+        if not uow.consumer_inbox.claim(RELEASE, event.event_id, event.name):
+            return "duplicate"
+        reservation = uow.inventory.reservation(event.order_id)
+        if reservation is None or reservation.status.value != "RESERVED":
+            uow.commit()
+            return "nothing"
+        for line in reservation.lines:
+            uow.inventory.release(line.sku, line.quantity, now)
+        reservation.release(now)
+        uow.inventory.save_reservation(reservation)
+        uow.commit()
+    return "released"
+
+
+def consume_stock(event: OrderStatusChanged, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> str:
+    """When the order ships, its reserved units leave the warehouse (``on_hand`` and ``reserved`` drop)."""
+    if event.status != OrderStatus.SHIPPED.value:
+        return "ignored"
+    now = clock.now()
+    with uow_factory() as uow:
+        if not uow.consumer_inbox.claim(CONSUME, event.event_id, event.name):
+            return "duplicate"
+        reservation = uow.inventory.reservation(event.order_id)
+        if reservation is None or reservation.status.value != "RESERVED":
+            uow.commit()
+            return "nothing"
+        for line in reservation.lines:
+            uow.inventory.consume(line.sku, line.quantity, now)
+        reservation.consume(now)
+        uow.inventory.save_reservation(reservation)
+        uow.commit()
+    return "consumed"
