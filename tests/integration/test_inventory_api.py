@@ -96,7 +96,10 @@ def test_concurrent_reservations_never_oversell_on_postgres(postgres_url: str) -
         with container.uow() as uow:
             for n in range(20):
                 o = Order.create(
-                    f"ord_race_{n}", "cus", "USD", [LineItem("COLD", "c", 1, 1), LineItem("HOT", "h", 1, 1)]
+                    f"ord_race_{n}",
+                    "cus",
+                    "USD",
+                    [LineItem("COLD", "c", 1, 100), LineItem("HOT", "h", 1, 100)],
                 )
                 created = o.events[0]
                 assert isinstance(created, OrderCreated)

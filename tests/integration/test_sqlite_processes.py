@@ -20,7 +20,7 @@ from reference_service.domain import commands
 
 url, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 container = bootstrap(load_settings(database_url=url, outbox_relay_enabled=False), run_migrations=False)
-item = (commands.LineItemSpec(name, name, 1, 1),)
+item = (commands.LineItemSpec(name, name, 1, 100),)
 for n in range(count):
     container.bus.handle(commands.CreateOrder(f"cus_{name}", "USD", item))
     container.bus.handle(commands.SetStock(name, n + 1))
