@@ -73,10 +73,12 @@ class Message:
 
 
 class MessageStore:
-    """One account's messages in creation order, behind a re-entrant lock."""
+    """One account's messages in creation order, behind a re-entrant lock. Past ``max_messages`` (default
+    :data:`MAX_MESSAGES_PER_ACCOUNT`, ``TWILIO_SIM_MAX_MESSAGES``) the oldest finished ones are forgotten."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_messages: int = MAX_MESSAGES_PER_ACCOUNT) -> None:
         self.messages: dict[str, Message] = {}
+        self.max_messages = max_messages
         self.lock = threading.RLock()
 
 
@@ -225,7 +227,7 @@ class TwilioBackend:
         store = self.stores[account.sid]
         with store.lock:
             store.messages[message.sid] = message
-            if len(store.messages) > MAX_MESSAGES_PER_ACCOUNT:
+            if len(store.messages) > store.max_messages:
                 self._evict(store)
         if not account.test:
             with store.lock:
@@ -237,7 +239,7 @@ class TwilioBackend:
     @staticmethod
     def _evict(store: MessageStore) -> None:
         """Drop the oldest finished (or test) messages, down to 90 % of the bound (so it runs rarely)."""
-        excess = len(store.messages) - MAX_MESSAGES_PER_ACCOUNT * 9 // 10
+        excess = len(store.messages) - store.max_messages * 9 // 10
         for sid in [s for s, m in store.messages.items() if m.final or m.test][:excess]:
             del store.messages[sid]
 
