@@ -20,7 +20,9 @@ warm-up: by its end every state cap (objects, events, idempotency keys, messages
 and the oldest entries evicted, so from there memory must stay flat. Printed per simulator: requests,
 requests/s, RSS at warm-up end, final and max, the growth after warm-up (final / warm-up end - 1) and the
 slope in MB per 100k requests, a least-squares fit of RSS against requests over the post-warm-up samples.
-Goal: flat (growth <= ``max_growth``) and max RSS under 200 MB per simulator.
+Goal: flat (growth <= ``max_growth``) and max RSS under 200 MB per simulator. RSS counts the pages the
+granian worker shares with its parent (``genai-demo sim``) twice; the PSS of the tree at the end (shared
+pages counted once) is printed beside it.
 
 ``small_caps=True`` (``--small-caps``) starts each simulator with the caps of :data:`SMALL_CAPS`, so even a
 short run fills them during warm-up; the default runs them with their shipped caps (the memory a long-lived
@@ -42,7 +44,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from simulators.kernel.bench_tools import SimProcess, load_average, tree_cpu_seconds, tree_rss_mb
+from simulators.kernel.bench_tools import (
+    SimProcess,
+    load_average,
+    tree_cpu_seconds,
+    tree_pss_mb,
+    tree_rss_mb,
+)
 
 PROVIDERS = ("stripe", "paypal", "twilio", "logistics")
 GOAL_MAX_RSS_MB = 200.0
@@ -289,6 +297,7 @@ class SoakResult:
     warmup_requests: int
     samples: list[tuple[float, int, float]] = field(default_factory=list)
     cpu_seconds: float = 0.0
+    pss_final: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -361,6 +370,7 @@ def soak_one(
             proc.join()
         samples.append((elapsed, int(done.value), tree_rss_mb(server.pid)))
         cpu = tree_cpu_seconds(server.pid)
+        pss = tree_pss_mb(server.pid)
     return SoakResult(
         provider=provider,
         requests=int(done.value),
@@ -370,6 +380,7 @@ def soak_one(
         warmup_requests=int(requests * warmup),
         samples=samples,
         cpu_seconds=cpu,
+        pss_final=pss,
     )
 
 
@@ -401,7 +412,7 @@ def bench_soak(
     )
     echo(
         f"  {'simulator':10s} {'requests':>10s} {'req/s':>7s} {'errors':>6s} {'RSS warm':>9s} {'final':>7s} "
-        f"{'max':>7s} {'growth':>7s} {'MB/100k':>8s}  verdict"
+        f"{'max':>7s} {'growth':>7s} {'MB/100k':>8s} {'PSS end':>8s}  verdict"
     )
     results = []
     for provider in providers:
@@ -417,7 +428,8 @@ def bench_soak(
         ok = r.errors == 0 and r.growth <= max_growth and r.rss_max < GOAL_MAX_RSS_MB
         echo(
             f"  {provider:10s} {r.requests:>10,} {r.rps:>7.0f} {r.errors:>6d} {r.rss_warm:>7.1f}MB "
-            f"{r.rss_final:>5.1f}MB {r.rss_max:>5.1f}MB {r.growth:>+7.1%} {r.slope_mb_per_100k:>+8.2f}  "
+            f"{r.rss_final:>5.1f}MB {r.rss_max:>5.1f}MB {r.growth:>+7.1%} {r.slope_mb_per_100k:>+8.2f} "
+            f"{r.pss_final:>6.1f}MB  "
             f"{'flat, under 200 MB' if ok else 'NOT met'}"
             + (f"  (last error: {r.last_error})" if r.errors else "")
         )
