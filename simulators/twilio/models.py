@@ -11,6 +11,7 @@ StatusCallback). Inspect with ``GET /_sim/twilio/messages`` and ``GET /_sim/tran
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -268,6 +269,14 @@ class TwilioBackend:
     def list_messages(self, account_sid: str, query: ListQuery) -> MessagePage:
         """Newest first, filtered, one page (``PageToken`` ``PA<sid>``/``PB<sid>`` = after/before sid)."""
         store = self.stores[account_sid]
+        if query.to is None and query.from_ is None and query.dates == DateFilter() and not query.page_token:
+            # The plain first pages (what a client polls): slice the newest end instead of copying, filtering
+            # and indexing every stored message (up to TWILIO_SIM_MAX_MESSAGES of them).
+            start, end = query.page * query.page_size, (query.page + 1) * query.page_size
+            with store.lock:
+                total = len(store.messages)
+                page = list(itertools.islice(reversed(store.messages.values()), start, end))
+            return MessagePage(page, end < total, start > 0)
         with store.lock:
             items = list(reversed(store.messages.values()))
         items = [
