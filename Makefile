@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fmt load alerts bench fuzz chaos install tools clean
+.PHONY: run test lint fmt load alerts bench soak fuzz chaos install tools clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -78,6 +78,11 @@ chaos: install  ## checkout storms while parts of the lab are killed or cut off;
 
 bench: install  ## throughput/latency benchmarks; prints figures and the method
 	$(BIN)/genai-demo bench all
+
+# a million mixed requests per simulator, RSS sampled (over an hour on 2 cores); SOAK_REQUESTS to shorten
+SOAK_REQUESTS ?= 1000000
+soak: install  ## memory soak of every simulator: RSS after warm-up, growth, MB per 100k requests
+	$(BIN)/genai-demo bench soak --requests $(SOAK_REQUESTS)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -81,6 +81,22 @@ def tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def tree_pss_mb(pid: int) -> float:
+    """Proportional set size of ``pid`` and its descendants (``/proc/<pid>/smaps_rollup``), in MB: pages
+    shared between them (a forked worker's copy of its parent) count once, so this is what the tree really
+    holds; :func:`tree_rss_mb` counts shared pages once per process."""
+    total = 0
+    for current in _tree(pid):
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of ``pid`` and its descendants (Linux ``/proc``)."""
     ticks = 0

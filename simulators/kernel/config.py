@@ -47,3 +47,15 @@ class SimulatorConfig(BaseModel):
                 values[name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)
+
+
+def env_cap(env: Mapping[str, str], name: str, default: int) -> int:
+    """A provider's state cap from ``env[name]`` (a whole number >= 1), else ``default``; anything else is a
+    :class:`ValueError` naming the variable, so a simulator with a mistyped cap refuses to start. Each
+    provider shows the caps it runs with at ``GET /_sim/health``."""
+    raw = (env.get(name) or "").strip().replace("_", "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, got {env.get(name)!r}")
+    return int(raw)

@@ -277,12 +277,48 @@ def bench_kafka_cmd(events: int, rate: float, seconds: float, database_url: str 
     bench_kafka(events=events, rate=rate, seconds=seconds, database_url=database_url)
 
 
+@bench.command("soak")
+@click.option("--requests", type=click.IntRange(1000, 100_000_000), default=1_000_000, show_default=True,
+              help="Requests per simulator.")  # fmt: skip
+@click.option(
+    "--provider",
+    "providers",
+    type=click.Choice(["stripe", "paypal", "twilio", "logistics"]),
+    multiple=True,
+    help="Soak only these simulators (repeatable; default all four).",
+)
+@click.option("--connections", type=click.IntRange(1, 256), default=8, show_default=True)
+@click.option("--clients", type=click.IntRange(1, 16), default=2, show_default=True, help="Client processes.")
+@click.option(
+    "--warmup", type=click.FloatRange(0.0, 0.9), default=0.2, show_default=True,
+    help="Fraction of the requests that is warm-up (caps fill, RSS not judged).",
+)  # fmt: skip
+@click.option("--small-caps", is_flag=True, help="Start the simulators with small state caps (fill fast).")
+def bench_soak_cmd(
+    requests: int, providers: tuple[str, ...], connections: int, clients: int, warmup: float, small_caps: bool
+) -> None:
+    """Memory over a long run of mixed requests per simulator: RSS after warm-up, growth, MB per 100k."""
+    from simulators.lab.bench_soak import PROVIDERS, bench_soak
+
+    results = bench_soak(
+        requests,
+        providers or PROVIDERS,
+        small_caps=small_caps,
+        connections=connections,
+        clients=clients,
+        warmup=warmup,
+        echo=click.echo,
+    )
+    if any(r.errors for r in results):
+        raise SystemExit(1)
+
+
 @bench.command("all")
 @click.pass_context
 def bench_all(ctx: click.Context) -> None:
-    """Every benchmark, one after the other."""
+    """Every benchmark, one after the other, but the soak (an hour and more: ``make soak``)."""
     for name, command in sorted(bench.commands.items()):
-        if name != "all":
+        if name not in ("all", "soak"):
             click.echo(f"== bench {name} ==")
             ctx.invoke(command)
 

@@ -109,14 +109,15 @@ class Event:
 
 
 class Book:
-    """One account's objects (each kind bounded, newest last) behind a re-entrant lock."""
+    """One account's objects (each kind bounded by ``max_objects``, default :data:`MAX_OBJECTS`,
+    ``LOGISTICS_SIM_MAX_OBJECTS``; newest last) behind a re-entrant lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_objects: int = MAX_OBJECTS) -> None:
         self.lock = threading.RLock()
-        self.addresses: BoundedMap[str, Address] = BoundedMap(MAX_OBJECTS)
-        self.shipments: BoundedMap[str, Shipment] = BoundedMap(MAX_OBJECTS)
-        self.trackers: BoundedMap[str, Tracker] = BoundedMap(MAX_OBJECTS, self._forget_code)
-        self.events: BoundedMap[str, Event] = BoundedMap(MAX_OBJECTS)
+        self.addresses: BoundedMap[str, Address] = BoundedMap(max_objects)
+        self.shipments: BoundedMap[str, Shipment] = BoundedMap(max_objects)
+        self.trackers: BoundedMap[str, Tracker] = BoundedMap(max_objects, self._forget_code)
+        self.events: BoundedMap[str, Event] = BoundedMap(max_objects)
         self.tracker_by_code: dict[tuple[str, str], str] = {}
 
     def _forget_code(self, _key: str, tracker: Tracker) -> None:

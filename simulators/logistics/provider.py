@@ -9,6 +9,8 @@ simulated clock and each change is a ``tracker.updated`` Event POSTed to the acc
 ``X-Hmac-Signature`` and retried by the kernel's dispatcher on
 :data:`~simulators.logistics.webhooks.RETRY_SCHEDULE`.
 The paths and the ``/_sim/logistics`` control routes are the tables of :mod:`simulators.logistics.urls`.
+``LOGISTICS_SIM_MAX_OBJECTS`` (default 10,000) caps each kind of object (addresses, shipments, trackers,
+events) per account: past it the oldest are forgotten.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 from simulators.kernel import ErrorResponse, SimRequest, SimulatorProvider
+from simulators.kernel.config import env_cap
 from simulators.logistics import exceptions as exc
 from simulators.logistics import resources, urls
 from simulators.logistics.auth import account_label, key_of
 from simulators.logistics.control import LogisticsControls
 from simulators.logistics.models import Book, LogisticsBackend, Tracker
+from simulators.logistics.models_store import MAX_OBJECTS
 from simulators.logistics.responses import Links, LogisticsResponses
 from simulators.logistics.webhooks import RETRY_SCHEDULE, EasyPostSigner, LogisticsWebhooks
 
@@ -41,12 +45,13 @@ class LogisticsProvider(SimulatorProvider):
     def setup(self) -> None:
         """The account books, the model, the webhooks and the handlers (never at import time)."""
         rt = self.runtime
+        self.max_objects = env_cap(self.env, "LOGISTICS_SIM_MAX_OBJECTS", MAX_OBJECTS)
         self.links = Links()
         self.backend = LogisticsBackend(
             clock=rt.clock,
             ids=rt.ids,
             timeline=rt.timeline,
-            books=rt.backends(lambda account: Book()),
+            books=rt.backends(lambda account: Book(self.max_objects)),
             on_tracker=self._tracker_changed,
         )
         self.webhooks = LogisticsWebhooks(rt, self.backend)
@@ -91,8 +96,8 @@ class LogisticsProvider(SimulatorProvider):
         return self.runtime.ids.base62(32)
 
     def health(self) -> dict[str, Any]:
-        """Accounts holding state, for ``/_sim/health``."""
-        return {"accounts": len(self.backend.books)}
+        """Accounts holding state and the per-kind cap, for ``/_sim/health``."""
+        return {"accounts": len(self.backend.books), "max_objects_per_kind": self.max_objects}
 
     # -- HTTP ------------------------------------------------------------------------------------------
     def api_handlers(self) -> LogisticsResponses:

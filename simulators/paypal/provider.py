@@ -14,7 +14,8 @@ signed by :class:`~simulators.paypal.webhooks.PayPalSigner` and retried on
 :data:`~simulators.paypal.webhooks.RETRY_SCHEDULE`.
 
 Environment: ``PAYPAL_CLIENT_ID`` / ``PAYPAL_CLIENT_SECRET`` (the default app), ``PAYPAL_SIM_MAX_ORDERS``
-(orders kept per app, default 10000), ``PAYPAL_SIM_PUBLIC_URL`` (base URL for webhook links and
+(orders kept per app, default 10000), ``PAYPAL_SIM_MAX_EVENTS`` (webhook events kept per app, default
+10000), ``PAYPAL_SIM_PUBLIC_URL`` (base URL for webhook links and
 ``PAYPAL-CERT-URL`` before any request has shown the simulator's address; default
 ``http://127.0.0.1:12112``).
 """
@@ -25,6 +26,7 @@ import logging
 from typing import Any
 
 from simulators.kernel.backend import GcHousekeeper
+from simulators.kernel.config import env_cap
 from simulators.kernel.errors import ErrorResponse
 from simulators.kernel.provider import SimulatorProvider
 from simulators.kernel.wsgi import SimRequest
@@ -36,7 +38,7 @@ from simulators.paypal.models import DEFAULT_MAX_ORDERS, AccountBackend
 from simulators.paypal.resources import Order
 from simulators.paypal.responses import OrdersApi
 from simulators.paypal.responses_notifications import NotificationsApi
-from simulators.paypal.webhooks import RETRY_SCHEDULE, EventStore, PayPalSigner, PayPalWebhooks
+from simulators.paypal.webhooks import MAX_EVENTS, RETRY_SCHEDULE, EventStore, PayPalSigner, PayPalWebhooks
 from simulators.paypal.webhooks_signing import SigningIdentity
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,8 @@ class PayPalProvider(SimulatorProvider):
         self.identity = SigningIdentity(cert_id, rt.clock.datetime())
         self.housekeeper = GcHousekeeper()
         self.backends = rt.backends(self._new_backend)
-        self.events = rt.backends(lambda account: EventStore())
+        self.max_events = env_cap(self.env, "PAYPAL_SIM_MAX_EVENTS", MAX_EVENTS)
+        self.events = rt.backends(lambda account: EventStore(self.max_events))
         self.webhooks = PayPalWebhooks(rt, self.events)
         log.info("PayPal simulator: default app %s, webhook certificate %s", client_id, cert_id)
 
@@ -130,6 +133,7 @@ class PayPalProvider(SimulatorProvider):
                 "webhook_attempts": len(RETRY_SCHEDULE) + 1,
                 "webhook_retry_span_s": sum(RETRY_SCHEDULE),
                 "max_orders_per_app": self.max_orders,
+                "max_events_per_app": self.max_events,
             }
         }
 

@@ -11,6 +11,7 @@ StatusCallback). Inspect with ``GET /_sim/twilio/messages`` and ``GET /_sim/tran
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,10 +74,12 @@ class Message:
 
 
 class MessageStore:
-    """One account's messages in creation order, behind a re-entrant lock."""
+    """One account's messages in creation order, behind a re-entrant lock. Past ``max_messages`` (default
+    :data:`MAX_MESSAGES_PER_ACCOUNT`, ``TWILIO_SIM_MAX_MESSAGES``) the oldest finished ones are forgotten."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_messages: int = MAX_MESSAGES_PER_ACCOUNT) -> None:
         self.messages: dict[str, Message] = {}
+        self.max_messages = max_messages
         self.lock = threading.RLock()
 
 
@@ -225,7 +228,7 @@ class TwilioBackend:
         store = self.stores[account.sid]
         with store.lock:
             store.messages[message.sid] = message
-            if len(store.messages) > MAX_MESSAGES_PER_ACCOUNT:
+            if len(store.messages) > store.max_messages:
                 self._evict(store)
         if not account.test:
             with store.lock:
@@ -237,7 +240,7 @@ class TwilioBackend:
     @staticmethod
     def _evict(store: MessageStore) -> None:
         """Drop the oldest finished (or test) messages, down to 90 % of the bound (so it runs rarely)."""
-        excess = len(store.messages) - MAX_MESSAGES_PER_ACCOUNT * 9 // 10
+        excess = len(store.messages) - store.max_messages * 9 // 10
         for sid in [s for s, m in store.messages.items() if m.final or m.test][:excess]:
             del store.messages[sid]
 
@@ -266,6 +269,14 @@ class TwilioBackend:
     def list_messages(self, account_sid: str, query: ListQuery) -> MessagePage:
         """Newest first, filtered, one page (``PageToken`` ``PA<sid>``/``PB<sid>`` = after/before sid)."""
         store = self.stores[account_sid]
+        if query.to is None and query.from_ is None and query.dates == DateFilter() and not query.page_token:
+            # The plain first pages (what a client polls): slice the newest end instead of copying, filtering
+            # and indexing every stored message (up to TWILIO_SIM_MAX_MESSAGES of them).
+            start, end = query.page * query.page_size, (query.page + 1) * query.page_size
+            with store.lock:
+                total = len(store.messages)
+                page = list(itertools.islice(reversed(store.messages.values()), start, end))
+            return MessagePage(page, end < total, start > 0)
         with store.lock:
             items = list(reversed(store.messages.values()))
         items = [

@@ -5,6 +5,8 @@ else changes. It accepts the credentials it is configured with: ``TWILIO_ACCOUNT
 ``TWILIO_AUTH_TOKEN`` from its environment (``genai-demo up`` passes the service's), else the lab defaults
 ``AC00000000000000000000000000000000`` / ``genai-demo-twilio-token``; ``TWILIO_TEST_ACCOUNT_SID`` and
 ``TWILIO_TEST_AUTH_TOKEN`` add a *test credentials* account. More accounts: ``POST /_sim/twilio/accounts``.
+``TWILIO_SIM_MAX_MESSAGES`` (default 50,000) caps the messages kept per account: past it the oldest finished
+ones are forgotten.
 
 Status callbacks are form POSTs signed with ``X-Twilio-Signature`` (the account's AuthToken), sent by
 :class:`~simulators.twilio.webhooks.StatusCallbacks` and retried by the kernel's dispatcher on
@@ -18,11 +20,12 @@ import logging
 from typing import Any
 
 from simulators.kernel import ErrorResponse, SimRequest, SimulatorProvider
+from simulators.kernel.config import env_cap
 from simulators.twilio import exceptions as exc
 from simulators.twilio import urls
 from simulators.twilio.auth import Account, AccountRegistry
 from simulators.twilio.control import TwilioControls
-from simulators.twilio.models import MessageStore, TwilioBackend
+from simulators.twilio.models import MAX_MESSAGES_PER_ACCOUNT, MessageStore, TwilioBackend
 from simulators.twilio.responses import TwilioResponses
 from simulators.twilio.webhooks import CONTENT_TYPE, RETRY_SCHEDULE, StatusCallbacks, TwilioSigner
 
@@ -54,6 +57,7 @@ class TwilioProvider(SimulatorProvider):
         test_token = self.env.get("TWILIO_TEST_AUTH_TOKEN")
         if test_sid and test_token:
             self.accounts.add(Account(test_sid, test_token, test=True, friendly_name="test", configured=True))
+        self.max_messages = env_cap(self.env, "TWILIO_SIM_MAX_MESSAGES", MAX_MESSAGES_PER_ACCOUNT)
         rt = self.runtime
         self.callbacks = StatusCallbacks(rt)
         self.backend = TwilioBackend(
@@ -61,7 +65,7 @@ class TwilioProvider(SimulatorProvider):
             ids=rt.ids,
             timeline=rt.timeline,
             accounts=self.accounts,
-            stores=rt.backends(lambda account: MessageStore()),
+            stores=rt.backends(lambda account: MessageStore(self.max_messages)),
             on_status=self.callbacks.send,
         )
         self.responses = TwilioResponses(self.backend, self.accounts)
@@ -90,8 +94,8 @@ class TwilioProvider(SimulatorProvider):
         return TwilioSigner()
 
     def health(self) -> dict[str, Any]:
-        """Account count for ``/_sim/health``."""
-        return {"accounts": len(self.accounts.all())}
+        """Account count and the per-account message cap for ``/_sim/health``."""
+        return {"accounts": len(self.accounts.all()), "max_messages_per_account": self.max_messages}
 
     # -- HTTP ------------------------------------------------------------------------------------------
     def api_handlers(self) -> TwilioResponses:
