@@ -52,42 +52,10 @@ class StripeShopper(CheckoutUser):
         order_id = self.create_order(started)
         if order_id is None:
             return None
-        with self.client.post(
-            f"{ORDERS}/{order_id}/payments",
-            json={"provider": "stripe"},
-            headers=self.auth,
-            name=f"{ORDERS}/{{id}}/payments",
-            catch_response=True,
-        ) as resp:
-            if resp.status_code != 201:
-                resp.failure(f"pay: expected 201, got {resp.status_code}: {str(resp.text)[:200]}")
-                return self.report_flow(started, "payment not started")
-            payment = resp.json()
-        with self.client.post(
-            f"{STRIPE_URL}/v1/payment_intents/{payment['provider_ref']}/confirm",
-            data={"client_secret": payment["client_secret"], "payment_method": "pm_card_visa"},
-            headers={"Authorization": f"Bearer {payment['publishable_key']}"},
-            name="stripe: confirm (Stripe.js)",
-            catch_response=True,
-        ) as resp:
-            if resp.status_code != 200:
-                resp.failure(f"confirm: {resp.status_code}")
-                return self.report_flow(started, "confirm failed")
-        deadline = time.monotonic() + PAID_TIMEOUT_S
-        while time.monotonic() < deadline:
-            with self.client.get(
-                f"{ORDERS}/{order_id}",
-                headers=self.auth,
-                name=f"{ORDERS}/{{id}} (until PAID)",
-                catch_response=True,
-            ) as resp:
-                if resp.status_code != 200:
-                    resp.failure(f"poll: {resp.status_code}")
-                    return self.report_flow(started, "poll failed")
-                if resp.json()["status"] == "PAID":
-                    return self.report_flow(started, None)
-            time.sleep(0.05)
-        return self.report_flow(started, f"not PAID within {PAID_TIMEOUT_S}s")
+        payment = self.start_payment(order_id, "stripe", started)
+        if payment is None or not self.confirm_with_stripe_js(STRIPE_URL, payment, started):
+            return None
+        return self.wait_until_paid(order_id, started, PAID_TIMEOUT_S, 0.05)
 
 
 class SmsSender(FastHttpUser):

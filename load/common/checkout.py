@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Any
 
 from locust import FastHttpUser, between, events
 
@@ -57,3 +58,54 @@ class CheckoutUser(FastHttpUser):
                 return None
             order_id: str = resp.json()["id"]
             return order_id
+
+    def start_payment(self, order_id: str, provider: str, started: float) -> dict[str, Any] | None:
+        """``POST /api/v1/orders/{id}/payments`` with ``provider``; the started payment, or None after
+        reporting the failed flow."""
+        with self.client.post(
+            f"{ORDERS}/{order_id}/payments",
+            json={"provider": provider},
+            headers=self.auth,
+            name=f"{ORDERS}/{{id}}/payments",
+            catch_response=True,
+        ) as resp:
+            if resp.status_code != 201:
+                resp.failure(f"pay: expected 201, got {resp.status_code}: {str(resp.text)[:200]}")
+                self.report_flow(started, "payment not started")
+                return None
+            payment: dict[str, Any] = resp.json()
+            return payment
+
+    def confirm_with_stripe_js(self, stripe_url: str, payment: dict[str, Any], started: float) -> bool:
+        """Confirm the PaymentIntent as Stripe.js does (publishable key, client secret, test card) at the
+        Stripe simulator; False after reporting the failed flow."""
+        with self.client.post(
+            f"{stripe_url}/v1/payment_intents/{payment['provider_ref']}/confirm",
+            data={"client_secret": payment["client_secret"], "payment_method": "pm_card_visa"},
+            headers={"Authorization": f"Bearer {payment['publishable_key']}"},
+            name="stripe: confirm (Stripe.js)",
+            catch_response=True,
+        ) as resp:
+            if resp.status_code != 200:
+                resp.failure(f"confirm: {resp.status_code}")
+                self.report_flow(started, "confirm failed")
+                return False
+        return True
+
+    def wait_until_paid(self, order_id: str, started: float, timeout_s: float, poll_s: float) -> None:
+        """Poll the order until PAID (the webhook applied) and report the whole flow either way."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self.client.get(
+                f"{ORDERS}/{order_id}",
+                headers=self.auth,
+                name=f"{ORDERS}/{{id}} (until PAID)",
+                catch_response=True,
+            ) as resp:
+                if resp.status_code != 200:
+                    resp.failure(f"poll: {resp.status_code}")
+                    return self.report_flow(started, "poll failed")
+                if resp.json()["status"] == "PAID":
+                    return self.report_flow(started, None)
+            time.sleep(poll_s)
+        return self.report_flow(started, f"not PAID within {timeout_s}s")

@@ -73,17 +73,9 @@ class PayPalCustomer(CheckoutUser):
         order_id = self.create_order(started)
         if order_id is None:
             return None
-        with self.client.post(
-            f"{ORDERS}/{order_id}/payments",
-            json={"provider": "paypal"},
-            headers=self.auth,
-            name=f"{ORDERS}/{{id}}/payments",
-            catch_response=True,
-        ) as resp:
-            if resp.status_code != 201:
-                resp.failure(f"pay: {resp.status_code}: {str(resp.text)[:200]}")
-                return self.report_flow(started, "payment not started")
-            payment = resp.json()
+        payment = self.start_payment(order_id, "paypal", started)
+        if payment is None:
+            return None
         decline = self.rng.random() < DECLINE_SHARE
         approve = payment["approve_url"] + ("&buyer=buyer-declined@example.com" if decline else "")
         if self.browser.get(approve, allow_redirects=False, timeout=10).status_code not in (200, 302):

@@ -138,28 +138,6 @@ class CheckoutCustomer(CheckoutUser):
             payment = resp.json()
         if next(_checkouts) % FORGED_EVERY == 0 and not self.forge(order_id, payment):
             return self.report_flow(started, "a forged webhook was accepted")
-        with self.client.post(
-            f"{STRIPE_URL}/v1/payment_intents/{payment['provider_ref']}/confirm",
-            data={"client_secret": payment["client_secret"], "payment_method": "pm_card_visa"},
-            headers={"Authorization": f"Bearer {payment['publishable_key']}"},
-            name="stripe: confirm (Stripe.js)",
-            catch_response=True,
-        ) as resp:
-            if resp.status_code != 200:
-                resp.failure(f"confirm: {resp.status_code}")
-                return self.report_flow(started, "confirm failed")
-        deadline = time.monotonic() + PAID_TIMEOUT_S
-        while time.monotonic() < deadline:
-            with self.client.get(
-                f"{ORDERS}/{order_id}",
-                headers=self.auth,
-                name=f"{ORDERS}/{{id}} (until PAID)",
-                catch_response=True,
-            ) as resp:
-                if resp.status_code != 200:
-                    resp.failure(f"poll: {resp.status_code}")
-                    return self.report_flow(started, "poll failed")
-                if resp.json()["status"] == "PAID":
-                    return self.report_flow(started, None)
-            time.sleep(0.02)
-        return self.report_flow(started, f"not PAID within {PAID_TIMEOUT_S}s")
+        if not self.confirm_with_stripe_js(STRIPE_URL, payment, started):
+            return None
+        return self.wait_until_paid(order_id, started, PAID_TIMEOUT_S, 0.02)
