@@ -69,8 +69,8 @@ fuzz: install  ## fuzz the service (its OpenAPI) and the simulators (official sp
 	  tests/simulators/test_fuzz_stripe.py tests/simulators/test_fuzz_paypal.py tests/simulators/test_fuzz_twilio.py \
 	  tests/contracts/test_fuzz_service.py
 
-# the chaos suite at full size (make test runs each case with 40 checkouts and a 4 s PayPal outage);
-# figures in var/chaos/*.json
+# the chaos suite at full size (make test runs 24 checkouts a case, 40 for the service kill, and a 4 s
+# PayPal outage); figures in var/chaos/*.json
 CHAOS_CHECKOUTS ?= 200
 chaos: install  ## checkout storms while parts of the lab are killed or cut off; nothing may be lost
 	CHAOS_CHECKOUTS=$(CHAOS_CHECKOUTS) CHAOS_FAULT_SECONDS=60 $(BIN)/pytest tests/chaos -s -q
