@@ -67,7 +67,7 @@ def _wait(url: str, timeout: float = 60.0) -> None:
             if requests.get(url, timeout=2).status_code == 200:
                 return
         except requests.RequestException:
-            pass
+            pass  # not listening yet: poll again until the deadline
         time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer")
 

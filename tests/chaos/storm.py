@@ -94,7 +94,7 @@ def pay_with_paypal(storm: Storm, session: requests.Session, order_url: str, dea
             if approved.status_code in (200, 302):
                 break
         except requests.RequestException:
-            pass
+            pass  # PayPal's page failed: the browser tries again, until the deadline below
         assert time.monotonic() < deadline, "the buyer never got through to approve"
         time.sleep(0.2)
     captured = _call(storm, session, "POST", f"{order_url}/payments/{payment['id']}/capture", deadline)

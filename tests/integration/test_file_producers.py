@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from reference_service.adapters.invoice_pdf import FpdfInvoiceRenderer
@@ -83,12 +84,8 @@ def test_a_failing_store_leaves_nothing_and_the_retry_stores_it(container: Conta
             return uow.orders.get(order_id)
 
     producer = StoreInvoiceWhenPaid(container.files.deps, load, lambda: container.files.renderer)
-    try:
+    with pytest.raises(FileUploadFailed):  # the failure must reach the relay, which retries the event
         producer(event)
-    except FileUploadFailed:
-        pass
-    else:
-        raise AssertionError("the failure must reach the relay, which retries the event")
     assert storage.objects == {} and container.files.files.find("ord_PRODUCER", "invoices") is None
     assert producer(event) == "stored"
     assert producer(event) == "exists" and len(storage.objects) == 1

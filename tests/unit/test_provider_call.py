@@ -13,11 +13,11 @@ from reference_service.observability.metrics import ServiceMetrics
 
 
 class Transient(Exception):
-    pass
+    """A provider error the retry policy retries."""
 
 
 class Declined(Exception):
-    pass
+    """A provider error the retry policy does not retry."""
 
 
 def _call(metrics: ServiceMetrics) -> ProviderCall:
