@@ -13,12 +13,20 @@ Out of stock: nothing is reserved and the order is REJECTED with reason ``out_of
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from reference_service.domain import commands
 from reference_service.domain.events import OrderCancelled, OrderCreated, OrderStatusChanged
-from reference_service.domain.inventory import OUT_OF_STOCK, Reservation, StockLevel, demand
+from reference_service.domain.inventory import (
+    OUT_OF_STOCK,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+    demand,
+)
 from reference_service.domain.orders import OrderStatus
-from reference_service.ports import Clock, UnitOfWorkFactory
+from reference_service.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from reference_service.service_layer.outcomes import Updated
 
 logger = logging.getLogger(__name__)
@@ -70,39 +78,55 @@ def reserve_stock(event: OrderCreated, *, uow_factory: UnitOfWorkFactory, clock:
     return "reserved"
 
 
-def release_stock(event: OrderCancelled, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> str:
-    """A cancelled order gives its reserved units back (nothing when it held none or already shipped)."""
-    now = clock.now()
+def _settle(
+    uow_factory: UnitOfWorkFactory,
+    consumer: str,
+    event: OrderCancelled | OrderStatusChanged,
+    settle_line: Callable[[UnitOfWork, str, int, datetime], None],
+    settle_reservation: Callable[[Reservation, datetime], None],
+    now: datetime,
+    done: str,
+) -> str:
+    """End an order's reservation once per event (the consumer inbox): each line through ``settle_line``,
+    then the reservation through ``settle_reservation``; "nothing" when it held none or is already over."""
     with uow_factory() as uow:
-        if not uow.consumer_inbox.claim(RELEASE, event.event_id, event.name):
+        if not uow.consumer_inbox.claim(consumer, event.event_id, event.name):
             return "duplicate"
         reservation = uow.inventory.reservation(event.order_id)
-        if reservation is None or reservation.status.value != "RESERVED":
+        if reservation is None or reservation.status is not ReservationStatus.RESERVED:
             uow.commit()
             return "nothing"
         for line in reservation.lines:
-            uow.inventory.release(line.sku, line.quantity, now)
-        reservation.release(now)
+            settle_line(uow, line.sku, line.quantity, now)
+        settle_reservation(reservation, now)
         uow.inventory.save_reservation(reservation)
         uow.commit()
-    return "released"
+    return done
+
+
+def release_stock(event: OrderCancelled, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> str:
+    """A cancelled order gives its reserved units back (nothing when it held none or already shipped)."""
+    return _settle(
+        uow_factory,
+        RELEASE,
+        event,
+        lambda uow, sku, quantity, now: uow.inventory.release(sku, quantity, now),
+        Reservation.release,
+        clock.now(),
+        "released",
+    )
 
 
 def consume_stock(event: OrderStatusChanged, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> str:
     """When the order ships, its reserved units leave the warehouse (``on_hand`` and ``reserved`` drop)."""
     if event.status != OrderStatus.SHIPPED.value:
         return "ignored"
-    now = clock.now()
-    with uow_factory() as uow:
-        if not uow.consumer_inbox.claim(CONSUME, event.event_id, event.name):
-            return "duplicate"
-        reservation = uow.inventory.reservation(event.order_id)
-        if reservation is None or reservation.status.value != "RESERVED":
-            uow.commit()
-            return "nothing"
-        for line in reservation.lines:
-            uow.inventory.consume(line.sku, line.quantity, now)
-        reservation.consume(now)
-        uow.inventory.save_reservation(reservation)
-        uow.commit()
-    return "consumed"
+    return _settle(
+        uow_factory,
+        CONSUME,
+        event,
+        lambda uow, sku, quantity, now: uow.inventory.consume(sku, quantity, now),
+        Reservation.consume,
+        clock.now(),
+        "consumed",
+    )
