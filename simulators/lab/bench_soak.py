@@ -51,6 +51,7 @@ from simulators.kernel.bench_tools import (
     tree_pss_mb,
     tree_rss_mb,
 )
+from simulators.logistics.bench import SHIPMENT_BODY
 
 PROVIDERS = ("stripe", "paypal", "twilio", "logistics")
 GOAL_MAX_RSS_MB = 200.0
@@ -207,34 +208,11 @@ _EASYPOST_HEADERS = {
     "Content-Type": "application/json",
     "User-Agent": "EasyPost/v2 PythonClient/10.7.0 Python/3.11",
 }
-_SHIPMENT = json.dumps(
-    {
-        "shipment": {
-            "to_address": {
-                "name": "Ada Lovelace",
-                "street1": "179 N Harbor Dr",
-                "city": "Redondo Beach",
-                "state": "CA",
-                "zip": "90277",
-                "country": "US",
-            },
-            "from_address": {
-                "company": "genai-demo",
-                "street1": "388 Townsend St",
-                "city": "San Francisco",
-                "state": "CA",
-                "zip": "94107",
-                "country": "US",
-            },
-            "parcel": {"length": 10, "width": 8, "height": 4, "weight": 15.4},
-        }
-    }
-).encode()
 
 
 def logistics_round(conn: http.client.HTTPConnection, n: int, _state: dict[str, Any]) -> int:
     """Create a shipment, buy its first rate, retrieve it; every 8th round also list five shipments."""
-    shipment = _call(conn, "POST", "/v2/shipments", _EASYPOST_HEADERS, _SHIPMENT, expect=201)
+    shipment = _call(conn, "POST", "/v2/shipments", _EASYPOST_HEADERS, SHIPMENT_BODY, expect=201)
     body = json.dumps({"rate": {"id": shipment["rates"][0]["id"]}}).encode()
     _call(conn, "POST", f"/v2/shipments/{shipment['id']}/buy", _EASYPOST_HEADERS, body)
     if not _call(conn, "GET", f"/v2/shipments/{shipment['id']}", _EASYPOST_HEADERS).get("tracking_code"):

@@ -31,7 +31,7 @@ HEADERS = {
     "User-Agent": "EasyPost/v2 PythonClient/10.7.0 Python/3.11",
     "Accept": "*/*",
 }
-_CREATE_BODY = json.dumps(
+SHIPMENT_BODY = json.dumps(
     {
         "shipment": {
             "to_address": {
@@ -67,12 +67,12 @@ def _post(conn: http.client.HTTPConnection, path: str, body: bytes, expect: int)
 
 def create_step(conn: http.client.HTTPConnection) -> None:
     """One create-shipment request (a ``drive_http`` step)."""
-    _post(conn, "/v2/shipments", _CREATE_BODY, 201)
+    _post(conn, "/v2/shipments", SHIPMENT_BODY, 201)
 
 
 def create_buy_step(conn: http.client.HTTPConnection) -> None:
     """Create a shipment, then buy its first rate (one label = two requests)."""
-    shipment = json.loads(_post(conn, "/v2/shipments", _CREATE_BODY, 201))
+    shipment = json.loads(_post(conn, "/v2/shipments", SHIPMENT_BODY, 201))
     body = json.dumps({"rate": {"id": shipment["rates"][0]["id"]}}).encode()
     _post(conn, f"/v2/shipments/{shipment['id']}/buy", body, 200)
 
