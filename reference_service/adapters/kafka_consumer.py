@@ -62,7 +62,10 @@ class ConsumerMetrics:
         )
 
     def on_stats(self, stats_json: str) -> None:
-        """librdkafka's ``stats_cb``: sum ``consumer_lag`` over the assigned partitions of each topic."""
+        """librdkafka's ``stats_cb``: sum ``consumer_lag`` over the partitions of each topic this consumer
+        holds. librdkafka marks them ``"desired": true`` (the group assigned them) with a ``fetch_state``
+        other than ``"none"``; ``-1`` is the internal unassigned-messages partition, and a lag of ``-1``
+        means not known yet (no committed offset or high watermark), counted as 0."""
         try:
             stats = json.loads(stats_json)
         except ValueError:
@@ -71,7 +74,7 @@ class ConsumerMetrics:
             lags = [
                 p.get("consumer_lag", -1)
                 for pid, p in (data.get("partitions") or {}).items()
-                if pid != "-1" and p.get("assigned")
+                if pid != "-1" and p.get("desired") and p.get("fetch_state", "none") != "none"
             ]
             self.lag.labels(topic).set(sum(x for x in lags if x >= 0))
 

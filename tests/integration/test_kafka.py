@@ -29,7 +29,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 import contracts
 from reference_service.adapters.kafka_config import consumer_config, producer_config
-from reference_service.adapters.kafka_consumer import EventConsumer
+from reference_service.adapters.kafka_consumer import ConsumerMetrics, EventConsumer
 from reference_service.bootstrap import Container, bootstrap
 from reference_service.config import Settings, load_settings
 from reference_service.domain import commands
@@ -309,3 +309,40 @@ def test_the_topic_admin_step_tolerates_the_mock_cluster(
         "order-events.DLQ", "payment-events.DLQ", "notification-events.DLQ", "delivery-events.DLQ",
     }  # fmt: skip
     assert all(state in ("exists", "auto") for state in outcome.values()), outcome
+
+
+def test_consumer_lag_comes_from_real_librdkafka_statistics(kafka_cluster: MockCluster) -> None:
+    """The gauge behind KafkaConsumerLagHigh reads the fields librdkafka really writes: 30 messages on
+    one partition, 10 of them committed, so the consumer holding it is 20 behind. (A partition with no
+    committed offset at all reports its lag as unknown, -1, which counts as 0.)"""
+    topic = f"lag-{uuid.uuid4().hex[:8]}"
+    producer = Producer({"bootstrap.servers": kafka_cluster.bootstrap_servers})
+    for _ in range(30):
+        producer.produce(topic, key=b"same-key", value=b"{}", partition=0)
+    assert producer.flush(10) == 0
+    metrics = ConsumerMetrics()
+    consumer = Consumer(
+        {
+            "bootstrap.servers": kafka_cluster.bootstrap_servers,
+            "group.id": f"lag-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "statistics.interval.ms": 200,
+            "stats_cb": metrics.on_stats,
+        }
+    )
+    consumer.subscribe([topic])
+    committed = 0
+    deadline = time.monotonic() + 20
+    try:
+        while time.monotonic() < deadline:
+            msg = consumer.poll(0.2)
+            if msg is not None and msg.error() is None and committed < 10:
+                consumer.commit(message=msg, asynchronous=False)
+                committed += 1
+            if committed == 10 and metrics.lag.labels(topic)._value.get() == 20:
+                break
+    finally:
+        consumer.close()
+    assert committed == 10
+    assert metrics.lag.labels(topic)._value.get() == 20

@@ -53,11 +53,12 @@ def test_consumer_lag_is_summed_per_topic_from_librdkafka_statistics() -> None:
         "topics": {
             "order-events": {
                 "partitions": {
-                    "0": {"assigned": True, "consumer_lag": 5},
-                    "1": {"assigned": True, "consumer_lag": 2},
-                    "2": {"assigned": False, "consumer_lag": 99},
-                    "3": {"assigned": True, "consumer_lag": -1},
-                    "-1": {"assigned": False, "consumer_lag": 7},
+                    # the fields librdkafka 2.x writes (STATISTICS.md): "desired" and "fetch_state"
+                    "0": {"desired": True, "fetch_state": "active", "consumer_lag": 5},
+                    "1": {"desired": True, "fetch_state": "active", "consumer_lag": 2},
+                    "2": {"desired": False, "fetch_state": "none", "consumer_lag": 99},
+                    "3": {"desired": True, "fetch_state": "active", "consumer_lag": -1},
+                    "-1": {"desired": False, "fetch_state": "none", "consumer_lag": 7},
                 }
             }
         }
