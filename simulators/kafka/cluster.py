@@ -44,6 +44,7 @@ def _library() -> ctypes.CDLL:
     lib.rd_kafka_mock_cluster_bootstraps.argtypes = [ctypes.c_void_p]
     lib.rd_kafka_mock_broker_set_down.argtypes = [ctypes.c_void_p, ctypes.c_int32]
     lib.rd_kafka_mock_broker_set_up.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+    lib.rd_kafka_mock_broker_set_rtt.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int]
     lib.rd_kafka_mock_cluster_destroy.argtypes = [ctypes.c_void_p]
     lib.rd_kafka_destroy.argtypes = [ctypes.c_void_p]
     return lib
@@ -67,6 +68,8 @@ class MockCluster:
         self.brokers = brokers
         self.bootstrap_servers: str = self._lib.rd_kafka_mock_cluster_bootstraps(self._cluster).decode()
         self.down: set[int] = set()
+        #: added round-trip time per broker (ms), 0 when none
+        self.rtt_ms: dict[int, int] = {}
 
     def set_down(self, broker_id: int) -> None:
         """Disconnect the broker and refuse new connections (an outage; data stays)."""
@@ -79,6 +82,16 @@ class MockCluster:
         self._lib.rd_kafka_mock_broker_set_up(self._cluster, broker_id)
         self.down.discard(broker_id)
 
+    def set_rtt(self, broker_id: int, rtt_ms: int) -> None:
+        """Delay every response of the broker by ``rtt_ms`` (0 removes the delay): a slow network or an
+        overloaded broker. Produce batches absorb it; a consumer that commits after each message slows to
+        about one message per round trip, so its lag grows."""
+        self._check(broker_id)
+        if rtt_ms < 0:
+            raise ValueError("rtt_ms must not be negative")
+        self._lib.rd_kafka_mock_broker_set_rtt(self._cluster, broker_id, rtt_ms)
+        self.rtt_ms[broker_id] = rtt_ms
+
     def _check(self, broker_id: int) -> None:
         if not 1 <= broker_id <= self.brokers:
             raise ValueError(f"no broker {broker_id} (1..{self.brokers})")
@@ -86,7 +99,10 @@ class MockCluster:
     def describe(self) -> dict[str, Any]:
         return {
             "bootstrap_servers": self.bootstrap_servers,
-            "brokers": [{"id": b, "up": b not in self.down} for b in range(1, self.brokers + 1)],
+            "brokers": [
+                {"id": b, "up": b not in self.down, "rtt_ms": self.rtt_ms.get(b, 0)}
+                for b in range(1, self.brokers + 1)
+            ],
         }
 
     def close(self) -> None:
