@@ -173,6 +173,7 @@ def run_scenario(scenario: AlertScenario, urls: LabUrls, timing: Timing, out: Pa
     group_interval_s = max(0.5, 30 / factor)
     fire_deadline = detect_s + for_s + 4 * interval + 60 / factor
     resolve_deadline = scenario.onset_s + 2 * window_s + group_interval_s + 4 * interval + 60 / factor
+    resolve_deadline += scenario.drain_ratio * (scenario.onset_s + for_s)
     # long enough for the window to hold only healthy traffic (capped at a minute at full scale)
     baseline_s = min(window_s, 60.0) + 2 * interval + 2
     budget = baseline_s + fire_deadline + resolve_deadline + 60

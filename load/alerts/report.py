@@ -65,10 +65,10 @@ def timeline_png(result: ScenarioResult, scenario: AlertScenario, urls: LabUrls,
     top.set_ylabel("per second")
     top.legend(loc="upper left", fontsize=8)
     for labels, points in series:
-        name = labels.get("provider") or labels.get("__name__") or scenario.signal
-        bottom.plot(
-            [t - t0 for t, _ in points], [v for _, v in points], label=f"{scenario.signal} ({name})"[:80]
-        )
+        # the series' distinguishing label (provider, topic...), when the expression keeps one
+        name = labels.get("provider") or labels.get("topic") or labels.get("__name__")
+        legend = f"{scenario.signal} ({name})" if name else scenario.signal
+        bottom.plot([t - t0 for t, _ in points], [v for _, v in points], label=legend[:80])
     bottom.axhline(
         scenario.threshold,
         color="black",

@@ -65,7 +65,8 @@ def alert_lab(
                 service=lab.part_url("service"),
                 prometheus=lab.part_url("prometheus"),
                 receiver=lab.part_url("alert-receiver"),
-                simulators={p.name: p.url for p in lab.parts if p.name in PROVIDERS},
+                # every part whose control API takes fault rules: the providers and the Kafka cluster
+                simulators={p.name: p.url for p in lab.parts if p.name in PROVIDERS or p.name == "kafka"},
             )
             yield lab, urls
         finally:

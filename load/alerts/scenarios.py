@@ -2,8 +2,9 @@
 which faults (installed through the simulators' control API while the fault window lasts), and what else
 the run must show.
 
-A scenario is one row of :data:`SCENARIOS`; adding one (for example the Kafka consumer lag once the lab
-runs a consumer) means adding a row: the runner, the assertions and the report are shared.
+A scenario is one row of :data:`SCENARIOS`; adding one means adding a row: the runner, the assertions and
+the report are shared. ``simulator`` in a :class:`Fault` names the lab part whose ``/_sim/faults`` takes
+the rule: a provider simulator, or ``kafka`` (broker conditions, see :mod:`simulators.kafka.server`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class AlertScenario:
     #: seconds before the fault can show in any metric at all, at every time scale (a latency fault is
     #: only observed when the slow call completes)
     onset_s: float = 0.0
+    #: a backlog built during the fault must drain before the alert resolves: recovery may take this
+    #: many times as long as the fault took to fire (onset + for), on top of the usual bound
+    drain_ratio: float = 0.0
 
     def rule(self) -> dict[str, Any]:
         """The canonical alerting rule (``KeyError`` when the rule file has no such alert)."""
@@ -139,9 +143,27 @@ SCENARIOS: tuple[AlertScenario, ...] = (
         window="2m",
         description="30 % 503 on the carrier's create-shipment and buy calls",
     ),
-    # Kafka consumer lag: one more row once the lab runs the consumer and its rule file exists (alert and
-    # rule_file from that file, user_class "StripeShopper" for event traffic, and a fault that slows or
-    # stops the consumer; `simulator` names the lab part whose control API takes the fault).
+    AlertScenario(
+        name="kafka-lag",
+        alert="KafkaConsumerLagHigh",
+        rule_file="kafka.yml",
+        user_class="OrderPlacer",
+        # 8 storefronts at 2 orders a second each: 16 order events a second, about half of what the
+        # consumer handles on a loaded 2-core machine with SQLite, so it keeps up at baseline and drains
+        # the backlog after the fault
+        users=8,
+        # every broker answers 800 ms late: the outbox relay's producer still sends hundreds of events per
+        # round trip, but the consumer commits after each message, so it handles about one a second and
+        # falls behind; it stays up and keeps reporting its lag (a stopped consumer could not)
+        faults=(Fault("kafka", {}, {"type": "latency", "ms": 800}),),
+        signal="sum by (topic) (kafka_consumer_lag)",
+        threshold=1000.0,
+        window="0s",
+        description="every Kafka broker answers 800 ms late (the consumer commits per message)",
+        # 1,000 events of backlog at ~15 a second, and librdkafka reports the lag every 5 s
+        onset_s=90.0,
+        drain_ratio=2.0,
+    ),
 )
 
 

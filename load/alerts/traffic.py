@@ -8,6 +8,9 @@ holds no faults and no thresholds: the verdict comes from Prometheus and the ale
   Reported as ``CHECKOUT order → PAID``.
 - ``SmsSender``: ``POST /api/v1/notifications/sms`` to valid US numbers; an answer that is not a 201 taken
   by SNS or Twilio is a failure, so "SMS delivered" is the share of successes.
+- ``OrderPlacer``: a storefront placing 2 orders a second (``POST /api/v1/orders``): a steady
+  stream of ``order-events`` for the Kafka consumer (inventory reservations), with none of the PAID path's
+  in-process work (invoice, confirmation email). Reported as ``CHECKOUT order placed``.
 - ``ParcelShipper``: order → pay server-side (``pm_card_visa``) → shipping quotes → the fulfilment client
   buys the cheapest label. Reported as ``CHECKOUT order → label``.
 
@@ -21,7 +24,7 @@ import random
 import time
 from typing import Any
 
-from locust import FastHttpUser, between, task
+from locust import FastHttpUser, between, constant_throughput, task
 
 from load.common.auth import bearer
 from load.common.checkout import ORDERS, CheckoutUser
@@ -81,6 +84,18 @@ class SmsSender(FastHttpUser):
             answer: Any = resp.json()
             if not isinstance(answer, dict) or answer.get("provider") not in ("sns", "twilio"):
                 resp.failure(f"not delivered by a provider: {str(resp.text)[:200]}")
+
+
+class OrderPlacer(CheckoutUser):
+    flow_name = "order placed"
+    customer_prefix = "cus_alerts_orders"
+    wait_time = constant_throughput(2)
+
+    @task
+    def place(self) -> None:
+        started = time.perf_counter()
+        if self.create_order(started) is not None:
+            self.report_flow(started, None)
 
 
 class ParcelShipper(CheckoutUser):

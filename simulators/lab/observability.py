@@ -1,7 +1,9 @@
 """The lab's observability stack: Debian's ``prometheus`` and ``prometheus-alertmanager`` on the lab's own
 ports with configs generated under ``<var>/observability/``, and the lab's alert receiver.
 
-- **Prometheus** scrapes the service's ``/metrics``, every simulator's ``/_sim/metrics``
+- **Prometheus** scrapes the service's ``/metrics``, each ``genai-demo consumer``'s ``/metrics`` (plain
+  HTTP on its metrics port: ``kafka_consumer_lag``, ``kafka_consumer_messages_total``), every
+  simulator's ``/_sim/metrics``
   (``sim_requests_total{provider,method,operation,status,fault}``), itself and Alertmanager, loads the
   rule files of ``reference_service/observability/alerts/`` (copied byte for byte, or time-compressed
   by ``factor``, see :mod:`simulators.lab.rules`) and sends alerts to Alertmanager. Inspect: ``<url>/alerts``,
@@ -90,6 +92,7 @@ def write_configs(
     receiver_url: str,
     prometheus_port: int,
     simulator_targets: Sequence[str] = (),
+    consumer_targets: Sequence[str] = (),
     rule_sources: Sequence[Path] | None = None,
 ) -> StackPaths:
     """Write ``prometheus.yml``, ``alertmanager.yml`` and the rule files under ``<var_dir>/observability``
@@ -124,6 +127,17 @@ def write_configs(
         "scrape_configs": [
             service_job,
             *([simulators_job] if simulator_targets else []),
+            *(
+                [
+                    {
+                        "job_name": "genai-demo-consumer",
+                        "metrics_path": "/metrics",
+                        "static_configs": [{"targets": list(consumer_targets)}],
+                    }
+                ]
+                if consumer_targets
+                else []
+            ),
             {"job_name": "prometheus", "static_configs": [{"targets": [f"127.0.0.1:{prometheus_port}"]}]},
             {"job_name": "alertmanager", "static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]},
         ],

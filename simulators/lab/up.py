@@ -240,6 +240,7 @@ class Lab:
             receiver_url=receiver_url + "/alertmanager",
             prometheus_port=ports["prometheus"],
             simulator_targets=[f"127.0.0.1:{p.port}" for p in self.parts if p.control_path == "/_sim/"],
+            consumer_targets=[f"127.0.0.1:{p.port}" for p in self.parts if p.name.startswith("consumer")],
         )
         self.observability_paths = paths
         stack = [

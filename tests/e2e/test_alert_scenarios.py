@@ -2,21 +2,27 @@
 they fit the suite: the seed's StripeServiceDown, the SMS circuit (SNS down, every SMS still delivered)
 and the carrier going down each fire within their bounds, notify the lab's receiver and resolve; and a
 deliberately broken rule expression makes the scenario fail. ``make alerts`` runs them at full scale,
-with PaymentProcessingDelayed (its 11 s latency cannot be compressed, so it stays out of the suite)."""
+with PaymentProcessingDelayed (its 11 s latency cannot be compressed, so it stays out of the suite) and
+KafkaConsumerLagHigh (a backlog of 1,000 events takes about 70 s to build at any time scale); here the
+consumer is only shown to be scraped, its lag series present."""
 
 from __future__ import annotations
 
 import random
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from load.alerts.driver import LabUrls, ScenarioResult
 from load.alerts.observe import Observer
 from load.alerts.runner import alert_lab, run_all
 from load.alerts.scenarios import scenario
+from load.common.auth import bearer
+from load.common.payloads import order_request
 from reference_service.entrypoints.cli import port_free
 from simulators.lab.observability import (
     ALERTMANAGER_PORT,
@@ -29,7 +35,8 @@ from simulators.lab.up import Lab
 from simulators.registry import PROVIDERS
 from tests.support import require
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# one worker runs the whole module, so its module-scoped lab starts once (make test: --dist loadgroup)
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("alert-lab")]
 
 FACTOR = 30
 IN_SUITE = ("stripe-down", "sms-sns-down", "carrier-down")
@@ -100,3 +107,35 @@ def test_a_broken_rule_expression_fails_the_scenario(lab: tuple[Lab, LabUrls], t
     assert not result.passed
     assert any("never became pending or firing" in f for f in result.failures), result.failures
     assert result.firing_notified_at is None
+
+
+def test_prometheus_scrapes_the_consumers_lag(
+    lab: tuple[Lab, LabUrls], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """KafkaConsumerLagHigh reads ``kafka_consumer_lag`` from ``genai-demo consumer``'s own /metrics: with
+    one order placed (its event creates the topic the consumer then holds), the lab's Prometheus has that
+    target up and the lag series of the topic."""
+    _, urls = lab
+    monkeypatch.setenv("LOAD_ISSUER_URL", urls.simulators["identity"])
+    customer = "cus_scrape_probe"
+    placed = requests.post(
+        f"{urls.service}/api/v1/orders",
+        json=order_request(random.Random(7), customer, currency="USD"),
+        headers=bearer(customer, "customer"),
+        timeout=30,
+        verify=False,
+    )
+    assert placed.status_code == 201, placed.text
+    observer = Observer(urls.prometheus, urls.receiver)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            up = observer.range('up{job="genai-demo-consumer"}', time.time() - 5, time.time(), 1)
+            lag = observer.range('kafka_consumer_lag{topic="order-events"}', time.time() - 5, time.time(), 1)
+            if up and lag:
+                break
+            time.sleep(1)
+    finally:
+        observer.close()
+    assert up and up[0][1][-1][1] == 1.0, up
+    assert lag and lag[0][1][-1][1] >= 0, lag
