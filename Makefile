@@ -39,10 +39,11 @@ tools:
 	    else echo "missing:$$missing: install these Debian packages to run the alert and Kafka tests and the lab's observability stack"; fi; \
 	  fi
 
-# the suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process
+# the suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process. loadgroup keeps a
+# module marked xdist_group on one worker, so a lab its module-scoped fixture starts is started once.
 TEST_WORKERS ?= auto
 test: install tools lint  ## lint, type-check and run the whole suite
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install  ## ruff and mypy --strict over the three packages
 	$(BIN)/ruff check reference_service simulators contracts tests load docs/examples

@@ -18,7 +18,8 @@ import requests
 
 from tests.support import LiveProcess, run_service
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# one worker runs the whole module, so its module-scoped lab starts once (make test: --dist loadgroup)
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("abusive-clients")]
 
 IDLE = 10_000
 HEADER_TIMEOUT = 2

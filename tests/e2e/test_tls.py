@@ -19,7 +19,8 @@ from twilio.rest import Client as TwilioClient
 from simulators.lab.tls import LabCertificates, make_certificates
 from tests.support import LiveProcess, run_service, run_simulator
 
-pytestmark = [pytest.mark.e2e, pytest.mark.security]
+# one worker runs the whole module, so its module-scoped lab starts once (make test: --dist loadgroup)
+pytestmark = [pytest.mark.e2e, pytest.mark.security, pytest.mark.xdist_group("tls-lab")]
 
 
 @pytest.fixture(scope="module")
