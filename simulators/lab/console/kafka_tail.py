@@ -1,10 +1,11 @@
 """Reads the service's Kafka topics from the beginning, as an independent consumer, for the order timeline.
 
-One background thread per console subscribes to every topic the service produces to (``order-events``,
-``payment-events``, ``notification-events``, ``delivery-events`` and their ``.DLQ``) with a group of its own
-(``genai-demo-console-<random>``, nothing committed: the service's consumer group is untouched) and keeps the
-last :data:`KEEP` messages in memory. The timeline filters them by order id. Inspect what it holds at the
-console's ``GET /api/kafka`` (counts per topic, the last error).
+One background thread per console reads every topic the service produces to (``order-events``,
+``payment-events``, ``notification-events``, ``delivery-events`` and their ``.DLQ``) from the beginning: it
+looks for them every 2 s (the mock cluster creates a topic on its first message) and assigns itself each new
+partition by hand, so it joins no consumer group and commits nothing (the service's consumer group is
+untouched). It keeps the last :data:`KEEP` messages in memory. The timeline filters them by order id.
+Inspect what it holds at the console's ``GET /api/kafka`` (counts per topic, the last error).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
@@ -69,29 +71,47 @@ class KafkaTail:
             return list(self._messages)
 
     def _run(self) -> None:
-        from confluent_kafka import Consumer, KafkaError
+        from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
         consumer = Consumer(
             {
                 "bootstrap.servers": self.bootstrap,
+                # required by librdkafka; partitions are assigned by hand below, so no group is joined and
+                # nothing is committed
                 "group.id": f"genai-demo-console-{uuid.uuid4().hex[:8]}",
                 "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-                # the mock cluster creates topics on first produce: notice them within a second
-                "topic.metadata.refresh.interval.ms": 1000,
                 "logger": logger,
             }
         )
-        consumer.subscribe(all_topics())
+        wanted = set(all_topics())
+        assigned: set[tuple[str, int]] = set()
+        next_look = 0.0
         try:
             while not self._stop.is_set():
+                if time.monotonic() >= next_look:  # topics appear on first produce: look every 2 s
+                    next_look = time.monotonic() + 2.0
+                    try:
+                        metadata = consumer.list_topics(timeout=2)
+                    except KafkaException as exc:
+                        self.last_error = str(exc)
+                        metadata = None
+                    if metadata is not None:
+                        new = [
+                            TopicPartition(name, pid, OFFSET_BEGINNING)
+                            for name, topic in metadata.topics.items()
+                            if name in wanted and topic.error is None
+                            for pid in topic.partitions
+                            if (name, pid) not in assigned
+                        ]
+                        if new:
+                            consumer.incremental_assign(new)
+                            assigned.update((tp.topic, tp.partition) for tp in new)
                 msg = consumer.poll(0.5)
                 if msg is None:
                     continue
                 error = msg.error()
                 if error is not None:
-                    if error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART:  # not produced to yet
-                        self.last_error = str(error)
+                    self.last_error = str(error)
                     continue
                 self._add(msg)
         finally:

@@ -234,7 +234,7 @@ class LabView:
         elif part.kind == "kafka" and resp is not None:
             with contextlib.suppress(ValueError):
                 for broker in resp.json().get("brokers", []):
-                    if isinstance(broker, dict) and broker.get("down"):
+                    if isinstance(broker, dict) and not broker.get("up", True):
                         status.notes.append(f"broker {broker.get('id')} down")
         return status
 
