@@ -327,7 +327,8 @@ class LabView:
 
     def duplicate(self, simulator: str, delivery_id: str) -> JSON:
         """Send a delivery's event once more as a new delivery with the same event id (``POST
-        /_sim/webhooks/events`` with its payload, type and id, to the same URL): a duplicate as a provider
+        /_sim/webhooks/events`` with its payload, type, id and account, so the account's endpoints get it
+        signed with their secret; a delivery to a callback URL goes to that URL): a duplicate as a provider
         sends one after a lost acknowledgement."""
         delivery: JSON = self._sim_call(simulator, "GET", f"webhooks/deliveries/{delivery_id}")
         content_type = str(delivery.get("content_type") or "application/json")
@@ -342,10 +343,16 @@ class LabView:
             "event_type": delivery.get("event_type"),
             "payload": payload,
             "event_id": delivery.get("event_id"),
-            "url": delivery.get("url"),
+            "account": delivery.get("account"),
             "content_type": content_type,
         }
+        if not delivery.get("endpoint_id"):  # sent to a per-request callback URL, not a registered endpoint
+            event["url"] = delivery.get("url")
         result: JSON = self._sim_call(simulator, "POST", "webhooks/events", event)
+        if not result.get("data"):
+            raise ConsoleError(
+                f"{simulator}: no endpoint of account {delivery.get('account')} takes this event"
+            )
         return result
 
     def set_chaos(self, simulator: str, settings: JSON | None) -> JSON:
