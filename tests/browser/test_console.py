@@ -137,12 +137,6 @@ def secrets(lab: Lab) -> dict[str, str]:
             if ("SECRET" in k or "TOKEN" in k or k.endswith("_KEY")) and "PUBLISHABLE" not in k}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def paid_order(lab: Lab) -> dict[str, str]:
-    """Filled by the outage test: the order it paid (the later tests ship it)."""
-    return {}
-
-
 def css(driver: Any, selector: str) -> list[Any]:
     from selenium.webdriver.common.by import By
 
@@ -150,14 +144,14 @@ def css(driver: Any, selector: str) -> list[Any]:
     return found
 
 
-def click(driver: Any, selector: str, text: str) -> None:
-    """Click the element of ``selector`` showing ``text``, looking again if htmx swapped it meanwhile."""
+def click(driver: Any, selector: str, text: str | None = None) -> None:
+    """Click the (first) element of ``selector`` showing ``text``, looking again if htmx swapped it."""
 
     def clicked() -> bool:
-        next(e for e in css(driver, selector) if e.text == text).click()
+        next(e for e in css(driver, selector) if text is None or e.text == text).click()
         return True
 
-    wait_for(f"{text!r} to click", clicked)
+    wait_for(f"{text or selector!r} to click", clicked)
 
 
 def shot(driver: Any, name: str) -> None:
@@ -176,9 +170,16 @@ def api(lab: Lab, role: str) -> requests.Session:
     return session
 
 
-def test_the_overview_shows_every_part_healthy_and_the_page_is_keyboard_navigable(
-    lab: Lab, browser: Any, console: str, secrets: dict[str, str]
-) -> None:
+def test_a_session_in_the_console(lab: Lab, browser: Any, console: str, secrets: dict[str, str]) -> None:
+    """One test (one lab, one browser; pytest-xdist cannot split it): each step is a person's action."""
+    overview_shows_every_part_healthy(lab, browser, console, secrets)
+    order_id = stripe_outage_shows_in_the_timeline_then_the_paid_webhook(lab, browser, console, secrets)
+    redeliver_and_duplicate_from_the_webhooks_page(browser, console, secrets)
+    advancing_the_carrier_clock_delivers_the_parcel(lab, browser, console, secrets, order_id)
+    kafka_broker_down_and_up_and_the_alerts_page(browser, console, secrets)
+
+
+def overview_shows_every_part_healthy(lab: Lab, browser: Any, console: str, secrets: dict[str, str]) -> None:
     from selenium.webdriver.common.keys import Keys
 
     browser.get(console + "/")
@@ -199,9 +200,10 @@ def test_the_overview_shows_every_part_healthy_and_the_page_is_keyboard_navigabl
     browser.set_window_size(1280, 1000)
 
 
-def test_a_stripe_outage_shows_in_the_timeline_then_the_paid_webhook_after_it(
-    lab: Lab, browser: Any, console: str, secrets: dict[str, str], paid_order: dict[str, str]
-) -> None:
+def stripe_outage_shows_in_the_timeline_then_the_paid_webhook(
+    lab: Lab, browser: Any, console: str, secrets: dict[str, str]
+) -> str:
+    """The "Stripe outage" preset, a checkout, its 503s in the timeline, then the PAID webhook; the order."""
     customer = api(lab, "customer")
     service = lab.part_url("service") + "/api/v1"
     body = {"customer_ref": "cus_ada", "currency": "USD", "shipping_address": SHIP_TO,
@@ -209,7 +211,7 @@ def test_a_stripe_outage_shows_in_the_timeline_then_the_paid_webhook_after_it(
             "items": [{"sku": "LAB", "name": "lab", "quantity": 1, "unit_amount": 1250}]}  # fmt: skip
     order = customer.post(service + "/orders", json=body, timeout=10)
     assert order.status_code == 201, order.text
-    oid = paid_order["id"] = order.json()["id"]
+    oid: str = order.json()["id"]
 
     browser.get(console + "/faults")
     form = css(browser, "form[data-preset=stripe-outage]")[0]
@@ -243,9 +245,7 @@ def test_a_stripe_outage_shows_in_the_timeline_then_the_paid_webhook_after_it(
         f"the order's Kafka events in its story (reader: {kafka})",
         lambda: css(browser, "li[data-source=kafka]"),
     )
-    css(browser, webhook)[0].find_element(
-        "tag name", "a"
-    ).click()  # the link loads the entry beside the story
+    click(browser, webhook + " a")  # the entry's link loads its details beside the story
     detail = wait_for(
         "the webhook's details", lambda: css(browser, "#detail article[data-key^='delivery/stripe/']")
     )
@@ -255,22 +255,23 @@ def test_a_stripe_outage_shows_in_the_timeline_then_the_paid_webhook_after_it(
     no_secret_in(browser, secrets)
     browser.execute_script("window.scrollTo(0, 0)")
     shot(browser, "timeline")
+    return oid
 
 
-def test_redeliver_and_duplicate_from_the_webhooks_page(
-    lab: Lab, browser: Any, console: str, secrets: dict[str, str], paid_order: dict[str, str]
+def redeliver_and_duplicate_from_the_webhooks_page(
+    browser: Any, console: str, secrets: dict[str, str]
 ) -> None:
     browser.get(console + "/webhooks")
     succeeded = "section[data-provider=stripe] tr[data-event-type='payment_intent.succeeded']"
     row = wait_for("the Stripe delivery", lambda: css(browser, succeeded))[0]
     delivery, attempts = row.get_attribute("data-delivery"), int(row.get_attribute("data-attempts"))
-    row.find_element("css selector", "button[aria-label^=Redeliver]").click()
+    click(browser, f"tr[data-delivery={delivery}] button[aria-label^=Redeliver]")
     wait_for(
         "a second attempt",
         lambda: css(browser, f"tr[data-delivery={delivery}][data-attempts='{attempts + 1}']"),
     )
     before = len(css(browser, succeeded))
-    css(browser, f"tr[data-delivery={delivery}] button[aria-label^='Send a duplicate']")[0].click()
+    click(browser, f"tr[data-delivery={delivery}] button[aria-label^='Send a duplicate']")
     wait_for("the duplicate delivery", lambda: len(css(browser, succeeded)) == before + 1)
 
     def duplicate_accepted() -> bool:  # newest first: the duplicate, a new delivery the service took
@@ -284,12 +285,9 @@ def test_redeliver_and_duplicate_from_the_webhooks_page(
     shot(browser, "webhooks")
 
 
-def test_advancing_the_carrier_clock_delivers_the_parcel(
-    lab: Lab, browser: Any, console: str, secrets: dict[str, str], paid_order: dict[str, str]
+def advancing_the_carrier_clock_delivers_the_parcel(
+    lab: Lab, browser: Any, console: str, secrets: dict[str, str], oid: str
 ) -> None:
-    if "id" not in paid_order:
-        pytest.fail("the outage test did not pay an order")
-    oid = paid_order["id"]
     hour = 3600.0  # each tracking step an hour apart: only moving the clock gets the parcel there now
     SimClient(lab.part_url("logistics")).post(
         "logistics/settings", {"delays": {"in_transit": hour, "out_for_delivery": hour, "final": hour}}
@@ -302,7 +300,7 @@ def test_advancing_the_carrier_clock_delivers_the_parcel(
     assert delivery.status_code == 201, delivery.text
 
     browser.get(console + "/clock")
-    browser.find_element("css selector", "button[aria-label='Advance logistics by 1 day']").click()
+    click(browser, "button[aria-label='Advance logistics by 1 day']")
     wait_for("the advance", lambda: "advanced logistics" in browser.find_element("id", "flash").text)
     assert float(css(browser, "tr[data-simulator=logistics]")[0].get_attribute("data-offset")) >= 86400
     shot(browser, "clock")
@@ -313,7 +311,7 @@ def test_advancing_the_carrier_clock_delivers_the_parcel(
     shot(browser, "timeline-delivered")
 
 
-def test_the_faults_and_alerts_pages(lab: Lab, browser: Any, console: str, secrets: dict[str, str]) -> None:
+def kafka_broker_down_and_up_and_the_alerts_page(browser: Any, console: str, secrets: dict[str, str]) -> None:
     browser.get(console + "/faults")
     for field in css(browser, "form input:not([type=hidden]), form select"):  # every field has a label
         assert browser.execute_script("return arguments[0].labels.length", field) > 0, field.get_attribute(
