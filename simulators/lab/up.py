@@ -281,8 +281,8 @@ class Lab:
     # -- the lab console (simulators.lab.console) ------------------------------------------------
     def _start_console(self, env: dict[str, str], log_dir: Path) -> None:
         """Start ``genai-demo console`` on 12180 + offset, given every part's URL, the Kafka bootstrap
-        servers and the demo admin's token in its environment (never on its command line). A taken port
-        skips the console with a warning: the lab works without it."""
+        servers and the demo admin's token in its environment (never on its command line). The lab works
+        without it: a taken port skips it with a warning, and ``up`` does not wait for it to answer."""
         from simulators.lab.console.config import CONSOLE_PORT, KINDS, ConsoleConfig, LabPart
 
         port = CONSOLE_PORT + self.port_offset
@@ -307,8 +307,7 @@ class Lab:
             "console", cli_argv("console", "--port", str(port)), port, "/health",
             log_dir / "console.log", {**env, **config.to_env()}, "/",
         )  # fmt: skip
-        self._spawn(console)
-        self._wait_healthy(console)
+        self._spawn(console)  # not waited for: a viewer, not a part the lab needs (wait() restarts it)
 
     def part_url(self, name: str) -> str:
         """The base URL of the running part ``name`` (``KeyError`` when the lab has none)."""

@@ -126,7 +126,9 @@ def browser(lab: Lab) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def console(lab: Lab) -> str:
-    return lab.part_url("console")
+    url = lab.part_url("console")  # up does not wait for the console: it may still be starting
+    wait_for("the console's health", lambda: requests.get(url + "/health", timeout=5).ok, timeout=60)
+    return url
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +273,7 @@ def redeliver_and_duplicate_from_the_webhooks_page(
         lambda: css(browser, f"tr[data-delivery={delivery}][data-attempts='{attempts + 1}']"),
     )
     before = len(css(browser, succeeded))
-    click(browser, f"tr[data-delivery={delivery}] button[aria-label^='Send a duplicate']")
+    click(browser, f"tr[data-delivery={delivery}] button[aria-label^='Send duplicate']")
     wait_for("the duplicate delivery", lambda: len(css(browser, succeeded)) == before + 1)
 
     def duplicate_accepted() -> bool:  # newest first: the duplicate, a new delivery the service took
