@@ -112,3 +112,16 @@ def test_bodies_and_headers_are_masked() -> None:
     assert mask_text("key sk_test_genaidemo0000 and whsec_abcdef123") == f"key sk_{MASK} and whsec_{MASK}"
     headers = dict(mask_headers({"Idempotency-Key": "k-1", "X-Api-Token": "t", "Stripe-Signature": "v1=x"}))
     assert headers == {"Idempotency-Key": "k-1", "X-Api-Token": MASK, "Stripe-Signature": MASK}
+
+
+def test_the_configuration_travels_in_the_environment_with_the_token_apart() -> None:
+    config = ConsoleConfig.for_offset(1000)
+    assert config.service is not None and config.service.url == "http://127.0.0.1:9000"
+    assert config.part("stripe") == LabPart("stripe", "simulator", "http://127.0.0.1:13111", "/_sim/health")
+    assert config.auth_issuer == "http://127.0.0.1:13116" and config.part("kafka") is not None
+    with_token = ConsoleConfig(config.parts, auth_issuer=config.auth_issuer, admin_token="eyJ.secret.token")
+    env = with_token.to_env()
+    assert "eyJ.secret.token" not in env["CONSOLE_LAB"] and env["CONSOLE_ADMIN_TOKEN"] == "eyJ.secret.token"
+    back = ConsoleConfig.from_env(env)
+    assert back.parts == config.parts and back.admin_token == "eyJ.secret.token"
+    assert "eyJ.secret.token" not in str(back) and "eyJ.secret.token" not in str(back.describe())
