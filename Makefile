@@ -23,7 +23,8 @@ run: install  ## start the service and every simulator on embedded defaults
 
 # Debian's prometheus (prometheus, promtool) and prometheus-alertmanager: the alert-rule tests and the lab's
 # observability stack (genai-demo up --observability, make alerts); kcat reads our Kafka topics as an
-# independent client. Installed when missing and root. The prometheus packages also start system services
+# independent client; chromium and chromium-driver run the lab console's browser tests (tests/browser).
+# Installed when missing and root. The prometheus packages also start system services
 # on :9090/:9093; the lab runs its own instances on other ports.
 tools:
 	@missing=""; \
@@ -31,12 +32,14 @@ tools:
 	  command -v prometheus >/dev/null 2>&1 || case "$$missing" in *prometheus*) ;; *) missing="$$missing prometheus";; esac; \
 	  command -v prometheus-alertmanager >/dev/null 2>&1 || missing="$$missing prometheus-alertmanager"; \
 	  command -v kcat >/dev/null 2>&1 || missing="$$missing kcat"; \
+	  command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	  if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	      echo "installing$$missing (apt-get install)"; \
 	      apt-get install -y -q $$missing >/dev/null 2>&1 || \
 	        { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; \
-	    else echo "missing:$$missing: install these Debian packages to run the alert and Kafka tests and the lab's observability stack"; fi; \
+	    else echo "missing:$$missing: install these Debian packages to run the alert, Kafka and browser tests and the lab's observability stack"; fi; \
 	  fi
 
 # the suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process. loadgroup keeps a

@@ -143,6 +143,28 @@ def alert_receiver(port: int, record: Path | None) -> None:
     serve(port, record)
 
 
+@cli.command("console")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Default: 12180 + --port-offset.")
+@click.option(
+    "--port-offset",
+    type=click.IntRange(0, 50000),
+    default=0,
+    show_default=True,
+    help="The lab's --port-offset (used when CONSOLE_LAB is not set, i.e. outside `genai-demo up`).",
+)
+def console(port: int | None, port_offset: int) -> None:
+    """The lab console (web page): overview, order timeline, webhooks, faults, clock, alerts.
+
+    `genai-demo up` starts it; run it alone for a lab already up (default ports + --port-offset)."""
+    from simulators.lab.console import CONSOLE_PORT, ConsoleConfig, serve
+    from simulators.lab.console.config import LAB_ENV
+
+    config = ConsoleConfig.from_env() if os.environ.get(LAB_ENV) else ConsoleConfig.for_offset(port_offset)
+    port = port or CONSOLE_PORT + port_offset
+    click.echo(f"lab console on http://127.0.0.1:{port}")
+    serve(config, port)
+
+
 @cli.command()
 @click.option(
     "--role",

@@ -213,6 +213,7 @@ class Lab:
             self.wired.update(self._wire(name, spec, part, wiring_env, after_service=True))
         if self.observability is not None:
             self._start_observability(self.observability, base_env, log_dir)
+        self._start_console(base_env, log_dir)
         return time.perf_counter() - started
 
     def _start_observability(self, options: ObservabilityOptions, env: dict[str, str], log_dir: Path) -> None:
@@ -277,6 +278,37 @@ class Lab:
         for part in stack:
             self._spawn(part)
             self._wait_healthy(part)
+
+    # -- the lab console (simulators.lab.console) ------------------------------------------------
+    def _start_console(self, env: dict[str, str], log_dir: Path) -> None:
+        """Start ``genai-demo console`` on 12180 + offset, given every part's URL, the Kafka bootstrap
+        servers and the demo admin's token in its environment (never on its command line). The lab works
+        without it: a taken port skips it with a warning, and ``up`` does not wait for it to answer."""
+        from simulators.lab.console.config import CONSOLE_PORT, KINDS, ConsoleConfig, LabPart
+
+        port = CONSOLE_PORT + self.port_offset
+        if not port_free(port):
+            self.echo(f"console skipped: port {port} already in use")
+            return
+        parts = tuple(
+            LabPart(
+                p.name, "simulator" if p.control_path == "/_sim/" else KINDS[p.name], p.url, p.health_path
+            )
+            for p in self.parts
+            if p.control_path == "/_sim/" or p.name in KINDS
+        )
+        config = ConsoleConfig(
+            parts,
+            kafka_bootstrap=self.service_env.get("MSK_BOOTSTRAP_SERVERS") or None,
+            auth_issuer=next((p.url for p in parts if p.name == "identity"), None),
+            ca_bundle=str(self.tls.ca) if self.tls is not None else None,
+            admin_token=self.wired.get("TOKEN_ADMIN"),
+        )
+        console = Part(
+            "console", cli_argv("console", "--port", str(port)), port, "/health",
+            log_dir / "console.log", {**env, **config.to_env()}, "/",
+        )  # fmt: skip
+        self._spawn(console)  # not waited for: a viewer, not a part the lab needs (wait() restarts it)
 
     def part_url(self, name: str) -> str:
         """The base URL of the running part ``name`` (``KeyError`` when the lab has none)."""
