@@ -238,7 +238,7 @@ class Lab:
     ) -> None:
         """``restart``: a part that dies is restarted with backoff while the others keep running (their
         state with them); without it the first death stops the lab. ``scale``: the profile (workers,
-        consumers, database, Redis); default :class:`Scale` ()."""
+        consumers, database, Redis); default ``Scale()``, the default profile."""
         self.settings = settings
         self.scale = scale or Scale()
         self.observability = observability
