@@ -9,7 +9,8 @@ number, then proves what scaling out must keep true:
   ``RATELIMIT_DEFAULT`` answers, then 429s (per-process counting would let both workers' budgets through);
 * a circuit opened by SNS failures seen in one worker is open in the other, which skips SNS at once;
 * both consumers hold partitions of the group (each handles some of the orders' events), a checkout
-  reaches PAID, and the consumers handled each published order event exactly once.
+  reaches PAID, and the consumers handled each published order event exactly once;
+* and, without a lab, that the supervisor restarts a dead consumer part alone.
 
 Run alone: ``pytest tests/e2e/test_scaled_profile.py -p no:xdist`` (about 45 s on 2 idle cores; most of it
 is the lab starting).
@@ -24,6 +25,8 @@ import random
 import re
 import signal
 import subprocess
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -43,7 +46,7 @@ from simulators.lab.up import CONSUMER_METRICS_PORT, KAFKA_CONTROL_PORT
 from simulators.registry import PROVIDERS
 from tests.support import POSTGRES_URL, REPO, genai_demo_argv, require
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.kafka]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REDIS = "redis://127.0.0.1:6379"
 LIMIT = 30  # RATELIMIT_DEFAULT per minute, per client
@@ -246,6 +249,9 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
             stop(started.proc)
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.kafka
 @pytest.mark.timeout(240)  # the default 120 s is too tight for a whole lab when the machine is shared
 def test_the_scaled_profile_shares_state_across_workers_and_consumers(lab: Lab) -> None:
     text = lab.output.read_text()
@@ -345,3 +351,40 @@ def checkout_and_consumers(lab: Lab, session: requests.Session) -> None:
         engine.dispose()
     assert sum(counts) == published, f"each event handled once: {counts} for {published} published"
     assert all(c > 0 for c in counts), f"both consumers hold partitions and handled events: {counts}"
+
+
+def test_the_supervisor_restarts_each_consumer_on_its_own(tmp_path: Path) -> None:
+    """Two parts named as the scaled profile names its consumers (here: small HTTP servers): killing
+    ``consumer-2`` restarts it alone; ``consumer`` keeps its process."""
+    from reference_service.config import load_settings
+    from simulators.lab.up import Lab as Supervisor
+    from simulators.lab.up import Part, consumer_name
+    from simulators.testing import free_port
+
+    lines: list[str] = []
+    lab = Supervisor(load_settings(env={}), var_dir=tmp_path, service_port=free_port(), providers={},
+                     ready_timeout=30, echo=lines.append)  # fmt: skip
+    for n in range(2):
+        port = free_port()
+        argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(tmp_path)]
+        lab._spawn(Part(consumer_name(n), argv, port, "/", tmp_path / f"{consumer_name(n)}.log"))
+    try:
+        for part in lab.parts:
+            lab._wait_healthy(part)
+        first, second = lab.parts
+        assert first.proc is not None and second.proc is not None
+        pid_first, pid_second = first.proc.pid, second.proc.pid
+        supervisor = threading.Thread(target=lab.wait)
+        supervisor.start()
+        os.killpg(pid_second, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while "consumer-2 restarted (" not in "\n".join(lines):
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.1)
+        lab.request_stop()
+        supervisor.join(10)
+        restarted = {p.name: p.proc.pid for p in lab.parts if p.proc is not None}
+        assert restarted["consumer"] == pid_first and restarted["consumer-2"] != pid_second
+        assert not [line for line in lines if line.startswith("consumer ") or "restarting consumer " in line]
+    finally:
+        lab.stop(grace=2)
