@@ -4,8 +4,8 @@ Each part runs as its own process group (``genai-demo sim <provider>`` / ``genai
 its output in ``var/log/<part>.log``. The launcher waits for each health check, runs each provider's
 ``wire`` hook (which registers the service's webhook URL on the simulator, as a user would in the
 provider's dashboard, and returns settings such as ``STRIPE_WEBHOOK_SECRET``), then starts the service
-with those settings. Without MSK_BOOTSTRAP_SERVERS it first starts ``genai-demo sim kafka``
-(librdkafka's mock cluster) and wires its bootstrap servers into the service; once the service is
+with those settings. Without MSK_BOOTSTRAP_SERVERS it also starts ``genai-demo sim kafka`` (librdkafka's
+mock cluster, beside the simulators) and wires its bootstrap servers into the service; once the service is
 healthy it starts the ``genai-demo consumer`` processes of the group (one; two under the scaled profile).
 Once the service is healthy it runs the ``wire_after_service`` hooks (SES feedback through SNS, which the
 service confirms at once; see :mod:`simulators.lab.wiring`). On SIGINT or SIGTERM it stops the service,
@@ -299,6 +299,7 @@ class Lab:
         ]
         for part in sims:
             self._spawn(part)
+        kafka = self._spawn_kafka(base_env, log_dir)  # beside the simulators: it starts while they do
         for part in sims:
             self._wait_healthy(part)
         service_url = f"{self.scheme}://127.0.0.1:{self.service_port}"
@@ -313,7 +314,7 @@ class Lab:
             extra = self._wire(name, spec, part, service_env, after_service=False)
             service_env.update(extra)
             self.secrets.update(extra)
-        kafka_env = self._start_kafka(base_env, log_dir)
+        kafka_env = self._kafka_env(kafka)
         if not self.kafka:
             service_env.pop("MSK_BOOTSTRAP_SERVERS", None)
         service_env.update(kafka_env)
@@ -439,13 +440,11 @@ class Lab:
                 return part.url
         raise KeyError(name)
 
-    def _start_kafka(self, env: dict[str, str], log_dir: Path) -> dict[str, str]:
-        """Start ``genai-demo sim kafka`` (librdkafka's mock cluster) unless MSK_BOOTSTRAP_SERVERS already
-        names a cluster; return the MSK_BOOTSTRAP_SERVERS the service and the consumer use."""
-        if not self.kafka:
-            return {}
-        if self.settings.msk_bootstrap_servers:
-            return {"MSK_BOOTSTRAP_SERVERS": self.settings.msk_bootstrap_servers}
+    def _spawn_kafka(self, env: dict[str, str], log_dir: Path) -> Part | None:
+        """Spawn ``genai-demo sim kafka`` (librdkafka's mock cluster) unless MSK_BOOTSTRAP_SERVERS already
+        names a cluster (or the lab runs without Kafka); :meth:`_kafka_env` waits for it."""
+        if not self.kafka or self.settings.msk_bootstrap_servers:
+            return None
         port = KAFKA_CONTROL_PORT + self.port_offset
         if not port_free(port):
             raise LabError(f"port {port} (Kafka mock cluster control) already in use")
@@ -454,6 +453,15 @@ class Lab:
             log_dir / "kafka.log", dict(env), "/_sim/kafka",
         )  # fmt: skip
         self._spawn(part)
+        return part
+
+    def _kafka_env(self, part: Part | None) -> dict[str, str]:
+        """The MSK_BOOTSTRAP_SERVERS the service and the consumers use: the given cluster's, or the mock
+        cluster's once ``part`` is healthy; nothing without Kafka."""
+        if not self.kafka:
+            return {}
+        if part is None:
+            return {"MSK_BOOTSTRAP_SERVERS": str(self.settings.msk_bootstrap_servers)}
         self._wait_healthy(part)
         described = requests.get(part.url + part.health_path, timeout=5).json()
         return {"MSK_BOOTSTRAP_SERVERS": str(described["bootstrap_servers"])}

@@ -148,7 +148,7 @@ def start(tmp: Path, database_url: str, redis_url: str, prefix: str) -> Lab | No
         proc = subprocess.Popen(
             argv, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 150  # about 25 s on 2 idle cores; far more when they are shared
     while "Ctrl-C stops everything." not in (text := output.read_text(errors="replace")):
         if proc.poll() is not None:
             if "already in use" in text:
