@@ -101,9 +101,11 @@ def own_database() -> Iterator[str]:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         except Exception as exc:
             require("PostgreSQL", f"{POSTGRES_URL}: {type(exc).__name__}")
-        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        try:
+            yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        finally:  # also when the lab did not start
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
 
