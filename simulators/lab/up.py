@@ -5,12 +5,11 @@ its output in ``var/log/<part>.log``. The launcher waits for each health check, 
 ``wire`` hook (which registers the service's webhook URL on the simulator, as a user would in the
 provider's dashboard, and returns settings such as ``STRIPE_WEBHOOK_SECRET``), then starts the service
 with those settings. Without MSK_BOOTSTRAP_SERVERS it also starts ``genai-demo sim kafka`` (librdkafka's
-mock cluster, beside the simulators), creates the service's topics on it and wires its bootstrap servers
-into the service; once the service is healthy it starts the ``genai-demo consumer`` processes of the group
-(one; two under the scaled profile). Once the service is healthy it runs the ``wire_after_service`` hooks
-(SES feedback through SNS, which the service confirms at once; see :mod:`simulators.lab.wiring`). On
-SIGINT or SIGTERM it stops the service, then the simulators: SIGTERM to each process group, SIGKILL after a
-grace period, so nothing is left behind.
+mock cluster, beside the simulators) and wires its bootstrap servers into the service; once the service is
+healthy it starts the ``genai-demo consumer`` processes of the group (one; two under the scaled profile).
+Once the service is healthy it runs the ``wire_after_service`` hooks (SES feedback through SNS, which the
+service confirms at once; see :mod:`simulators.lab.wiring`). On SIGINT or SIGTERM it stops the service,
+then the simulators: SIGTERM to each process group, SIGKILL after a grace period, so nothing is left behind.
 
 Profiles (:class:`Scale`): ``default`` is one service process on ``DATABASE_URL`` (SQLite unless set) with
 per-process rate limits and circuit breakers, and one consumer. ``scaled`` runs the service as several
@@ -183,25 +182,6 @@ def check_reachable(scale: Scale, timeout: float = 3.0) -> None:
             ) from None
         finally:
             client.close()
-
-
-def _create_topics(bootstrap_servers: str, timeout: float = 10.0) -> None:
-    """Create the service's topics on the mock cluster before any consumer subscribes: a producer's
-    metadata request for a topic creates it there (4 partitions), so the consumers are assigned partitions
-    when they join instead of after the first event creates the topic and their next metadata refresh.
-    Inspect: ``kcat -L -b <bootstrap servers>``."""
-    from confluent_kafka import KafkaException, Producer
-
-    from reference_service.adapters.kafka_config import all_topics
-
-    producer = Producer({"bootstrap.servers": bootstrap_servers})
-    try:
-        for topic in all_topics():
-            producer.list_topics(topic=topic, timeout=timeout)
-    except KafkaException as exc:
-        raise LabError(
-            f"the Kafka mock cluster at {bootstrap_servers} did not create the topics: {exc}"
-        ) from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -484,9 +464,7 @@ class Lab:
             return {"MSK_BOOTSTRAP_SERVERS": str(self.settings.msk_bootstrap_servers)}
         self._wait_healthy(part)
         described = requests.get(part.url + part.health_path, timeout=5).json()
-        bootstrap = str(described["bootstrap_servers"])
-        _create_topics(bootstrap)
-        return {"MSK_BOOTSTRAP_SERVERS": bootstrap}
+        return {"MSK_BOOTSTRAP_SERVERS": str(described["bootstrap_servers"])}
 
     @property
     def scheme(self) -> str:
