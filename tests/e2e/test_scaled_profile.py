@@ -321,8 +321,10 @@ def handled(lab: Lab, n: int) -> float:
 
 
 def checkout_and_consumers(lab: Lab, session: requests.Session) -> None:
-    """Orders from several customers (their events spread over the partitions), one paid with Stripe:
-    PAID, and every published order event handled once, by both consumers between them."""
+    """Twelve orders (their events spread over the partitions by order id), one paid with Stripe: PAID,
+    and every published order event handled once, by both consumers between them. The first event
+    creates the topic; the group, which already holds both consumers, then assigns its partitions to both
+    in one rebalance before anything is consumed, so no event is handled twice."""
     api = lab.url + "/api/v1"
     auth = {"Authorization": f"Bearer {token(lab, 'cus_scaled', 'customer')}"}
     body = {"customer_ref": "cus_scaled", "currency": "USD",
@@ -337,7 +339,7 @@ def checkout_and_consumers(lab: Lab, session: requests.Session) -> None:
     assert paid.status_code == 201, paid.text
     engine = sa.create_engine(lab.database_url)
     try:
-        deadline = time.monotonic() + 30  # the consumers find the topic once the first event creates it
+        deadline = time.monotonic() + 45  # the consumers find the topic once the first event creates it
         while True:
             with engine.connect() as conn:
                 status = conn.execute(
