@@ -57,8 +57,11 @@ fmt: install
 	$(BIN)/ruff check --fix reference_service simulators contracts tests load docs/examples
 	$(BIN)/ruff format reference_service simulators contracts tests load docs/examples
 
+# LOAD_PROCESSES=N: Locust distributed, a master and N worker processes (reports and verdict merged);
+# LOAD_HOST (environment) points the run at another service URL
+LOAD_PROCESSES ?= 0
 load: install  ## a short headless Locust run against a running lab (make run in another shell)
-	$(BIN)/python -m load.run $(SCENARIO)
+	$(BIN)/python -m load.run $(SCENARIO) --processes $(LOAD_PROCESSES)
 
 # every alert scenario at full scale (canonical rules) on the lab's Prometheus and Alertmanager; reports under
 # var/load/alerts-<scenario>-<stamp>/ (SCENARIO=stripe-down for one; ALERT_FACTOR=20 for a compressed run)

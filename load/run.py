@@ -6,6 +6,8 @@
     python -m load.run orders --users 50 --spawn-rate 25 --run-time 1m --host http://127.0.0.1:8000
     python -m load.run --list                            # the scenarios (load/locustfiles/*.py)
     LOAD_P95_MS=5 python -m load.run                     # tighten a threshold for one run
+    python -m load.run stripe_checkout --processes 2     # a master and 2 worker processes (make load
+                                                         # LOAD_PROCESSES=2)
 
 It runs Locust (``load/locust.conf`` plus the options given) in a child process, writes the CSV files,
 the HTML report, Locust's log and a ``summary.json`` under ``<out>/<scenario>-<timestamp>/`` (``--out``
@@ -13,6 +15,12 @@ defaults to ``var/load``), prints requests/s, p50, p95 and the error rate per re
 scenario's thresholds, and exits 1 when the error rate or p95 breaks them (the thresholds are the
 ``MAX_ERROR_RATE`` / ``P95_MS`` constants of the locustfile). Exit 2: Locust could not run or wrote no
 statistics.
+
+``--processes N`` (``make load LOAD_PROCESSES=N``) runs Locust distributed on this machine: a master and N
+worker processes (Locust's own ``--processes``; the master binds a free port on 127.0.0.1, so runs side by
+side do not collide). The users are spread over the workers, the master merges their statistics, and the
+reports and the verdict are the master's merged ones; ``summary.json`` records ``processes``. Without it
+(or with 0) Locust runs in one process, as before. ``LOAD_HOST`` is the default of ``--host``.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import csv
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -74,7 +83,9 @@ def _parser() -> argparse.ArgumentParser:
         "scenario", nargs="?", default="orders", help="a file in load/locustfiles/ (default orders)"
     )
     parser.add_argument(
-        "--host", default=DEFAULT_HOST, help=f"the service's base URL (default {DEFAULT_HOST})"
+        "--host",
+        default=os.environ.get("LOAD_HOST") or DEFAULT_HOST,
+        help=f"the service's base URL (default LOAD_HOST, else {DEFAULT_HOST})",
     )
     parser.add_argument("-u", "--users", type=int, help="peak concurrent users (default: locust.conf)")
     parser.add_argument(
@@ -85,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--p95-ms", type=float, help="override the scenario's p95 threshold (ms)")
     parser.add_argument(
         "--max-error-rate", type=float, help="override the error-rate threshold (0.01 = 1 %%)"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="worker processes under a master (Locust distributed on this machine); 0: one process",
     )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     return parser
@@ -159,6 +176,21 @@ def _print_service_side(summary: dict[str, Any]) -> None:
         )
 
 
+def distributed_options(processes: int) -> list[str]:
+    """Locust options for a master and ``processes`` workers on this machine (none for 0): Locust forks the
+    workers itself, the master listens on a free port of 127.0.0.1 and waits for every worker before it
+    starts the users (``expect_workers`` is ``processes``)."""
+    if processes <= 0:
+        return []
+    with socket.socket() as probe:  # a port the kernel has free now; the master binds it a moment later
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    return [
+        "--processes", str(processes), "--master-bind-host", "127.0.0.1", "--master-bind-port", port,
+        "--master-host", "127.0.0.1", "--master-port", port, "--expect-workers-max-wait", "30",
+    ]  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 pass, 1 threshold breach, 2 could not run)."""
     args = _parser().parse_args(argv)
@@ -190,9 +222,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         command += ["--users", str(args.users)]
     if args.spawn_rate is not None:
         command += ["--spawn-rate", str(args.spawn_rate)]
+    if args.processes < 0:
+        print("--processes must be 0 (one process) or more", file=sys.stderr)
+        return 2
+    command += distributed_options(args.processes)
 
+    layout = f", a master and {args.processes} workers" if args.processes else ""
     print(
-        f"{args.scenario}: {run_time} against {args.host} ({limits.describe()}); reports in {out}", flush=True
+        f"{args.scenario}: {run_time} against {args.host}{layout} ({limits.describe()}); reports in {out}",
+        flush=True,
     )
     counters_before = read_counters(args.host)
     started = time.monotonic()
@@ -216,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scenario": args.scenario,
         "host": args.host,
         "run_time": run_time,
+        "processes": args.processes,
         "elapsed_s": round(elapsed, 1),
         "thresholds": {"max_error_rate": limits.max_error_rate, "p95_ms": limits.p95_ms},
         "total": total.as_dict(),

@@ -77,6 +77,32 @@ def cli() -> None:
     is_flag=True,
     help="No Kafka mock cluster and no consumer: the service relays events and runs their handlers itself.",
 )
+@click.option(
+    "--profile",
+    type=click.Choice(["default", "scaled"]),
+    default="default",
+    show_default=True,
+    help="scaled: the service as several workers on PostgreSQL, Redis for the rate limit and circuit "
+    "breakers, two Kafka consumers (docs/deploy.md). Exits 3 when PostgreSQL or Redis does not answer.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Service worker processes (default 1; 2 with --profile scaled).",
+)
+@click.option(
+    "--database-url",
+    default=None,
+    help="The service's database (default DATABASE_URL; with --profile scaled a PostgreSQL DATABASE_URL, "
+    "else postgresql+psycopg://postgres@127.0.0.1:5432/test).",
+)
+@click.option(
+    "--redis-url",
+    default=None,
+    help="Redis for the rate limit and circuit breakers (default RATELIMIT_STORAGE_URI; with --profile "
+    "scaled a Redis RATELIMIT_STORAGE_URI, else redis://127.0.0.1:6379/0).",
+)
 def up(
     port: int | None,
     var_dir: Path,
@@ -87,14 +113,31 @@ def up(
     alert_time_factor: float,
     no_restart: bool,
     no_kafka: bool,
+    profile: str,
+    workers: int | None,
+    database_url: str | None,
+    redis_url: str | None,
 ) -> None:
     """Start the service and every simulator, wire them, print URLs, secrets, demo tokens and an API key;
     supervise them (a part that dies is restarted); Ctrl-C stops all."""
     from simulators.lab.observability import ObservabilityOptions
     from simulators.lab.tls import client_env, make_certificates
-    from simulators.lab.up import Lab, LabError
+    from simulators.lab.up import (
+        UNREACHABLE_EXIT_CODE,
+        Lab,
+        LabError,
+        UnreachableError,
+        check_reachable,
+        scale_for,
+    )
     from simulators.registry import PROVIDERS
 
+    scale = scale_for(profile, workers=workers, database_url=database_url, redis_url=redis_url)
+    try:  # before anything starts
+        check_reachable(scale)
+    except UnreachableError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(UNREACHABLE_EXIT_CODE)
     certificates = make_certificates(var_dir / "tls") if tls else None
     if certificates is not None:  # the service's own clients (Stripe) read their CA from its settings
         os.environ.update(client_env(certificates.ca))
@@ -111,6 +154,7 @@ def up(
         restart=not no_restart,
         observability=ObservabilityOptions(alert_time_factor) if observability else None,
         kafka=not no_kafka,
+        scale=scale,
     )
     lab.install_signal_handlers()
     code = 1

@@ -4,18 +4,27 @@ Each part runs as its own process group (``genai-demo sim <provider>`` / ``genai
 its output in ``var/log/<part>.log``. The launcher waits for each health check, runs each provider's
 ``wire`` hook (which registers the service's webhook URL on the simulator, as a user would in the
 provider's dashboard, and returns settings such as ``STRIPE_WEBHOOK_SECRET``), then starts the service
-with those settings. Without MSK_BOOTSTRAP_SERVERS it first starts ``genai-demo sim kafka``
-(librdkafka's mock cluster) and wires its bootstrap servers into the service; once the service is
-healthy it starts one ``genai-demo consumer`` of the group. Once the service is healthy it runs the
-``wire_after_service`` hooks (SES feedback through SNS, which the service confirms at once; see
-:mod:`simulators.lab.wiring`). On SIGINT or SIGTERM it stops the service, then the simulators:
-SIGTERM to each process group, SIGKILL after a grace period, so nothing is left behind.
+with those settings. Without MSK_BOOTSTRAP_SERVERS it also starts ``genai-demo sim kafka`` (librdkafka's
+mock cluster, beside the simulators) and wires its bootstrap servers into the service; once the service is
+healthy it starts the ``genai-demo consumer`` processes of the group (one; two under the scaled profile).
+Once the service is healthy it runs the ``wire_after_service`` hooks (SES feedback through SNS, which the
+service confirms at once; see :mod:`simulators.lab.wiring`). On SIGINT or SIGTERM it stops the service,
+then the simulators: SIGTERM to each process group, SIGKILL after a grace period, so nothing is left behind.
+
+Profiles (:class:`Scale`): ``default`` is one service process on ``DATABASE_URL`` (SQLite unless set) with
+per-process rate limits and circuit breakers, and one consumer. ``scaled`` runs the service as several
+granian workers (metrics merged through ``<var-dir>/prometheus-multiproc``), on PostgreSQL, with Redis
+holding the rate limit and the circuit-breaker state, and two consumers (``consumer``, ``consumer-2``)
+splitting the Kafka group's partitions; :func:`check_reachable` refuses to start when PostgreSQL or Redis
+does not answer. Inspect a running lab with its table (profile, workers, database, Redis), ``ls
+<var-dir>/prometheus-multiproc`` (one file per worker pid) and each consumer's ``/metrics``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,6 +40,7 @@ import requests
 
 from reference_service.config import Settings
 from reference_service.entrypoints.cli import port_free
+from reference_service.observability.multiprocess import ENV as MULTIPROC_ENV
 from simulators.lab.observability import (
     ALERTMANAGER_PORT,
     PROMETHEUS_PORT,
@@ -47,13 +57,136 @@ from simulators.lab.tls import LabCertificates, client_env
 from simulators.lab.wiring import SIMULATOR_URL_SETTINGS, credential_env, feedback_env
 from simulators.registry import ProviderSpec, wire_function
 
-#: the Kafka mock cluster's control API and the consumer's metrics (the brokers take ephemeral ports)
+#: the Kafka mock cluster's control API and the first consumer's metrics (the brokers take ephemeral
+#: ports); consumer N (from 1) serves its metrics on CONSUMER_METRICS_PORT + offset + N - 1
 KAFKA_CONTROL_PORT = 12117
 CONSUMER_METRICS_PORT = 12118
+
+PROFILES = ("default", "scaled")
+#: the scaled profile's servers when neither the options nor the environment name others
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+#: exit code of ``genai-demo up`` when a server the profile needs (PostgreSQL, Redis) does not answer
+UNREACHABLE_EXIT_CODE = 3
 
 
 class LabError(RuntimeError):
     """The lab could not start; the message says which part and why."""
+
+
+class UnreachableError(LabError):
+    """PostgreSQL or Redis, which the profile needs, did not answer; nothing was started."""
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for tables and messages)."""
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", url)
+
+
+def consumer_name(index: int) -> str:
+    """The lab part name of the consumer ``index`` (0-based): ``consumer``, ``consumer-2``, ..."""
+    return "consumer" if index == 0 else f"consumer-{index + 1}"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How many service workers and consumers the lab runs, and the servers they share.
+
+    ``Scale()`` is the default profile: one service process, one consumer, the settings' own database and
+    rate-limit storage. :meth:`scaled` is the scale-out profile. ``database_url`` / ``redis_url`` None:
+    leave ``DATABASE_URL`` / ``RATELIMIT_STORAGE_URI`` as the environment has them.
+    """
+
+    profile: str = "default"
+    workers: int = 1
+    consumers: int = 1
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    @classmethod
+    def scaled(cls, workers: int = 2, database_url: str | None = None, redis_url: str | None = None) -> Scale:
+        """The scale-out profile: ``workers`` service processes, two consumers, PostgreSQL and Redis
+        (``DEFAULT_POSTGRES_URL`` and ``DEFAULT_REDIS_URL`` unless given)."""
+        return cls("scaled", workers, 2, database_url or DEFAULT_POSTGRES_URL, redis_url or DEFAULT_REDIS_URL)
+
+    def service_env(self, var_dir: Path) -> dict[str, str]:
+        """The settings this scale gives the service and the consumers."""
+        env: dict[str, str] = {}
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        if self.redis_url:  # one count and one circuit per provider across every worker and instance
+            env["RATELIMIT_STORAGE_URI"] = self.redis_url
+            env["CIRCUIT_BREAKER_STORAGE_URI"] = self.redis_url
+        if self.workers > 1:  # under var-dir, not the service's default relative to the working directory
+            env[MULTIPROC_ENV] = str((var_dir / "prometheus-multiproc").resolve())
+        return env
+
+
+def scale_for(
+    profile: str,
+    *,
+    workers: int | None = None,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Scale:
+    """The :class:`Scale` of ``genai-demo up --profile``. Options win; then, under ``scaled``, a PostgreSQL
+    ``DATABASE_URL`` and a Redis ``RATELIMIT_STORAGE_URI`` from ``env`` (default ``os.environ``); then the
+    machine's (``DEFAULT_POSTGRES_URL``, ``DEFAULT_REDIS_URL``)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
+    if profile == "default":
+        return Scale("default", workers or 1, 1, database_url, redis_url)
+    env = os.environ if env is None else env
+    env_database = env.get("DATABASE_URL", "")
+    env_redis = env.get("RATELIMIT_STORAGE_URI", "")
+    return Scale.scaled(
+        workers or 2,
+        database_url or (env_database if env_database.startswith("postgresql") else None),
+        redis_url or (env_redis if env_redis.startswith(("redis://", "rediss://")) else None),
+    )
+
+
+def check_reachable(scale: Scale, timeout: float = 3.0) -> None:
+    """Raise :class:`UnreachableError` (one line saying what to do) unless the PostgreSQL database and the
+    Redis server ``scale`` names answer; the scaled profile refuses a database that is not PostgreSQL."""
+    url = scale.database_url
+    if url and scale.profile == "scaled" and not url.startswith("postgresql"):
+        raise UnreachableError(
+            f"the scaled profile needs PostgreSQL, not {mask_url(url)}; pass --database-url postgresql+psycopg://..."
+        )
+    if url and url.startswith("postgresql"):
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url, connect_args={"connect_timeout": max(1, round(timeout))})
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except Exception as exc:  # any driver error: the message below names the server and the fix
+            raise UnreachableError(
+                f"PostgreSQL at {mask_url(url)} did not answer ({_first_line(exc)}); start it, or point "
+                "--database-url at a running server and an existing database"
+            ) from None
+        finally:
+            engine.dispose()
+    if scale.redis_url:
+        import redis
+
+        client = redis.Redis.from_url(scale.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        try:
+            client.ping()
+        except (redis.RedisError, OSError) as exc:
+            raise UnreachableError(
+                f"Redis at {mask_url(scale.redis_url)} did not answer ({_first_line(exc)}); start it, or "
+                "point --redis-url at a running server"
+            ) from None
+        finally:
+            client.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
 
 
 @dataclass
@@ -101,10 +234,13 @@ class Lab:
         restart: bool = True,
         observability: ObservabilityOptions | None = None,
         kafka: bool = True,
+        scale: Scale | None = None,
     ) -> None:
         """``restart``: a part that dies is restarted with backoff while the others keep running (their
-        state with them); without it the first death stops the lab."""
+        state with them); without it the first death stops the lab. ``scale``: the profile (workers,
+        consumers, database, Redis); default ``Scale()``, the default profile."""
         self.settings = settings
+        self.scale = scale or Scale()
         self.observability = observability
         self.observability_paths: StackPaths | None = None
         #: start the Kafka mock cluster and a consumer (False: events stay in the service's process)
@@ -163,6 +299,7 @@ class Lab:
         ]
         for part in sims:
             self._spawn(part)
+        kafka = self._spawn_kafka(base_env, log_dir)  # beside the simulators: it starts while they do
         for part in sims:
             self._wait_healthy(part)
         service_url = f"{self.scheme}://127.0.0.1:{self.service_port}"
@@ -177,14 +314,16 @@ class Lab:
             extra = self._wire(name, spec, part, service_env, after_service=False)
             service_env.update(extra)
             self.secrets.update(extra)
-        kafka_env = self._start_kafka(base_env, log_dir)
+        kafka_env = self._kafka_env(kafka)
         if not self.kafka:
             service_env.pop("MSK_BOOTSTRAP_SERVERS", None)
         service_env.update(kafka_env)
         self.secrets.update(kafka_env)
+        service_env.update(self.scale.service_env(self.var_dir))
+        workers = ["--workers", str(self.scale.workers)] if self.scale.workers != 1 else []
         service = Part(
             "service",
-            cli_argv("service", "--port", str(self.service_port), *tls_args),
+            cli_argv("service", "--port", str(self.service_port), *workers, *tls_args),
             self.service_port,
             "/health",
             log_dir / "service.log",
@@ -196,18 +335,7 @@ class Lab:
         self._spawn(service)
         self._wait_healthy(service)
         if service_env.get("MSK_BOOTSTRAP_SERVERS"):  # after the service: it migrated the database
-            consumer_port = CONSUMER_METRICS_PORT + self.port_offset
-            consumer = Part(
-                "consumer",
-                cli_argv("consumer", "--metrics-port", str(consumer_port)),
-                consumer_port,
-                "/metrics",
-                log_dir / "consumer.log",
-                service_env,
-                "/metrics",
-            )
-            self._spawn(consumer)
-            self._wait_healthy(consumer)
+            self._start_consumers(log_dir)
         wiring_env = {**feedback_env(self.settings), **service_env}
         for (name, spec, _port), part in zip(wanted, sims, strict=True):
             self.wired.update(self._wire(name, spec, part, wiring_env, after_service=True))
@@ -215,6 +343,34 @@ class Lab:
             self._start_observability(self.observability, base_env, log_dir)
         self._start_console(base_env, log_dir)
         return time.perf_counter() - started
+
+    def _consumer_env(self) -> dict[str, str]:
+        """The service's settings without its metrics directory: a consumer serves its own registry."""
+        return {k: v for k, v in self.service_env.items() if k != MULTIPROC_ENV}
+
+    def _start_consumers(self, log_dir: Path) -> None:
+        """Start ``scale.consumers`` consumers of the group (``consumer``, ``consumer-2``...), each its own
+        part (supervised and restarted on its own) with its metrics on its own port; wait for each."""
+        ports = [CONSUMER_METRICS_PORT + self.port_offset + n for n in range(self.scale.consumers)]
+        busy = [str(p) for p in ports if not port_free(p)]
+        if busy:
+            raise LabError(f"port(s) {', '.join(busy)} (consumer metrics) already in use")
+        consumers = [
+            Part(
+                consumer_name(n),
+                cli_argv("consumer", "--metrics-port", str(port)),
+                port,
+                "/metrics",
+                log_dir / f"{consumer_name(n)}.log",
+                self._consumer_env(),
+                "/metrics",
+            )
+            for n, port in enumerate(ports)
+        ]
+        for part in consumers:
+            self._spawn(part)
+        for part in consumers:
+            self._wait_healthy(part)
 
     def _start_observability(self, options: ObservabilityOptions, env: dict[str, str], log_dir: Path) -> None:
         """The alert receiver, Alertmanager and Prometheus (``simulators.lab.observability``), healthy."""
@@ -317,13 +473,11 @@ class Lab:
                 return part.url
         raise KeyError(name)
 
-    def _start_kafka(self, env: dict[str, str], log_dir: Path) -> dict[str, str]:
-        """Start ``genai-demo sim kafka`` (librdkafka's mock cluster) unless MSK_BOOTSTRAP_SERVERS already
-        names a cluster; return the MSK_BOOTSTRAP_SERVERS the service and the consumer use."""
-        if not self.kafka:
-            return {}
-        if self.settings.msk_bootstrap_servers:
-            return {"MSK_BOOTSTRAP_SERVERS": self.settings.msk_bootstrap_servers}
+    def _spawn_kafka(self, env: dict[str, str], log_dir: Path) -> Part | None:
+        """Spawn ``genai-demo sim kafka`` (librdkafka's mock cluster) unless MSK_BOOTSTRAP_SERVERS already
+        names a cluster (or the lab runs without Kafka); :meth:`_kafka_env` waits for it."""
+        if not self.kafka or self.settings.msk_bootstrap_servers:
+            return None
         port = KAFKA_CONTROL_PORT + self.port_offset
         if not port_free(port):
             raise LabError(f"port {port} (Kafka mock cluster control) already in use")
@@ -332,6 +486,15 @@ class Lab:
             log_dir / "kafka.log", dict(env), "/_sim/kafka",
         )  # fmt: skip
         self._spawn(part)
+        return part
+
+    def _kafka_env(self, part: Part | None) -> dict[str, str]:
+        """The MSK_BOOTSTRAP_SERVERS the service and the consumers use: the given cluster's, or the mock
+        cluster's once ``part`` is healthy; nothing without Kafka."""
+        if not self.kafka:
+            return {}
+        if part is None:
+            return {"MSK_BOOTSTRAP_SERVERS": str(self.settings.msk_bootstrap_servers)}
         self._wait_healthy(part)
         described = requests.get(part.url + part.health_path, timeout=5).json()
         return {"MSK_BOOTSTRAP_SERVERS": str(described["bootstrap_servers"])}
@@ -419,7 +582,7 @@ class Lab:
             lines += [f"    {key.ljust(width)}  {self.wired[key]}" for key in sorted(self.wired)]
         service = f"{self.scheme}://127.0.0.1:{self.service_port}"
         cacert = f" --cacert {self.tls.ca}" if self.tls is not None else ""
-        lines += ["", f"  database: {self.settings.database_url}"]
+        lines += ["", *self._scale_lines()]
         lines += [f"  files:    s3://{self.settings.s3_bucket} on the AWS simulator (lifecycle set at start)"]
         if self.tls is not None:
             lines += [
@@ -445,6 +608,31 @@ class Lab:
             ]
         lines += ["  A part that dies is restarted (--no-restart: stop instead). Ctrl-C stops everything."]
         return "\n".join(lines)
+
+    def _scale_lines(self) -> list[str]:
+        """The table's profile, workers, consumers, database (password masked) and Redis lines."""
+        scale = self.scale
+        consumers = [p.name for p in self.parts if p.name.startswith("consumer")]
+        workers = f"{scale.workers} worker{'s' if scale.workers != 1 else ''}"
+        if scale.workers > 1:
+            workers += f" (metrics merged in {self.service_env.get(MULTIPROC_ENV, '?')})"
+        kafka = (
+            f"consumers {', '.join(consumers)} in group {self.settings.kafka_consumer_group}"
+            if consumers
+            else "no consumer (the service handles events itself)"
+        )
+        redis_url = scale.redis_url or self.service_env.get("RATELIMIT_STORAGE_URI") or "memory://"
+        if redis_url.startswith(("redis://", "rediss://")):
+            redis_line = f"{mask_url(redis_url)} (rate limit and circuit breakers, shared by every worker)"
+        else:
+            redis_line = "none (rate limit and circuit breakers per process)"
+        return [
+            f"  profile:  {scale.profile}",
+            f"  service:  {workers}",
+            f"  kafka:    {kafka}",
+            f"  database: {mask_url(scale.database_url or self.settings.database_url)}",
+            f"  redis:    {redis_line}",
+        ]
 
     def wait(self) -> int:
         """Supervise until SIGINT/SIGTERM (returns 0). A part that exits is reported with the last lines of
@@ -493,6 +681,8 @@ class Lab:
         if changed:
             self.service_env.update(changed)
             self.secrets.update(changed)
+            for consumer in [p for p in self.parts if p.name.startswith("consumer")]:  # at their next start
+                consumer.env = self._consumer_env()
             for service in [p for p in self.parts if p.name == "service"]:  # its env is service_env
                 self.echo(f"restarting service: {part.name}'s wiring changed {', '.join(sorted(changed))}")
                 self._stop_part(service)
