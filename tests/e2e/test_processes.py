@@ -198,5 +198,14 @@ def test_up_starts_the_lab_prints_the_table_and_ctrl_c_stops_everything(tmp_path
         time.sleep(0.2)
         assert not [p for p in children if alive(p)], "a child process outlived the lab"
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.poll() is None:  # the test failed with the lab running: stop it, and leave no orphan
+            leftovers = descendants(proc.pid)
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+            for pid in leftovers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
