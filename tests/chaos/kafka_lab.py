@@ -130,10 +130,11 @@ class KafkaLab:
                     cwd=REPO,
                     start_new_session=True,
                 )
-            started.append(ConsumerProcess(name, proc, log, f"http://127.0.0.1:{port}/metrics"))
+            consumer = ConsumerProcess(name, proc, log, f"http://127.0.0.1:{port}/metrics")
+            self.consumers[name] = consumer  # registered at once: stopped on exit even if never ready
+            started.append(consumer)
         for consumer in started:
             wait_http(consumer.metrics_url, timeout=60, proc=consumer.proc, log=consumer.log)
-            self.consumers[consumer.name] = consumer
         return started
 
     def stop_consumers(self) -> None:
@@ -148,12 +149,12 @@ class KafkaLab:
     def brokers(self, action: str) -> dict[str, Any]:
         """Take every broker of the mock cluster ``down`` or bring them ``up``; the cluster's state."""
         described = requests.get(f"{self.kafka.url}/_sim/kafka", timeout=5).json()
-        ids = [b["id"] if isinstance(b, dict) else int(b) for b in described.get("brokers", [])] or [1]
-        state: dict[str, Any] = {}
-        for broker in ids:
-            resp = requests.post(f"{self.kafka.url}/_sim/kafka/brokers/{broker}/{action}", timeout=5)
+        state: dict[str, Any] = described
+        for broker in described["brokers"]:
+            resp = requests.post(f"{self.kafka.url}/_sim/kafka/brokers/{broker['id']}/{action}", timeout=5)
             resp.raise_for_status()
             state = resp.json()
+        assert all(b["up"] == (action == "up") for b in state["brokers"]), state
         return state
 
     def pending_outbox(self) -> int:
