@@ -559,6 +559,7 @@ def soak_service(
     interval: float = 1.0,
     pss_every: int = 10,
     database_url: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ServiceSoakResult:
     """Run ``checkouts`` checkouts through the real service process and sample its memory.
 
@@ -567,7 +568,8 @@ def soak_service(
     (``genai-demo service``, one granian worker, SQLite in a temporary folder unless ``database_url``)
     trusts a bench issuer, whose admin token the clients send; the rate limit is raised so the clients
     are never refused, and the email, invoice and AWS steps that need other simulators are off. RSS of
-    the service's process tree is sampled every ``interval`` seconds, PSS every ``pss_every`` samples.
+    the service's process tree is sampled every ``interval`` seconds, PSS every ``pss_every`` samples;
+    ``progress`` (if given) gets a line at every tenth of the checkouts.
     """
     import sys
     import tempfile
@@ -620,11 +622,17 @@ def soak_service(
                 proc.start()
             samples = [(0.0, 0, tree_rss_mb(server.pid))]
             pss_samples = [(0, tree_pss_mb(server.pid))]
+            tenth = max(1, checkouts // 10)
+            next_report = tenth
             while any(p.is_alive() for p in procs):
                 time.sleep(interval)
                 samples.append((time.perf_counter() - started, int(done.value), tree_rss_mb(server.pid)))
                 if len(samples) % pss_every == 0:
                     pss_samples.append((int(done.value), tree_pss_mb(server.pid)))
+                if progress is not None and samples[-1][1] >= next_report:
+                    seconds, count, rss = samples[-1]
+                    progress(f"  ... {count:,} checkouts in {seconds:.0f} s, service RSS {rss:.1f} MB")
+                    next_report = (count // tenth + 1) * tenth
             elapsed = time.perf_counter() - started
             for proc in procs:
                 proc.join()
@@ -667,7 +675,7 @@ def bench_soak_service(
         f"this {os.cpu_count()}-core machine (load average before: "
         f"{' '.join(f'{x:.2f}' for x in load_average())})."
     )
-    r = soak_service(checkouts, connections=connections, clients=clients, warmup=warmup)
+    r = soak_service(checkouts, connections=connections, clients=clients, warmup=warmup, progress=echo)
     ok = r.errors == 0 and r.not_paid == 0 and r.growth <= max_growth
     echo(
         f"  {'part':10s} {'checkouts':>10s} {'co/s':>6s} {'errors':>6s} {'not PAID':>8s} {'RSS warm':>9s} "
