@@ -137,12 +137,14 @@ class KafkaLab:
             wait_http(consumer.metrics_url, timeout=60, proc=consumer.proc, log=consumer.log)
         return started
 
-    def stop_consumers(self) -> None:
-        """SIGTERM every consumer at once (each finishes its message, commits, leaves), then wait."""
-        for consumer in self.consumers.values():
-            if consumer.proc.poll() is None:
+    def stop(self) -> None:
+        """SIGTERM the service and every consumer at once (each finishes what it does; a consumer commits
+        and leaves the group), then wait for the consumers; ``run_lab`` waits for the service."""
+        procs = [self.lab.service.proc, *(c.proc for c in self.consumers.values())]
+        for proc in procs:
+            if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(consumer.proc.pid, signal.SIGTERM)
+                    os.killpg(proc.pid, signal.SIGTERM)
         for consumer in self.consumers.values():
             consumer.stop()
 
@@ -186,7 +188,7 @@ def kafka_lab(tmp: Path, consumers: int = 2) -> Iterator[KafkaLab]:
                 klab.mark("consumers_up")
                 yield klab
             finally:
-                klab.stop_consumers()
+                klab.stop()
                 if klab.engine is not None:
                     klab.engine.dispose()
 
