@@ -76,20 +76,23 @@ fuzz: install  ## fuzz the service (its OpenAPI) and the simulators (official sp
 	  tests/simulators/test_fuzz_stripe.py tests/simulators/test_fuzz_paypal.py tests/simulators/test_fuzz_twilio.py \
 	  tests/contracts/test_fuzz_service.py
 
-# the chaos suite at full size (make test runs 24 checkouts a case, 40 for the service kill, and a 4 s
-# PayPal outage); figures in var/chaos/*.json
+# the chaos suite at full size (make test runs 24 checkouts a case, 40 for the service kill, a 4 s
+# PayPal outage and a 3 s Kafka outage); figures in var/chaos/*.json. A case may take minutes at this size
 CHAOS_CHECKOUTS ?= 200
 chaos: install  ## checkout storms while parts of the lab are killed or cut off; nothing may be lost
-	CHAOS_CHECKOUTS=$(CHAOS_CHECKOUTS) CHAOS_FAULT_SECONDS=60 $(BIN)/pytest tests/chaos -s -q
+	CHAOS_CHECKOUTS=$(CHAOS_CHECKOUTS) CHAOS_FAULT_SECONDS=60 $(BIN)/pytest tests/chaos -s -q --timeout 900
 	@cat var/chaos/*.json
 
 bench: install  ## throughput/latency benchmarks; prints figures and the method
 	$(BIN)/genai-demo bench all
 
-# a million mixed requests per simulator, RSS sampled (over an hour on 2 cores); SOAK_REQUESTS to shorten
+# a million mixed requests per simulator, then 100,000 checkouts through the service, RSS sampled (hours
+# on 2 cores); SOAK_REQUESTS and SOAK_CHECKOUTS to shorten
 SOAK_REQUESTS ?= 1000000
-soak: install  ## memory soak of every simulator: RSS after warm-up, growth, MB per 100k requests
+SOAK_CHECKOUTS ?= 100000
+soak: install  ## memory soak of every simulator and of the service: RSS after warm-up, growth, slope
 	$(BIN)/genai-demo bench soak --requests $(SOAK_REQUESTS)
+	$(BIN)/genai-demo bench soak --service --checkouts $(SOAK_CHECKOUTS)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

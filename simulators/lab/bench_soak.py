@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from simulators.kernel.bench_tools import (
+    ServerProcess,
     SimProcess,
     load_average,
     tree_cpu_seconds,
@@ -416,3 +417,279 @@ def bench_soak(
         f"per simulator; load average after: {' '.join(f'{x:.2f}' for x in load_average())}"
     )
     return results
+
+
+# -- the service -------------------------------------------------------------------------------------------
+SERVICE_PART = "service"
+#: the checkout's order (one line, 25.00 USD); a fresh Idempotency-Key per checkout
+_SOAK_ORDER = json.dumps(
+    {
+        "customer_ref": "cus_soak",
+        "currency": "USD",
+        "items": [{"sku": "SOAK", "name": "Soak tee", "quantity": 1, "unit_amount": 2500}],
+    }
+).encode()
+
+
+@dataclass
+class ServiceSoakResult(SoakResult):
+    """The service's run: ``requests`` counts checkouts here, and ``samples`` are ``(seconds, checkouts,
+    rss_mb)``; ``pss_samples`` are ``(checkouts, pss_mb)`` (PSS is costlier to read, so sampled less)."""
+
+    pss_samples: list[tuple[int, float]] = field(default_factory=list)
+    http_requests: int = 0
+    not_paid: int = 0
+
+    @property
+    def slope_mb_per_10k(self) -> float:
+        """Least-squares slope of RSS against checkouts after warm-up, in MB per 10,000 checkouts."""
+        return self.slope_mb_per_100k / 10
+
+    @property
+    def pss_growth(self) -> float:
+        post = [p for c, p in self.pss_samples if c >= self.warmup_requests]
+        return post[-1] / post[0] - 1.0 if len(post) >= 2 and post[0] else 0.0
+
+
+def _checkout_worker(
+    service: str, stripe: str, token: str, target: int, done: Any, errors: Any, last: Any, counts: Any
+) -> None:
+    """One client thread: checkouts until ``done`` reaches ``target``. A checkout: ``POST /orders``
+    (Idempotency-Key), ``POST /orders/{id}/payments`` (Stripe), confirm at the Stripe simulator as
+    Stripe.js does (publishable key + client secret, ``pm_card_visa``), then ``GET /orders/{id}`` until
+    the PAID webhook has been applied (10 s at most)."""
+    host, port = service.rsplit(":", 1)
+    api = http.client.HTTPConnection(host.split("//")[1], int(port), timeout=30)
+    shost, sport = stripe.rsplit(":", 1)
+    sim = http.client.HTTPConnection(shost.split("//")[1], int(sport), timeout=30)
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    sent = 0
+    try:
+        while True:
+            with done.get_lock():
+                if done.value >= target:
+                    return
+                done.value += 1
+                n = done.value
+            key = {**auth, "Idempotency-Key": f"soak-{os.getpid()}-{threading.get_ident()}-{n}"}
+            order = _call(api, "POST", "/api/v1/orders", key, _SOAK_ORDER, expect=201)
+            body = json.dumps({"provider": "stripe"}).encode()
+            payment = _call(api, "POST", f"/api/v1/orders/{order['id']}/payments", auth, body, expect=201)
+            confirm = f"client_secret={payment['client_secret']}&payment_method=pm_card_visa".encode()
+            _call(
+                sim,
+                "POST",
+                f"/v1/payment_intents/{payment['provider_ref']}/confirm",
+                {
+                    "Authorization": f"Bearer {payment['publishable_key']}",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+                confirm,
+            )
+            sent += 3
+            deadline = time.monotonic() + 10
+            while True:
+                sent += 1
+                if _call(api, "GET", f"/api/v1/orders/{order['id']}", auth)["status"] == "PAID":
+                    break
+                if time.monotonic() > deadline:
+                    with counts.get_lock():
+                        counts[1] += 1  # not PAID in time: counted, the soak goes on
+                    break
+                time.sleep(0.05)
+    except Exception as exc:  # noqa: BLE001 - counted and reported by the parent, never swallowed
+        with errors.get_lock():
+            errors.value += 1
+        last.value = str(exc)[:250].encode("utf-8", "replace")
+    finally:
+        with counts.get_lock():
+            counts[0] += sent
+        api.close()
+        sim.close()
+
+
+def _checkout_client(
+    service: str, stripe: str, token: str, threads: int, target: int, done: Any, errors: Any, last: Any,
+    counts: Any,
+) -> None:  # fmt: skip
+    """One client process of ``threads`` checkout threads (see :func:`_checkout_worker`)."""
+    workers = [
+        threading.Thread(
+            target=_checkout_worker, args=(service, stripe, token, target, done, errors, last, counts)
+        )
+        for _ in range(threads)
+    ]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+
+
+def _wait_live(url: str, timeout: float = 60.0) -> None:
+    """Until ``url`` answers 200 (the service listens before its app is loaded)."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+class ServiceProcess(ServerProcess):
+    """``genai-demo service`` on ``port``, ready once ``/health/live`` answers (its app is loaded); two
+    minutes allowed, a loaded machine starts it slowly."""
+
+    def ready(self) -> None:
+        _wait_live(self.url + "/health/live", timeout=120.0)
+
+
+def soak_service(
+    checkouts: int,
+    *,
+    connections: int = 8,
+    clients: int = 2,
+    warmup: float = 0.2,
+    interval: float = 1.0,
+    pss_every: int = 10,
+    database_url: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ServiceSoakResult:
+    """Run ``checkouts`` checkouts through the real service process and sample its memory.
+
+    The Stripe simulator runs as its own process (shipped caps) with the service's credentials and its
+    webhook endpoint wired to the service, as ``genai-demo up`` wires it; the service
+    (``genai-demo service``, one granian worker, SQLite in a temporary folder unless ``database_url``)
+    trusts a bench issuer, whose admin token the clients send; the rate limit is raised so the clients
+    are never refused, and the email, invoice and AWS steps that need other simulators are off. RSS of
+    the service's process tree is sampled every ``interval`` seconds, PSS every ``pss_every`` samples;
+    ``progress`` (if given) gets a line at every tenth of the checkouts.
+    """
+    import sys
+    import tempfile
+
+    from reference_service.config import load_settings
+    from simulators.kernel.bench_tools import free_port
+    from simulators.lab.bench_auth import ISSUER, Signer
+    from simulators.lab.wiring import credential_env
+    from simulators.registry import load_wire
+
+    signer = Signer()
+    token = signer.token("usr_soak_admin", "admin")
+    creds = credential_env(load_settings(env={}))
+    ctx = multiprocessing.get_context("spawn")
+    done, errors, last = ctx.Value("q", 0), ctx.Value("i", 0), ctx.Array("c", 256)
+    counts = ctx.Array("q", 2)  # HTTP requests sent, checkouts not PAID within 10 s
+    with (
+        tempfile.TemporaryDirectory(prefix="soak-service-") as folder,
+        SimProcess("stripe", env={**os.environ, **creds}) as stripe,
+    ):
+        port = free_port()
+        service_url = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            **creds,
+            "DATABASE_URL": database_url or f"sqlite:///{folder}/soak.db",
+            "SERVICE_PUBLIC_URL": service_url,
+            "STRIPE_API_BASE": stripe.url,
+            "AUTH_ISSUER": ISSUER,
+            "AUTH_JWKS": signer.jwks,
+            "RATELIMIT_DEFAULT": "10000000/minute",
+            "LOG_LEVEL": "WARNING",
+            "AWS_PROVISION_ON_START": "false",
+            "S3_PROVISION_ON_START": "false",
+            "FILES_INVOICE_ON_PAID": "false",
+            "FILES_LABEL_ON_DELIVERY": "false",
+            "EMAIL_ORDER_CONFIRMATION": "false",
+        }
+        env.pop("MSK_BOOTSTRAP_SERVERS", None)  # events stay in the service's process
+        wire = load_wire("stripe")
+        if wire is not None:
+            env.update(wire(stripe.url, service_url, env))
+        cmd = [sys.executable, "-m", "simulators.lab.cli", "service", "--port", str(port)]
+        with ServiceProcess(cmd, port, env) as server:
+            per = max(1, connections // clients)
+            args = (service_url, stripe.url, token, per, checkouts, done, errors, last, counts)
+            procs = [ctx.Process(target=_checkout_client, args=args) for _ in range(clients)]
+            started = time.perf_counter()
+            for proc in procs:
+                proc.start()
+            samples = [(0.0, 0, tree_rss_mb(server.pid))]
+            pss_samples = [(0, tree_pss_mb(server.pid))]
+            tenth = max(1, checkouts // 10)
+            next_report = tenth
+            while any(p.is_alive() for p in procs):
+                time.sleep(interval)
+                samples.append((time.perf_counter() - started, int(done.value), tree_rss_mb(server.pid)))
+                if len(samples) % pss_every == 0:
+                    pss_samples.append((int(done.value), tree_pss_mb(server.pid)))
+                if progress is not None and samples[-1][1] >= next_report:
+                    seconds, count, rss = samples[-1]
+                    progress(f"  ... {count:,} checkouts in {seconds:.0f} s, service RSS {rss:.1f} MB")
+                    next_report = (count // tenth + 1) * tenth
+            elapsed = time.perf_counter() - started
+            for proc in procs:
+                proc.join()
+            samples.append((elapsed, int(done.value), tree_rss_mb(server.pid)))
+            pss_samples.append((int(done.value), tree_pss_mb(server.pid)))
+            cpu = tree_cpu_seconds(server.pid)
+    return ServiceSoakResult(
+        provider=SERVICE_PART,
+        requests=int(done.value),
+        seconds=elapsed,
+        errors=int(errors.value),
+        last_error=cast(Any, last).value.decode("utf-8", "replace"),
+        warmup_requests=int(checkouts * warmup),
+        samples=samples,
+        cpu_seconds=cpu,
+        pss_final=pss_samples[-1][1],
+        pss_samples=pss_samples,
+        http_requests=int(counts[0]),
+        not_paid=int(counts[1]),
+    )
+
+
+def bench_soak_service(
+    checkouts: int = 100_000,
+    *,
+    connections: int = 8,
+    clients: int = 2,
+    warmup: float = 0.2,
+    max_growth: float = DEFAULT_MAX_GROWTH,
+    echo: Callable[[str], None] = print,
+) -> ServiceSoakResult:
+    """Soak the service (see :func:`soak_service`), print the method and its figures, return them."""
+    echo(
+        f"Service soak: the real `genai-demo service` process (granian, 1 worker, SQLite) and the Stripe "
+        f"simulator (its own process, shipped caps, webhooks wired to the service); {checkouts:,} checkouts "
+        f"(create order, start the Stripe payment, confirm as Stripe.js at the simulator, poll until the "
+        f"PAID webhook is applied) from {connections} threads in {clients} client processes; RSS of the "
+        f"service's process tree sampled every second, PSS every 10 s; the first {warmup:.0%} of the "
+        f"checkouts are warm-up; slope = least squares of RSS on checkouts after warm-up. Everything shares "
+        f"this {os.cpu_count()}-core machine (load average before: "
+        f"{' '.join(f'{x:.2f}' for x in load_average())})."
+    )
+    r = soak_service(checkouts, connections=connections, clients=clients, warmup=warmup, progress=echo)
+    ok = r.errors == 0 and r.not_paid == 0 and r.growth <= max_growth
+    echo(
+        f"  {'part':10s} {'checkouts':>10s} {'co/s':>6s} {'errors':>6s} {'not PAID':>8s} {'RSS warm':>9s} "
+        f"{'final':>7s} {'max':>7s} {'growth':>7s} {'MB/10k':>7s} {'PSS end':>8s} {'PSS gr.':>7s}  verdict"
+    )
+    echo(
+        f"  {SERVICE_PART:10s} {r.requests:>10,} {r.rps:>6.1f} {r.errors:>6d} {r.not_paid:>8d} "
+        f"{r.rss_warm:>7.1f}MB {r.rss_final:>5.1f}MB {r.rss_max:>5.1f}MB {r.growth:>+7.1%} "
+        f"{r.slope_mb_per_10k:>+7.2f} {r.pss_final:>6.1f}MB {r.pss_growth:>+7.1%}  "
+        f"{'flat' if ok else 'NOT met'}" + (f"  (last error: {r.last_error})" if r.errors else "")
+    )
+    echo(
+        f"  {r.http_requests:,} HTTP requests in {r.seconds:.0f} s, service CPU {r.cpu_seconds:.0f} s; "
+        f"goal: no errors, every order PAID, growth after warm-up <= {max_growth:.0%}; load average after: "
+        f"{' '.join(f'{x:.2f}' for x in load_average())}"
+    )
+    return r

@@ -360,12 +360,36 @@ def bench_kafka_cmd(events: int, rate: float, seconds: float, database_url: str 
     help="Fraction of the requests that is warm-up (caps fill, RSS not judged).",
 )  # fmt: skip
 @click.option("--small-caps", is_flag=True, help="Start the simulators with small state caps (fill fast).")
+@click.option(
+    "--service", "service", is_flag=True,
+    help="Soak the service instead: --checkouts checkouts through it and the Stripe simulator.",
+)  # fmt: skip
+@click.option(
+    "--checkouts", type=click.IntRange(100, 100_000_000), default=100_000, show_default=True,
+    help="Checkouts of the service soak (order, Stripe payment, confirm as Stripe.js, PAID webhook).",
+)  # fmt: skip
 def bench_soak_cmd(
-    requests: int, providers: tuple[str, ...], connections: int, clients: int, warmup: float, small_caps: bool
+    requests: int,
+    providers: tuple[str, ...],
+    connections: int,
+    clients: int,
+    warmup: float,
+    small_caps: bool,
+    service: bool,
+    checkouts: int,
 ) -> None:
-    """Memory over a long run of mixed requests per simulator: RSS after warm-up, growth, MB per 100k."""
-    from simulators.lab.bench_soak import PROVIDERS, bench_soak
+    """Memory over a long run of mixed requests per simulator: RSS after warm-up, growth, MB per 100k.
 
+    With --service, the service's own memory over --checkouts checkouts: RSS/PSS growth, MB per 10k."""
+    from simulators.lab.bench_soak import PROVIDERS, bench_soak, bench_soak_service
+
+    if service:
+        result = bench_soak_service(
+            checkouts, connections=connections, clients=clients, warmup=warmup, echo=click.echo
+        )
+        if result.errors or result.not_paid:
+            raise SystemExit(1)
+        return
     results = bench_soak(
         requests,
         providers or PROVIDERS,

@@ -152,7 +152,7 @@ def order_statuses(base_url: str, order_ids: list[str]) -> Counter[str]:
 def settle(
     base_url: str,
     order_ids: list[str],
-    advance: Callable[[float], None],
+    advance: Callable[[float], object],
     *,
     final: str = "PAID",
     timeout_s: float = 60.0,
