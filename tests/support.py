@@ -162,6 +162,9 @@ def run_service(
             live.http.verify, live.http.trust_env = str(tls.ca), False
         try:
             wait_http(live.url + health, proc=proc, log=log, verify=str(tls.ca) if tls else True)
+        except TimeoutError:
+            live.stop()  # never answered: stopped, not left running behind the failed test
+            raise
         except RuntimeError:
             live.stop()
             if "already in use" not in live.output():
