@@ -57,9 +57,10 @@ def test_a_good_token_becomes_a_principal_with_known_roles_only() -> None:
 @pytest.mark.parametrize(
     ("claims", "code"),
     [
-        ({"exp": int(time.time()) - 120}, "expired"),
-        ({"nbf": int(time.time()) + 600}, "not_yet_valid"),
-        ({"iat": int(time.time()) + 600}, "not_yet_valid"),
+        # times are offsets from when the test runs (collection may be many minutes earlier)
+        ({"exp": -120}, "expired"),
+        ({"nbf": 600}, "not_yet_valid"),
+        ({"iat": 600}, "not_yet_valid"),
         ({"iss": "https://evil.example"}, "issuer"),
         ({"aud": "another-api"}, "audience"),
         ({"sub": None}, "missing_claim"),
@@ -67,6 +68,8 @@ def test_a_good_token_becomes_a_principal_with_known_roles_only() -> None:
     ids=["expired", "nbf-future", "iat-future", "wrong-issuer", "wrong-audience", "no-subject"],
 )
 def test_claims_are_checked(claims: dict[str, Any], code: str) -> None:
+    now = int(time.time())
+    claims = {k: now + v if k in ("exp", "nbf", "iat") else v for k, v in claims.items()}
     token = auth_issuer().token("admin", **claims)
     if claims.get("sub", "") is None:  # drop the claim itself
         header, payload, signature = token.split(".")
