@@ -101,6 +101,9 @@ class RunResult:
     pay_ms: tuple[float, float]
     pay_own_ms: tuple[float, float]
     paid_ms: tuple[float, float]
+    #: CPU the service's processes used per checkout (warm-up included, webhooks included): unlike the
+    #: latencies, it hardly moves with what else the machine runs
+    cpu_ms: float = float("nan")
     errors: dict[str, int] = field(default_factory=dict)
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
@@ -350,11 +353,14 @@ def run_once(
         cmd = [*genai_demo(), "service", "--port", str(port), "--workers", str(workers)]
         with ServiceProcess(cmd, port, env) as service:
             client = Client(service.url, stripe.url, customers)
+            cpu = service.cpu_seconds()
             wall, records = open_loop(client.checkout, rate, warmup, seconds)
             load = os.getloadavg()
             measured = [r for r in records if r.measured]
-            confirmed = [r for r in measured if r.payment_intent and r.confirmed_at is not None]
+            confirmed = [r for r in records if r.payment_intent and r.confirmed_at is not None]
             paid_at = paid_times(stripe.url, {str(r.payment_intent) for r in confirmed})
+            cpu = service.cpu_seconds() - cpu
+            confirmed = [r for r in confirmed if r.measured]
             own = provider_ms(stripe.url)
             not_paid = read_back(service.url, customers, measured)
     errors: dict[str, int] = {}
@@ -381,6 +387,7 @@ def run_once(
         pay_ms=p50_p95([r.pay_s for r in measured if r.pay_s is not None]),
         pay_own_ms=p50_p95(pay_own),
         paid_ms=p50_p95(to_paid),
+        cpu_ms=cpu * 1000 / max(1, len(records)),
         errors=errors,
         load=load,
     )
@@ -412,7 +419,9 @@ def bench_checkout(
         f"threads in this process; {os.cpu_count()} cores shared by the client, the service and the "
         "simulators. Start payment 'own' = minus the Stripe simulator's journal duration for that order's "
         "requests. confirm->PAID = the simulator's record of the service's 2xx to payment_intent.succeeded "
-        "(sent after the commit) minus the time the confirm returned, same clock (us resolution)."
+        "(sent after the commit) minus the time the confirm returned, same clock (us resolution). Service "
+        "CPU = user+system seconds of the service's processes over the whole run / checkouts (warm-up "
+        f"included). Load average at the start {' '.join(f'{x:.2f}' for x in os.getloadavg())}."
     )
     results = []
     with (
@@ -439,7 +448,8 @@ def format_result(r: RunResult) -> str:
         f"POST /orders p50 {r.order_ms[0]:.1f} p95 {r.order_ms[1]:.1f} ms  "
         f"start payment p50 {r.pay_ms[0]:.1f} p95 {r.pay_ms[1]:.1f} ms "
         f"(own p50 {r.pay_own_ms[0]:.1f} p95 {r.pay_own_ms[1]:.1f} ms)\n"
-        f"             confirm->PAID p50 {r.paid_ms[0]:.1f} p95 {r.paid_ms[1]:.1f} ms  errors: {errors}  "
+        f"             confirm->PAID p50 {r.paid_ms[0]:.1f} p95 {r.paid_ms[1]:.1f} ms  "
+        f"service CPU {r.cpu_ms:.1f} ms/checkout  errors: {errors}  "
         f"load average {r.load[0]:.2f} {r.load[1]:.2f} {r.load[2]:.2f}"
     )
 
