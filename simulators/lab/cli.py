@@ -342,9 +342,10 @@ def bench_soak_cmd(
 @bench.command("all")
 @click.pass_context
 def bench_all(ctx: click.Context) -> None:
-    """Every benchmark, one after the other, but the soak (an hour and more: ``make soak``)."""
+    """Every benchmark, one after the other, but the soak (an hour and more: ``make soak``) and the checkout
+    (three service starts and a minute of load each: ``genai-demo bench checkout``)."""
     for name, command in sorted(bench.commands.items()):
-        if name not in ("all", "soak"):
+        if name not in ("all", "soak", "checkout"):
             click.echo(f"== bench {name} ==")
             ctx.invoke(command)
 
