@@ -116,7 +116,7 @@ def _begin_attempt(
 ) -> _Attempt:
     with uow_factory() as uow:
         order = uow.orders.get(cmd.order_id)
-        if order is None:
+        if order is None or (cmd.owner is not None and order.customer_ref != cmd.owner):
             raise NotFound("order", cmd.order_id)
         payments = uow.payments.for_order(order.id)
         if order.status == OrderStatus.PAID or any(p.status == PaymentStatus.SUCCEEDED for p in payments):
@@ -364,7 +364,7 @@ def _lookup(event: ProviderPaymentEvent, gateways: Gateways) -> ProviderPaymentE
     """``event`` with the payment id the provider object's own metadata names (outside any transaction; if
     the provider is unreachable the error propagates and the webhook is retried)."""
     gateway = gateways.get(PaymentProvider(event.provider))
-    if gateway is None:
+    if gateway is None or not event.provider_ref:
         return event
     found = gateway.retrieve_payment(event.provider_ref)
     return replace(event, payment_id=found.payment_id) if found.payment_id else event
@@ -401,9 +401,11 @@ def apply_payment_event(
     (no transaction open during that call) and applied in a second transaction; the usual event needs one.
     """
     receipt = _apply_once(cmd.event, uow_factory, clock, may_look_up=True)
-    if receipt is None:
-        receipt = _apply_once(_lookup(cmd.event, gateways), uow_factory, clock, may_look_up=False)
-    return receipt
+    if receipt is not None:
+        return receipt
+    looked_up = _apply_once(_lookup(cmd.event, gateways), uow_factory, clock, may_look_up=False)
+    assert looked_up is not None, "without may_look_up the event is always applied"
+    return looked_up
 
 
 # -- reactions to order and payment events (run by the outbox relay) ---------------------------------------
