@@ -139,10 +139,11 @@ def fresh_postgres(url: str) -> None:
 
 
 class ServiceProcess(ServerProcess):
-    """``genai-demo service --workers N``, ready when ``/health/live`` answers 200."""
+    """``genai-demo service --workers N``, ready when ``/health/live`` answers 200 (within 3 minutes: four
+    workers starting on a busy 2-core machine took more than one)."""
 
     def ready(self) -> None:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             with contextlib.suppress(requests.RequestException):
                 if requests.get(self.url + "/health/live", timeout=1).status_code == 200:
