@@ -25,16 +25,18 @@ checkout is what a browser does:
 4. PAID: the ``payment_intent.succeeded`` webhook applied by the service.
 
 Figures: achieved checkouts/s (measured checkouts that reached PAID, over the measured window or until the
-last one was PAID if later), p50/p95 of 1 and 2 as the client saw them, 2 minus the provider's own time
-(the Stripe simulator's journal: ``duration_ms`` of the requests the service made for that order, from the
-request arriving to the answer leaving the simulator), and confirm->PAID. **How PAID is observed**: the
-simulator's delivery record of that PaymentIntent's ``payment_intent.succeeded`` webhook, whose
-``completed_at`` is the wall-clock time the service's 2xx arrived; the service acknowledges a webhook only
-after its effect is committed, so this is the commit plus the answer's way back (well under a millisecond
-on loopback); the bench's ``time.time()`` after the confirm returned is on the same clock, so the
-resolution is that of the clock (microseconds), and the client sends no polling requests that would load
-the service. Every measured order is then read back (``GET /api/v1/orders/{id}``) and one not PAID counts
-as an error.
+last one was PAID if later), p50/p95 of 1 and 2 as the client saw them, 2 minus the provider's own time (the
+Stripe simulator's journal: ``duration_ms`` of the requests the service made for that order, from the
+request arriving to the answer leaving the simulator; an attempt the simulator did not serve in time, which
+the service timed out and retried, is not in the journal, so that wait counts as the service's: read
+``external_api_requests_total{outcome="network_error"}`` on the service's /metrics), and confirm->PAID.
+**How PAID is observed**: the simulator's delivery record of that PaymentIntent's
+``payment_intent.succeeded`` webhook, whose ``completed_at`` is the wall-clock time the service's 2xx
+arrived; the service acknowledges a webhook only after its effect is committed, so this is the commit plus
+the answer's way back (well under a millisecond on loopback); the bench's ``time.time()`` after the confirm
+returned is on the same clock, so the resolution is that of the clock (microseconds), and the client sends
+no polling requests that would load the service. Every measured order is then read back (``GET
+/api/v1/orders/{id}``) and one not PAID counts as an error.
 """
 
 from __future__ import annotations
