@@ -7,6 +7,7 @@ operationId) and target (the path's ids), the status and outcome, the request id
 kept in clear: the caller's IP address is an HMAC-SHA256 under a key derived from
 ``PII_ENCRYPTION_KEY`` (equal IPs still match), and bodies are never recorded.
 
+On PostgreSQL an entry is a single autocommitted ``INSERT`` (one round trip; see :meth:`AuditLog.append`).
 The table refuses UPDATE (a trigger, on SQLite and PostgreSQL); :meth:`AuditLog.purge` deletes what is
 older than ``AUDIT_RETENTION_DAYS``, the only way rows leave. Query with ``GET /api/v1/admin/audit``.
 """
@@ -60,6 +61,14 @@ class AuditEntry:
             object.__setattr__(self, "outcome", outcome_of(self.status))
 
 
+def autocommit_engine(engine: sa.Engine) -> sa.Engine | None:
+    """``engine`` in autocommit mode (the same pool) when it is PostgreSQL, for single-statement writes;
+    ``None`` on SQLite, whose writers queue on the process's write gate and ``BEGIN IMMEDIATE``."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 class AuditLog:
     """Appends to, reads and purges ``audit_events``."""
 
@@ -69,11 +78,13 @@ class AuditLog:
         read_sessions: sessionmaker[Session],
         ip_key: bytes,
         write_gate: AbstractContextManager[Any] | None = None,
+        autocommit: sa.Engine | None = None,
     ) -> None:
         self._sessions = sessions
         self._read = read_sessions
         self._ip_key = ip_key
         self._gate = write_gate or contextlib.nullcontext()
+        self._autocommit = autocommit
 
     @staticmethod
     def ip_key_from(pii_key: str) -> bytes:
@@ -84,23 +95,34 @@ class AuditLog:
         return hmac.new(self._ip_key, ip.encode(), hashlib.sha256).hexdigest() if ip else None
 
     def append(self, entry: AuditEntry) -> None:
-        row = AuditEventRow(
-            occurred_at=entry.occurred_at,
-            actor_kind=entry.actor_kind,
-            actor_id=entry.actor_id,
-            roles=list(entry.roles),
-            client_id=entry.client_id,
-            method=entry.method,
-            route=entry.route[:200],
-            action=entry.action[:100],
-            target_id=entry.target_id[:200] if entry.target_id else None,
-            status=entry.status,
-            outcome=entry.outcome,
-            request_id=entry.request_id,
-            client_ip_hash=entry.client_ip_hash,
-        )
+        """Write ``entry``; it is committed when this returns (an error propagates: nothing was written).
+
+        With an ``autocommit`` engine (PostgreSQL, see :func:`autocommit_engine`) the row is one ``INSERT``
+        in autocommit mode: a single statement is its own transaction, atomic and durable when the server
+        answers, so the BEGIN and COMMIT round trips of an explicit transaction buy nothing here. On SQLite
+        it is a transaction behind the process's write gate, like every other write.
+        """
+        values = {
+            "occurred_at": entry.occurred_at,
+            "actor_kind": entry.actor_kind,
+            "actor_id": entry.actor_id,
+            "roles": list(entry.roles),
+            "client_id": entry.client_id,
+            "method": entry.method,
+            "route": entry.route[:200],
+            "action": entry.action[:100],
+            "target_id": entry.target_id[:200] if entry.target_id else None,
+            "status": entry.status,
+            "outcome": entry.outcome,
+            "request_id": entry.request_id,
+            "client_ip_hash": entry.client_ip_hash,
+        }
+        if self._autocommit is not None:
+            with self._autocommit.connect() as conn:
+                conn.execute(sa.insert(AuditEventRow).values(values))
+            return
         with self._gate, self._sessions() as session, session.begin():
-            session.add(row)
+            session.add(AuditEventRow(**values))
 
     def query(
         self,

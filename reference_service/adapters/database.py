@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import select
 import threading
+import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,8 @@ from sqlalchemy.engine import make_url
 
 logger = logging.getLogger(__name__)
 
+#: a PostgreSQL connection idle in the pool this long is pinged before use (see :func:`ping_when_idle`)
+PING_AFTER_IDLE_SECONDS = 1.0
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -88,10 +92,51 @@ def create_engines(database_url: str, **engine_kwargs: Any) -> Engines:
             read=_sqlite_engine(database_url, False, connect_args),
             write_gate=threading.RLock(),
         )
-    engine = sa.create_engine(
-        database_url, pool_size=10, max_overflow=20, pool_pre_ping=True, **engine_kwargs
-    )
+    engine = sa.create_engine(database_url, pool_size=10, max_overflow=20, **engine_kwargs)
+    ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
     return Engines(write=engine, read=engine)
+
+
+def ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:
+    """Test a pooled connection with ``SELECT 1`` at checkout only when it may be broken, and replace it if
+    that fails. SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip per transaction, a
+    dozen per checkout. Here a connection is pinged when
+
+    * it sat in the pool for ``idle_seconds`` or more (or was never checked in): firewalls and proxies drop
+      idle connections without a word;
+    * or its socket has something to read although no query is running: a server that terminates a
+      session (restart, ``pg_terminate_backend``, failover) sends its FATAL message and closes the socket,
+      which a zero-timeout ``poll`` sees without a round trip.
+
+    A connection that passes both checks was in use a moment ago and has heard nothing since; if it is
+    broken all the same (the server went away in the last instant), the statement that meets it fails as it
+    would have failed a moment later mid-transaction: SQLAlchemy sees the disconnect and drops the pool's
+    older connections, and the request fails with nothing written (a retryable 503).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is not None and time.monotonic() - since < idle_seconds and not _has_input(dbapi_conn):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # any failure: the pool discards this connection and opens another
+            raise sa.exc.DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
+
+
+def _has_input(dbapi_conn: Any) -> bool:
+    """Whether the connection's socket is readable (data or end of file) or cannot be checked."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll() or no socket: ping to be sure
+        return True
 
 
 def alembic_config(database_url: str) -> Config:

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from reference_service.adapters.api_keys import ApiKeyStore
-from reference_service.adapters.audit_log import AuditLog
+from reference_service.adapters.audit_log import AuditLog, autocommit_engine
 from reference_service.adapters.jwt_verifier import JwtVerifier, KeySource, PinnedKeys, RemoteKeys
 from reference_service.bootstrap import Platform, Wiring
 from reference_service.config import Settings
@@ -63,5 +63,6 @@ def build(platform: Platform) -> tuple[SecurityArea, Wiring]:
         platform.write_sessions, platform.read_sessions, platform.clock, platform.ids, gate
     )
     ip_key = AuditLog.ip_key_from(settings.pii_encryption_key.get_secret_value())
-    audit = AuditLog(platform.write_sessions, platform.read_sessions, ip_key, gate)
+    audit = AuditLog(platform.write_sessions, platform.read_sessions, ip_key, gate,
+                     autocommit=autocommit_engine(platform.engines.write))  # fmt: skip
     return SecurityArea(verifier, api_keys, audit), Wiring()

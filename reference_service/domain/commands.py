@@ -50,6 +50,9 @@ class StartPayment(Command):
     payment_method: str | None = None
     return_url: str | None = None
     cancel_url: str | None = None
+    #: the customer whose orders alone the caller may pay (a customer's own token); ``None``: any order.
+    #: Checked in the transaction that starts the attempt: another customer's order is "not found"
+    owner: str | None = None
 
 
 @dataclass(frozen=True)

@@ -313,6 +313,32 @@ def bench_auth_cmd(requests: int, rounds: int) -> None:
     bench_auth(requests=requests, rounds=rounds)
 
 
+@bench.command("checkout")
+@click.option("--workers", default="1,2,4", show_default=True, help="Service worker counts, one run each.")
+@click.option("--rate", type=click.FloatRange(1, 1000), default=50.0, show_default=True,
+              help="Checkouts started per second (open loop).")  # fmt: skip
+@click.option("--seconds", type=click.FloatRange(1, 3600), default=15.0, show_default=True,
+              help="Measured seconds per worker count.")  # fmt: skip
+@click.option("--warmup", type=click.FloatRange(0, 600), default=3.0, show_default=True,
+              help="Warm-up seconds before them (not measured).")  # fmt: skip
+@click.option("--database-url", default=None,
+              help="PostgreSQL database the bench drops and creates for each run "
+              "(default postgresql+psycopg://postgres@127.0.0.1:5432/bench_checkout).")  # fmt: skip
+@click.option("--sqlite", is_flag=True, help="Run on the embedded default (SQLite) instead.")
+def bench_checkout_cmd(
+    workers: str, rate: float, seconds: float, warmup: float, database_url: str | None, sqlite: bool
+) -> None:
+    """The service's Stripe checkout path (order, payment, confirm, PAID webhook) at a fixed arrival rate."""
+    from simulators.lab.bench_checkout import DEFAULT_DATABASE_URL, bench_checkout
+
+    try:
+        counts = [int(w) for w in workers.split(",") if w.strip()]
+    except ValueError:
+        raise click.BadParameter("a comma-separated list of worker counts", param_hint="--workers") from None
+    bench_checkout(counts, rate=rate, seconds=seconds, warmup=warmup, sqlite=sqlite,
+                   database_url=database_url or DEFAULT_DATABASE_URL, echo=click.echo)  # fmt: skip
+
+
 @bench.command("files")
 @click.option("--small", type=click.IntRange(1, 10000), default=50, show_default=True, help="100 KB uploads.")
 @click.option("--large", type=click.IntRange(1, 1000), default=10, show_default=True, help="10 MB uploads.")
@@ -406,9 +432,10 @@ def bench_soak_cmd(
 @bench.command("all")
 @click.pass_context
 def bench_all(ctx: click.Context) -> None:
-    """Every benchmark, one after the other, but the soak (an hour and more: ``make soak``)."""
+    """Every benchmark, one after the other, but the soak (an hour and more: ``make soak``) and the checkout
+    (three service starts and a minute of load each: ``genai-demo bench checkout``)."""
     for name, command in sorted(bench.commands.items()):
-        if name not in ("all", "soak"):
+        if name not in ("all", "soak", "checkout"):
             click.echo(f"== bench {name} ==")
             ctx.invoke(command)
 

@@ -32,7 +32,7 @@ from reference_service.bootstrap import Container
 from reference_service.domain import commands
 from reference_service.domain.access import Permission
 from reference_service.domain.payments import Payment, PaymentProvider, PaymentStatus
-from reference_service.entrypoints.access import requires
+from reference_service.entrypoints.access import current_access, requires
 from reference_service.entrypoints.api.orders import check_owner
 from reference_service.entrypoints.api.responses import answer, render
 from reference_service.entrypoints.api.schemas import StrictModel, Timestamp
@@ -205,7 +205,6 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
     )
     @requires(Permission.PAYMENTS_CREATE, owned=True)
     def start_payment(order_id: str, body: BaseModel) -> Response:
-        check_owner(container, order_id)
         chosen = body.root if isinstance(body, StartPaymentRequest) else body
         assert isinstance(chosen, StripePaymentRequest | PayPalPaymentRequest)
         outcome = container.bus.handle(
@@ -215,6 +214,7 @@ def build_blueprint(container: Container, spec: ApiSpec) -> Blueprint:
                 payment_method=getattr(chosen, "payment_method", None),
                 return_url=chosen.return_url,
                 cancel_url=chosen.cancel_url,
+                owner=current_access().owner,  # checked where the order is read anyway: no read of its own
             )
         )
         location = f"/api/v1/orders/{order_id}/payments/{outcome.value.payment.id}"

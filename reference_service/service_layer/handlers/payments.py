@@ -116,7 +116,7 @@ def _begin_attempt(
 ) -> _Attempt:
     with uow_factory() as uow:
         order = uow.orders.get(cmd.order_id)
-        if order is None:
+        if order is None or (cmd.owner is not None and order.customer_ref != cmd.owner):
             raise NotFound("order", cmd.order_id)
         payments = uow.payments.for_order(order.id)
         if order.status == OrderStatus.PAID or any(p.status == PaymentStatus.SUCCEEDED for p in payments):
@@ -351,38 +351,36 @@ def _apply(uow: UnitOfWork, event: ProviderPaymentEvent, now: datetime) -> tuple
     raise ValueError(f"unhandled payment event kind {event.kind}")  # pragma: no cover - exhaustive enum
 
 
-def _resolve(
-    event: ProviderPaymentEvent, uow_factory: UnitOfWorkFactory, gateways: Gateways
-) -> ProviderPaymentEvent:
-    """Find the service's payment id for an event that does not carry it and whose provider object the
-    service has not recorded yet (e.g. Stripe's ``charge.dispute.created`` can arrive before the service
-    stored the PaymentIntent id). The provider object's own metadata names the payment. Done before the
-    transaction opens; if the provider is unreachable the error propagates and the webhook is retried.
-    """
+def _needs_lookup(uow: UnitOfWork, event: ProviderPaymentEvent) -> bool:
+    """Whether ``event`` names a provider object the service has not recorded, so that only the provider
+    can say which payment it belongs to (e.g. Stripe's ``charge.dispute.created`` can arrive before the
+    service stored the PaymentIntent id)."""
     if event.kind == PaymentEventKind.IGNORED or not event.provider_ref:
-        return event
-    with uow_factory() as uow:
-        if uow.webhook_inbox.seen(event.provider, event.event_id) or _find_payment(uow, event) is not None:
-            return event
+        return False
+    return _find_payment(uow, event) is None
+
+
+def _lookup(event: ProviderPaymentEvent, gateways: Gateways) -> ProviderPaymentEvent:
+    """``event`` with the payment id the provider object's own metadata names (outside any transaction; if
+    the provider is unreachable the error propagates and the webhook is retried)."""
     gateway = gateways.get(PaymentProvider(event.provider))
-    if gateway is None:
+    if gateway is None or not event.provider_ref:
         return event
     found = gateway.retrieve_payment(event.provider_ref)
     return replace(event, payment_id=found.payment_id) if found.payment_id else event
 
 
-def apply_payment_event(
-    cmd: commands.ApplyPaymentEvent, *, uow_factory: UnitOfWorkFactory, clock: Clock, gateways: Gateways
-) -> Receipt:
-    """Apply a provider event at most once.
-
-    The outcome is ``applied``, ``duplicate``, ``duplicate-state``, ``stale``, ``unmatched`` or ``ignored``.
-    """
-    event = _resolve(cmd.event, uow_factory, gateways)
+def _apply_once(
+    event: ProviderPaymentEvent, uow_factory: UnitOfWorkFactory, clock: Clock, *, may_look_up: bool
+) -> Receipt | None:
+    """Apply ``event`` in one transaction (retried on a conflict); ``None``, with nothing written, when
+    ``may_look_up`` and the event's payment must first be looked up at the provider."""
     for retry in _retry_conflicts():
         with retry, uow_factory() as uow:
             if uow.webhook_inbox.seen(event.provider, event.event_id):
                 return Receipt("duplicate")
+            if may_look_up and _needs_lookup(uow, event):
+                return None
             outcome, detail = _apply(uow, event, clock.now())
             uow.webhook_inbox.record(event.provider, event.event_id, event.event_type, outcome, detail)
             try:
@@ -391,6 +389,23 @@ def apply_payment_event(
                 return Receipt("duplicate")
             return Receipt(outcome)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def apply_payment_event(
+    cmd: commands.ApplyPaymentEvent, *, uow_factory: UnitOfWorkFactory, clock: Clock, gateways: Gateways
+) -> Receipt:
+    """Apply a provider event at most once, in the transaction that records it in the webhook inbox.
+
+    The outcome is ``applied``, ``duplicate``, ``duplicate-state``, ``stale``, ``unmatched`` or ``ignored``.
+    An event whose payment the service cannot find by id or provider object is looked up at the provider
+    (no transaction open during that call) and applied in a second transaction; the usual event needs one.
+    """
+    receipt = _apply_once(cmd.event, uow_factory, clock, may_look_up=True)
+    if receipt is not None:
+        return receipt
+    looked_up = _apply_once(_lookup(cmd.event, gateways), uow_factory, clock, may_look_up=False)
+    assert looked_up is not None, "without may_look_up the event is always applied"
+    return looked_up
 
 
 # -- reactions to order and payment events (run by the outbox relay) ---------------------------------------
