@@ -120,9 +120,18 @@ class ScenarioResult:
         return data
 
 
+#: runs Locust with SIGINT restored to KeyboardInterrupt: a process that starts with SIGINT ignored (a
+#: pytest-xdist worker's children do) passes that on, and Locust would then run to its --run-time
+_LOCUST_WITH_SIGINT = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'locust'; runpy.run_module('locust', run_name='__main__', alter_sys=True)"
+)
+
+
 def _locust(urls: LabUrls, scenario: AlertScenario, out: Path, run_time_s: float) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", urls.service,
+        sys.executable, "-c", _LOCUST_WITH_SIGINT,
+        "-f", str(LOCUSTFILE), "--headless", "--host", urls.service,
         "--users", str(scenario.users), "--spawn-rate", str(scenario.users),
         "--run-time", f"{int(run_time_s)}s", "--csv", str(out / "stats"), "--html", str(out / "locust.html"),
         "--logfile", str(out / "locust.log"), "--only-summary", "--stop-timeout", "5", scenario.user_class,

@@ -31,7 +31,7 @@ def test_429s_begin_at_the_threshold(tmp_path: Path) -> None:
     out = tmp_path / "reports"
     with run_service(tmp_path, env=env) as live:
         command = [sys.executable, "-m", "load.run", "rate_limit", "--host", live.url, "--users", "4",
-                   "--spawn-rate", "4", "--run-time", "12s", "--out", str(out)]  # fmt: skip
+                   "--spawn-rate", "4", "--run-time", "50s", "--out", str(out)]  # fmt: skip
         proc = subprocess.run(command, cwd=REPO, env={**os.environ, **auth_issuer().load_env()},
                               capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
