@@ -56,6 +56,8 @@ def assert_every_event_once(figures: dict[str, Any], checkouts: int) -> None:
     assert not any(figures["dlq_messages"].values()), figures["dlq_messages"]
 
 
+# make chaos only; make test keeps tests/integration/test_kafka.py's kill -9 of a consumer mid-batch
+@pytest.mark.long
 def test_consumers_killed_mid_storm_leave_one_effect_per_event(tmp_path: Path) -> None:
     with kafka_lab(tmp_path, consumers=2) as klab:
         lab = klab.lab
