@@ -304,7 +304,11 @@ def advancing_the_carrier_clock_delivers_the_parcel(
     browser.get(console + "/clock")
     click(browser, "button[aria-label='Advance logistics by 1 day']")
     wait_for("the advance", lambda: "advanced logistics" in browser.find_element("id", "flash").text)
-    assert float(css(browser, "tr[data-simulator=logistics]")[0].get_attribute("data-offset")) >= 86400
+    # the clock table is its own fragment, refreshed after the action's message: wait for the new offset
+    wait_for(
+        "the logistics clock one day ahead",
+        lambda: float(css(browser, "tr[data-simulator=logistics]")[0].get_attribute("data-offset")) >= 86400,
+    )
     shot(browser, "clock")
     browser.get(f"{console}/timeline?order_id={oid}")
     wait_for("DELIVERED", lambda: css(browser, "li[data-kind=delivery][data-status=DELIVERED]"))
