@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fmt load alerts bench soak fuzz chaos install tools clean
+.PHONY: run test lint fmt load alerts bench soak fuzz chaos long install tools clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -44,10 +44,10 @@ tools:
 
 # the suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process. loadgroup keeps a
 # module marked xdist_group on one worker, so a lab its module-scoped fixture starts is started once.
-# Tests marked long run only in their own target (make chaos).
+# Tests marked long run only in their own targets (make long, make chaos).
 TEST_WORKERS ?= auto
 test: install tools lint  ## lint, type-check and run the whole suite
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not long"
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not long" --durations=25
 
 lint: install  ## ruff and mypy --strict over the three packages
 	$(BIN)/ruff check reference_service simulators contracts tests load docs/examples
@@ -83,6 +83,9 @@ CHAOS_CHECKOUTS ?= 200
 chaos: install  ## checkout storms while parts of the lab are killed or cut off; nothing may be lost
 	CHAOS_CHECKOUTS=$(CHAOS_CHECKOUTS) CHAOS_FAULT_SECONDS=60 $(BIN)/pytest tests/chaos -s -q --timeout 900
 	@cat var/chaos/*.json
+
+long: install tools  ## the tests make test leaves out (marked long): full-size checks that repeat a faster one
+	$(BIN)/pytest -m long -q
 
 bench: install  ## throughput/latency benchmarks; prints figures and the method
 	$(BIN)/genai-demo bench all

@@ -3,6 +3,8 @@ Feature: 1000 requests per minute per client, shared by every worker
   Two service processes count into the same Redis, so a client gets 1000 requests a minute in total,
   whichever process serves it: the 1001st inside the minute is a 429 with Retry-After.
 
+  # long: make long runs it; make test's scaled-profile e2e test shows the same shared limit with 30
+  @long
   Scenario: The 1001st request in a minute is refused across two workers
     Given two service workers sharing Redis
     When one client sends 1000 requests alternating between the workers
