@@ -103,15 +103,7 @@ class LiveProcess:
         return self.log.read_text(errors="replace")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        return self.proc.returncode
+        return stop_group(self.proc, sig, timeout)
 
 
 def tls_args(tls: LabCertificates | None) -> list[str]:
@@ -218,3 +210,35 @@ def run_simulator(
         finally:
             live.stop()
         return
+
+
+def stop_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+    """Send ``sig`` to ``proc``'s process group (it was started with ``start_new_session``) and wait; SIGKILL
+    the group if it outlives ``timeout``. Returns the exit status."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+    return proc.returncode
+
+
+def wait_for_up(proc: subprocess.Popen[bytes], output: Path, timeout: float, poll: float = 0.1) -> str | None:
+    """Wait until ``genai-demo up`` (``proc``, printing to ``output``) has printed its table; return the
+    output. ``None`` when a port was taken meanwhile (the caller tries another offset); an exit or the
+    ``timeout`` fails with the end of the output (the lab is stopped first)."""
+    deadline = time.monotonic() + timeout
+    while "Ctrl-C stops everything." not in (text := output.read_text(errors="replace")):
+        if proc.poll() is not None:
+            if "already in use" in text:
+                return None
+            raise AssertionError(text[-3000:])
+        if time.monotonic() > deadline:
+            stop_group(proc, signal.SIGINT, 30)
+            raise AssertionError(text[-3000:])
+        time.sleep(poll)
+    return text

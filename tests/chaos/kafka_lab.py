@@ -36,7 +36,15 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from reference_service.adapters.kafka_config import TOPICS
 from simulators.testing import free_port
 from tests.chaos.storm import ORDER
-from tests.support import REPO, LiveProcess, genai_demo_argv, postgres_schema_url, run_simulator, wait_http
+from tests.support import (
+    REPO,
+    LiveProcess,
+    genai_demo_argv,
+    postgres_schema_url,
+    run_simulator,
+    stop_group,
+    wait_http,
+)
 from tests.support_lab import LabHandle, run_lab
 
 GROUP = "chaos-consumer-group"
@@ -77,15 +85,7 @@ class ConsumerProcess:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         """Send ``sig`` to the process group, wait; SIGKILL if it outlives ``timeout``."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        return self.proc.returncode
+        return stop_group(self.proc, sig, timeout)
 
 
 @dataclass

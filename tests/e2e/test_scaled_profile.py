@@ -44,7 +44,7 @@ from reference_service.entrypoints.cli import port_free
 from simulators.kernel.client import SimClient
 from simulators.lab.up import CONSUMER_METRICS_PORT, KAFKA_CONTROL_PORT
 from simulators.registry import PROVIDERS
-from tests.support import POSTGRES_URL, REPO, genai_demo_argv, require
+from tests.support import POSTGRES_URL, REPO, genai_demo_argv, require, stop_group, wait_for_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -151,28 +151,15 @@ def start(tmp: Path, database_url: str, redis_url: str, prefix: str) -> Lab | No
         proc = subprocess.Popen(
             argv, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    deadline = time.monotonic() + 150  # about 25 s on 2 idle cores; far more when they are shared
-    while "Ctrl-C stops everything." not in (text := output.read_text(errors="replace")):
-        if proc.poll() is not None:
-            if "already in use" in text:
-                return None
-            raise AssertionError(text[-3000:])
-        if time.monotonic() > deadline:
-            stop(proc)
-            raise AssertionError(text[-3000:])
-        time.sleep(0.1)
+    text = wait_for_up(proc, output, 150, 0.1)  # about 25 s on 2 idle cores; far more when they are shared
+    if text is None:
+        return None
     values = {m.group(1): m.group(2) for m in map(_VALUE.match, text.splitlines()) if m}
     return Lab(proc, output, var, offset, database_url, values)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+    stop_group(proc, signal.SIGINT, 30)
 
 
 # -------------------------------------------------------------------------------- which worker served

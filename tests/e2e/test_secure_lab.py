@@ -27,7 +27,7 @@ from reference_service.config import Settings
 from reference_service.entrypoints.cli import port_free
 from simulators.identity.magic import DEMO_USERS, SERVICE_CLIENT_SECRET
 from simulators.registry import PROVIDERS
-from tests.support import REPO, genai_demo_argv
+from tests.support import REPO, genai_demo_argv, stop_group, wait_for_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.security]
 CUSTOMER = {"name": "Ada Lovelace Esq", "email": "ada.lovelace.e2e@example.com", "phone": "+14155550199"}
@@ -66,13 +66,7 @@ def free_offset() -> int:
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+    stop_group(proc, signal.SIGINT, 30)
 
 
 def start_lab(tmp: Path) -> Lab | None:
@@ -85,16 +79,9 @@ def start_lab(tmp: Path) -> Lab | None:
             genai_demo_argv("up", "--tls", "--port-offset", str(offset), "--var-dir", str(var)),
             env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while "Ctrl-C stops everything." not in (text := output.read_text(errors="replace")):
-        if proc.poll() is not None:
-            if "already in use" in text:
-                return None
-            raise AssertionError(text[-3000:])
-        if time.monotonic() > deadline:
-            stop(proc)
-            raise AssertionError(text[-3000:])
-        time.sleep(0.2)
+    text = wait_for_up(proc, output, 120, 0.2)
+    if text is None:
+        return None
     values = {m.group(1): m.group(2) for m in map(_VALUE.match, text.splitlines()) if m}
     return Lab(proc, var, f"https://127.0.0.1:{8000 + offset}", values, output, offset)
 
