@@ -53,6 +53,11 @@ class OrderRepository(Protocol):
         """The order, or None; the unit of work tracks it so its changes are saved on commit."""
         ...
 
+    def status(self, order_id: str) -> OrderStatus | None:
+        """Only the order's status (None when there is no such order): one column, nothing decrypted or
+        tracked, for handlers that decide from the status alone."""
+        ...
+
     def list(
         self,
         limit: int,

@@ -60,6 +60,10 @@ class FakeOrderRepository:
     def add(self, order: Order) -> None:
         self.seen[order.id] = order
 
+    def status(self, order_id: str) -> OrderStatus | None:
+        order = self.seen.get(order_id) or self._store.get(order_id)
+        return order.status if order is not None else None
+
     def get(self, order_id: str) -> Order | None:
         if order_id in self.seen:
             return self.seen[order_id]

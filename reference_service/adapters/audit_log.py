@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from reference_service.adapters.database import autocommit_engine as autocommit_engine  # re-exported
 from reference_service.adapters.orm import AuditEventRow
 
 
@@ -61,12 +62,9 @@ class AuditEntry:
             object.__setattr__(self, "outcome", outcome_of(self.status))
 
 
-def autocommit_engine(engine: sa.Engine) -> sa.Engine | None:
-    """``engine`` in autocommit mode (the same pool) when it is PostgreSQL, for single-statement writes;
-    ``None`` on SQLite, whose writers queue on the process's write gate and ``BEGIN IMMEDIATE``."""
-    if engine.dialect.name != "postgresql":
-        return None
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+#: one statement object for every append, its values passed as parameters: SQLAlchemy keys its compiled
+#: form on the object once, where ``insert().values(...)`` built per call walked every value to key it
+_INSERT = sa.insert(AuditEventRow)
 
 
 class AuditLog:
@@ -119,10 +117,10 @@ class AuditLog:
         }
         if self._autocommit is not None:
             with self._autocommit.connect() as conn:
-                conn.execute(sa.insert(AuditEventRow).values(values))
+                conn.execute(_INSERT, values)
             return
         with self._gate, self._sessions() as session, session.begin():
-            session.add(AuditEventRow(**values))
+            session.connection().execute(_INSERT, values)
 
     def query(
         self,

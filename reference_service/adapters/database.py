@@ -97,6 +97,14 @@ def create_engines(database_url: str, **engine_kwargs: Any) -> Engines:
     return Engines(write=engine, read=engine)
 
 
+def autocommit_engine(engine: sa.Engine) -> sa.Engine | None:
+    """``engine`` in autocommit mode (the same pool) when it is PostgreSQL, for single-statement writes;
+    ``None`` on SQLite, whose writers queue on the process's write gate and ``BEGIN IMMEDIATE``."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:
     """Test a pooled connection with ``SELECT 1`` at checkout only when it may be broken, and replace it if
     that fails. SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip per transaction, a

@@ -26,6 +26,9 @@ from reference_service.domain.orders import CustomerContact, LineItem, Order, Or
 from reference_service.domain.payments import Payment, PaymentProvider, PaymentStatus
 from reference_service.ports import DisputeRecord, Page, PiiCipher, StoredResponse
 
+#: an order's status alone (``status``), built once
+_ORDER_STATUS = sa.select(OrderRow.status).where(OrderRow.id == sa.bindparam("order_id"))
+
 
 def _contact(token: str | None, cipher: PiiCipher) -> CustomerContact | None:
     if token is None:
@@ -98,6 +101,12 @@ class SqlAlchemyOrderRepository:
         )
         self.session.add(row)
         self.seen[order.id] = (order, row)
+
+    def status(self, order_id: str) -> OrderStatus | None:
+        if order_id in self.seen:
+            return self.seen[order_id][0].status
+        value = self.session.connection().execute(_ORDER_STATUS, {"order_id": order_id}).scalar()
+        return OrderStatus(value) if value is not None else None
 
     def get(self, order_id: str) -> Order | None:
         if order_id in self.seen:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -51,6 +52,9 @@ class TrackingRepository(Protocol):
     def flush_changes(self) -> None: ...
 
     def aggregates(self) -> Sequence[_Aggregate]: ...
+
+
+_OUTBOX_INSERT = sa.insert(OutboxRow)
 
 
 class SqlAlchemyUnitOfWork:
@@ -122,23 +126,27 @@ class SqlAlchemyUnitOfWork:
             repo.flush_changes()
         events = self._pending_events()
         now = self._clock.now()
-        for event in events:
-            self.session.add(
-                OutboxRow(
-                    event_id=event.event_id,
-                    event_type=event.name,
-                    aggregate_type=event.aggregate_type,
-                    aggregate_id=event.aggregate_id,
-                    payload=event.to_payload(),
-                    occurred_at=event.occurred_at,
-                    created_at=now,
-                    next_attempt_at=now,
-                    attempts=0,
-                    dead=False,
-                    handled_by=[],
-                )
-            )
+        outbox = [
+            {
+                "event_id": event.event_id,
+                "event_type": event.name,
+                "aggregate_type": event.aggregate_type,
+                "aggregate_id": event.aggregate_id,
+                "payload": event.to_payload(),
+                "occurred_at": event.occurred_at,
+                "created_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+                "dead": False,
+                "handled_by": [],
+            }
+            for event in events
+        ]
         try:
+            if outbox:
+                # Core, one multi-row INSERT in this transaction: the rows are never read back through the
+                # session, so ORM objects (identity map, flush bookkeeping) would be work for nothing
+                self.session.connection().execute(_OUTBOX_INSERT, outbox)
             self.session.commit()
         except StaleDataError as exc:
             self.session.rollback()

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from reference_service.adapters.database import Engines, create_engines, migrate
+from reference_service.adapters.database import Engines, autocommit_engine, create_engines, migrate
 from reference_service.adapters.event_publisher import InProcessEventPublisher
 from reference_service.adapters.outbox_store import SqlAlchemyOutboxStore
 from reference_service.adapters.pii import FernetCipher
@@ -194,7 +194,9 @@ def bootstrap(
     kafka = bool(settings.msk_bootstrap_servers)
     bus = message_bus(wirings, consumed=not kafka)
     consumer_bus = message_bus([Wiring(subscribers=w.consumed) for w in wirings])
-    outbox_store = SqlAlchemyOutboxStore(platform.write_sessions, platform.read_sessions, engines.write_gate)
+    outbox_store = SqlAlchemyOutboxStore(
+        platform.write_sessions, platform.read_sessions, engines.write_gate, autocommit_engine(engines.write)
+    )
     relay = OutboxRelay(
         outbox_store,
         bus,

@@ -12,7 +12,8 @@ import logging
 from dataclasses import dataclass
 
 from reference_service.adapters.api_keys import ApiKeyStore
-from reference_service.adapters.audit_log import AuditLog, autocommit_engine
+from reference_service.adapters.audit_log import AuditLog
+from reference_service.adapters.database import autocommit_engine
 from reference_service.adapters.jwt_verifier import JwtVerifier, KeySource, PinnedKeys, RemoteKeys
 from reference_service.bootstrap import Platform, Wiring
 from reference_service.config import Settings

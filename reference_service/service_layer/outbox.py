@@ -97,11 +97,13 @@ class OutboxRelay:
         """Wake the relay now (called after each commit that wrote events)."""
         self._wake.set()
 
-    def drain(self, max_batches: int = 1000) -> int:
+    def drain(self, max_batches: int = 1000, until_empty: bool = True) -> int:
         """Dispatch every due record synchronously; returns how many records were processed.
 
         A pass stops early when the broker is unreachable (``broker_down``): the records stay in the
-        outbox and the background loop backs off before the next pass."""
+        outbox and the background loop backs off before the next pass. With ``until_empty`` false (the
+        background loop) it also stops after a batch shorter than ``batch_size``: that claim took
+        everything due, and the events its handlers wrote wake the loop again."""
         total = 0
         for _ in range(max_batches):
             batch = self.store.claim(self.owner, self.batch_size, self.clock.now(), self.lease_seconds)
@@ -109,7 +111,9 @@ class OutboxRelay:
                 break
             self._dispatch_batch(batch)
             total += len(batch)
-            if self.broker_down:
+            # a short batch took every due record; the background loop stops there (a record committed
+            # since has set the wake event, so it comes back at once) instead of claiming nothing
+            if self.broker_down or (not until_empty and len(batch) < self.batch_size):
                 break
         return total
 
@@ -221,7 +225,7 @@ class OutboxRelay:
         outage_wait = self.poll_interval
         while not self._stop.is_set():
             try:
-                self.drain()
+                self.drain(until_empty=False)
             except Exception:  # the database may be briefly unavailable; keep the thread alive
                 logger.exception("outbox relay pass failed; retrying in %.1fs", self.poll_interval)
             if self.broker_down:

@@ -206,3 +206,33 @@ def test_relay_dispatches_from_the_real_table_and_survives_a_crash(database_url:
         )  # only a failure records who succeeded (the in-process inventory handler, not the publisher)
     finally:
         second.close()
+
+
+def test_relays_claiming_at_once_each_get_their_own_records(c: Container) -> None:
+    """Three relays claim the same table concurrently: every record goes to exactly one of them, in id
+    order within each claim, and its lease names that relay (PostgreSQL skips rows another claim holds)."""
+    for n in range(30):
+        c.bus.handle(commands.CreateOrder(f"cus_{n}", "USD", (commands.LineItemSpec("A", "a", 1, 500),)))
+    store = c.relay.store
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    claimed: dict[str, list[int]] = {}
+    start = threading.Barrier(3)
+
+    def relay(owner: str) -> None:
+        start.wait()
+        got = claimed.setdefault(owner, [])
+        while batch := store.claim(owner, 4, now, 30):
+            assert [r.id for r in batch] == sorted(r.id for r in batch)
+            got.extend(r.id for r in batch)
+
+    threads = [threading.Thread(target=relay, args=(f"relay-{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    ids = [i for got in claimed.values() for i in got]
+    rows = outbox_rows(c)
+    assert sorted(ids) == [r.id for r in rows] and len(rows) == 30
+    owners = {i: owner for owner, got in claimed.items() for i in got}
+    assert all(r.lease_owner == owners[r.id] for r in rows)
+    assert store.claim("late", 10, now, 30) == []  # every lease still holds

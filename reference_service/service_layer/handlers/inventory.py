@@ -25,7 +25,7 @@ from reference_service.domain.inventory import (
     StockLevel,
     demand,
 )
-from reference_service.domain.orders import OrderStatus
+from reference_service.domain.orders import Order, OrderStatus
 from reference_service.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from reference_service.service_layer.outcomes import Updated
 
@@ -52,13 +52,19 @@ def reserve_stock(event: OrderCreated, *, uow_factory: UnitOfWorkFactory, clock:
     with uow_factory() as uow:
         if not uow.consumer_inbox.claim(RESERVE, event.event_id, event.name):
             return "duplicate"
-        order = uow.orders.get(event.order_id)
-        if order is None or uow.inventory.reservation(event.order_id) is not None:
+        # the event carries the order's lines, which never change: the order itself (decrypted and
+        # tracked) is loaded only to reject it, or for an event written without them
+        status = uow.orders.status(event.order_id)
+        if status is None or uow.inventory.reservation(event.order_id) is not None:
             uow.commit()
-            return "missing" if order is None else "duplicate"
+            return "missing" if status is None else "duplicate"
+        if event.items:
+            lines = [(str(item["sku"]), int(item["quantity"])) for item in event.items]
+        else:
+            lines = [(item.sku, item.quantity) for item in _order(uow, event.order_id).items]
         held = []
         short = []
-        for line in demand((item.sku, item.quantity) for item in order.items):
+        for line in demand(lines):
             outcome = uow.inventory.try_reserve(line.sku, line.quantity, now)
             if outcome is True:
                 held.append(line)
@@ -67,15 +73,23 @@ def reserve_stock(event: OrderCreated, *, uow_factory: UnitOfWorkFactory, clock:
         if short:
             for line in held:
                 uow.inventory.release(line.sku, line.quantity, now)
+            order = _order(uow, event.order_id)
             if order.status not in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
                 order.reject(OUT_OF_STOCK, now)
             logger.info("order %s rejected: out of stock for %d SKU(s)", order.id, len(short))
             uow.commit()
             return "rejected"
         if held:
-            uow.inventory.save_reservation(Reservation(order.id, tuple(held), now, now))
+            uow.inventory.save_reservation(Reservation(event.order_id, tuple(held), now, now))
         uow.commit()
     return "reserved"
+
+
+def _order(uow: UnitOfWork, order_id: str) -> Order:
+    order = uow.orders.get(order_id)
+    if order is None:  # its status was read in this transaction, and orders are never deleted
+        raise LookupError(f"order {order_id} vanished within a transaction")
+    return order
 
 
 def _settle(

@@ -433,14 +433,11 @@ def refund_late_success(
 ) -> None:
     """A payment that succeeds after its order was cancelled is refunded at once."""
     with uow_factory() as uow:
-        order = uow.orders.get(event.order_id)
+        # nearly every order is not cancelled: decide from its status column before loading anything
+        if uow.orders.status(event.order_id) not in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
+            return
         payment = uow.payments.get(event.payment_id)
-        if (
-            order is None
-            or payment is None
-            or order.status not in (OrderStatus.CANCELLED, OrderStatus.REJECTED)
-            or payment.provider_ref is None
-        ):
+        if payment is None or payment.provider_ref is None:
             return
         ref, provider = payment.provider_ref, payment.provider
     _refund(event.payment_id, provider, ref, uow_factory, gateways, clock)
