@@ -136,14 +136,21 @@ class SqlAlchemyInventoryRepository:
         )
 
 
+#: whether a consumer already handled an event: the key only, no ORM object for a row never changed
+_CLAIMED = sa.select(ConsumerInboxRow.event_id).where(
+    ConsumerInboxRow.consumer == sa.bindparam("consumer"),
+    ConsumerInboxRow.event_id == sa.bindparam("event_id"),
+)
+
+
 class SqlAlchemyConsumerInbox:
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
         self.now = now
 
     def claim(self, consumer: str, event_id: str, event_type: str) -> bool:
-        seen = self.session.get(ConsumerInboxRow, (consumer, event_id))
-        if seen is not None:
+        found = self.session.connection().execute(_CLAIMED, {"consumer": consumer, "event_id": event_id})
+        if found.first() is not None:
             return False
         # a concurrent consumer claiming the same event fails on the primary key at commit: no double effect
         self.session.add(

@@ -28,6 +28,10 @@ from reference_service.ports import DisputeRecord, Page, PiiCipher, StoredRespon
 
 #: an order's status alone (``status``), built once
 _ORDER_STATUS = sa.select(OrderRow.status).where(OrderRow.id == sa.bindparam("order_id"))
+#: whether the webhook inbox holds an event: its key only, no ORM object built for a row never changed
+_WEBHOOK_SEEN = sa.select(WebhookEventRow.event_id).where(
+    WebhookEventRow.provider == sa.bindparam("provider"), WebhookEventRow.event_id == sa.bindparam("event_id")
+)
 
 
 def _contact(token: str | None, cipher: PiiCipher) -> CustomerContact | None:
@@ -299,7 +303,8 @@ class SqlAlchemyWebhookInbox:
         self._now = now
 
     def seen(self, provider: str, event_id: str) -> bool:
-        return self.session.get(WebhookEventRow, (provider, event_id)) is not None
+        found = self.session.connection().execute(_WEBHOOK_SEEN, {"provider": provider, "event_id": event_id})
+        return found.first() is not None
 
     def record(self, provider: str, event_id: str, event_type: str, outcome: str, detail: str | None) -> None:
         self.session.add(
