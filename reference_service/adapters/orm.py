@@ -74,7 +74,7 @@ class OrderRow(Base):
         back_populates="order",
         cascade="all, delete-orphan",
         order_by="OrderItemRow.position",
-        lazy="selectin",
+        lazy="joined",
     )
 
     __mapper_args__ = {"version_id_col": version}

@@ -137,7 +137,7 @@ class SqlAlchemyOrderRepository:
             stmt = stmt.where(OrderRow.status == status.value)
         if customer_ref is not None:
             stmt = stmt.where(OrderRow.customer_ref == customer_ref)
-        rows = list(self.session.scalars(stmt))
+        rows = list(self.session.scalars(stmt).unique())  # items are joined in
         return Page(items=[_to_domain(r, self.cipher) for r in rows[:limit]], has_more=len(rows) > limit)
 
     def aggregates(self) -> Sequence[Order]:
