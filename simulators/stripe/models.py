@@ -13,7 +13,6 @@ it changes anything, and runs under the account's lock. Time and ids come from t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -131,7 +130,7 @@ class StripeBackend:
             id=self.new_id("evt"),
             type=type_,
             created=self.now(),
-            object_json=json.dumps(obj),
+            object_zlib=Event.snapshot(obj),
             previous_attributes=previous_attributes,
             request_id=ctx.request_id,
             idempotency_key=ctx.idempotency_key,

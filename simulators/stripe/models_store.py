@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,17 +67,29 @@ class ChargeRecord:
 
 @dataclass(slots=True)
 class Event:
-    """An Event. ``object_json`` is the snapshot of ``data.object`` taken when it happened."""
+    """An Event. ``object_json`` is the snapshot of ``data.object`` taken when it happened, kept
+    zlib-compressed (``object_zlib``): an account keeps up to ``max_events`` of them, and a PaymentIntent's
+    JSON of ~1.5 KB shrinks about threefold."""
 
     id: str
     type: str
     created: int
-    object_json: str
+    object_zlib: bytes
     previous_attributes: dict[str, Any] | None = None
     request_id: str | None = None
     idempotency_key: str | None = None
     pending_webhooks: int = 0
     delivered_to: set[str] = field(default_factory=set)
+
+    @classmethod
+    def snapshot(cls, obj: Any) -> bytes:
+        """``obj`` as the compressed JSON an event keeps (level 1: about 10 us for a PaymentIntent)."""
+        return zlib.compress(json.dumps(obj).encode(), 1)
+
+    @property
+    def object_json(self) -> str:
+        """The snapshot of ``data.object``, as JSON text."""
+        return zlib.decompress(self.object_zlib).decode()
 
     def to_dict(self) -> dict[str, Any]:
         """The Stripe ``event`` object (field order as Stripe sends webhooks)."""
@@ -111,7 +124,8 @@ class IdempotencyRecord:
     request_id: str | None
     in_flight: bool = True
     status: int = 0
-    body: bytes = b""
+    #: the saved response body, zlib-compressed (``IdempotencyLayer`` compresses and restores it)
+    body_zlib: bytes = b""
 
     def to_json(self) -> dict[str, Any]:
         """The control view (``GET /_sim/stripe/idempotency``)."""
