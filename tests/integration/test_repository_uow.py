@@ -236,3 +236,20 @@ def test_relays_claiming_at_once_each_get_their_own_records(c: Container) -> Non
     owners = {i: owner for owner, got in claimed.items() for i in got}
     assert all(r.lease_owner == owners[r.id] for r in rows)
     assert store.claim("late", 10, now, 30) == []  # every lease still holds
+
+
+def test_a_claim_and_its_dispatch_mark_are_one_statement_each(c: Container) -> None:
+    """The relay's claim is one ``UPDATE ... RETURNING`` and its dispatch mark one ``UPDATE`` (on
+    PostgreSQL autocommitted, so no BEGIN and COMMIT around them either)."""
+    c.bus.handle(commands.CreateOrder("cus_1", "USD", (commands.LineItemSpec("A", "a", 1, 500),)))
+    statements: list[str] = []
+    sa.event.listen(c.engines.write, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    [record] = c.relay.store.claim("relay-1", 10, now, 30)
+    c.relay.store.mark_dispatched_many([record.id], now)
+    outbox = [s for s in statements if "outbox" in s]
+    assert len(outbox) == 2 and outbox[1] == statements[-1]
+    assert outbox[0].startswith("UPDATE outbox SET lease_owner") and "RETURNING" in outbox[0]
+    assert outbox[1].startswith("UPDATE outbox SET dispatched_at")
+    if c.engines.write.dialect.name == "postgresql":
+        assert statements == outbox and "SKIP LOCKED" in outbox[0]
