@@ -111,6 +111,36 @@ def tls_args(tls: LabCertificates | None) -> list[str]:
     return ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)] if tls is not None else []
 
 
+def _listening_inodes(port: int) -> set[str]:
+    """Socket inodes listening on ``port`` (Linux ``/proc/net/tcp`` and ``tcp6``, state 0A)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    return inodes
+
+
+def _bound_by(proc: subprocess.Popen[bytes], port: int, timeout: float = 30.0) -> bool:
+    """Whether ``proc``'s process group (it was started in a session of its own) holds the socket
+    listening on ``port``; waits until it does, or until ``proc`` exits (it could not bind)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        wanted = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+        for pid_dir in Path("/proc").iterdir():
+            if not pid_dir.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                if os.getpgid(int(pid_dir.name)) != proc.pid:
+                    continue
+                if any(os.readlink(fd) in wanted for fd in (pid_dir / "fd").iterdir()):
+                    return True
+        time.sleep(0.05)
+    return False
+
+
 class PortTaken(RuntimeError):
     """The service could not bind its port: another process took it after ``free_port`` chose it."""
 
@@ -154,12 +184,14 @@ def run_service(
             live.http.verify, live.http.trust_env = str(tls.ca), False
         try:
             wait_http(live.url + health, proc=proc, log=log, verify=str(tls.ca) if tls else True)
+            if not _bound_by(proc, chosen):  # another test's service answered on the port ours failed to bind
+                raise RuntimeError(f"port {chosen} is already in use by another process")
         except TimeoutError:
             live.stop()  # never answered: stopped, not left running behind the failed test
             raise
         except RuntimeError:
             live.stop()
-            if "already in use" not in live.output():
+            if "already in use" not in live.output() + str(sys.exc_info()[1]):
                 raise
             if port is not None:
                 raise PortTaken(f"port {chosen} was taken") from None
