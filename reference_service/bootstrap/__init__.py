@@ -202,6 +202,7 @@ def bootstrap(
         bus,
         platform.clock,
         poll_interval=settings.outbox_poll_seconds,
+        linger=settings.outbox_linger_seconds,
         batch_size=settings.outbox_batch_size,
         max_attempts=settings.outbox_max_attempts,
         wake=platform.events_committed,
