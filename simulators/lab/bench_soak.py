@@ -53,6 +53,7 @@ from simulators.kernel.bench_tools import (
     tree_rss_mb,
 )
 from simulators.logistics.bench import SHIPMENT_BODY
+from simulators.paypal.bench import ORDER_BODY
 
 PROVIDERS = ("stripe", "paypal", "twilio", "logistics")
 GOAL_MAX_RSS_MB = 200.0
@@ -130,31 +131,6 @@ def stripe_round(conn: http.client.HTTPConnection, n: int, _state: dict[str, Any
 
 # -- paypal ------------------------------------------------------------------------------------------------
 _PAYPAL_BASIC = base64.b64encode(b"genai-demo-client:genai-demo-secret").decode()
-_PAYPAL_ORDER = json.dumps(
-    {
-        "intent": "CAPTURE",
-        "purchase_units": [
-            {
-                "reference_id": "ord_soak",
-                "amount": {
-                    "currency_code": "USD",
-                    "value": "54.98",
-                    "breakdown": {
-                        "item_total": {"currency_code": "USD", "value": "49.98"},
-                        "shipping": {"currency_code": "USD", "value": "5.00"},
-                    },
-                },
-                "items": [
-                    {
-                        "name": "Widget",
-                        "quantity": "2",
-                        "unit_amount": {"currency_code": "USD", "value": "24.99"},
-                    }
-                ],
-            }
-        ],
-    }
-).encode()
 
 
 def paypal_round(conn: http.client.HTTPConnection, n: int, state: dict[str, Any]) -> int:
@@ -175,7 +151,7 @@ def paypal_round(conn: http.client.HTTPConnection, n: int, state: dict[str, Any]
         state["token"] = token["access_token"]
         sent += 1
     headers = {"Authorization": f"Bearer {state['token']}", "Content-Type": "application/json"}
-    order = _call(conn, "POST", "/v2/checkout/orders", headers, _PAYPAL_ORDER, expect=201)
+    order = _call(conn, "POST", "/v2/checkout/orders", headers, ORDER_BODY, expect=201)
     got = _call(conn, "GET", f"/v2/checkout/orders/{order['id']}", headers)
     if got["status"] != "CREATED":
         raise RuntimeError(f"order {order['id']} is {got['status']}")
