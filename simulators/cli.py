@@ -88,20 +88,31 @@ def sim(
     serve(provider, host=host, port=port, threads=threads, env=env, log_level=log_level, tls=tls)
 
 
-@click.group("trigger")
+class TriggerGroup(click.Group):
+    """``trigger``'s provider subcommands, imported when ``trigger`` runs or lists them: importing them
+    loads the Stripe and EasyPost simulators, which every other ``genai-demo`` process (each lab part) would
+    otherwise import at start-up for nothing."""
+
+    def _load(self) -> None:
+        if not self.commands:
+            from simulators.logistics.trigger import logistics_trigger
+            from simulators.stripe.trigger import stripe_trigger
+
+            self.add_command(stripe_trigger)
+            self.add_command(logistics_trigger)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group("trigger", cls=TriggerGroup)
 def trigger() -> None:
     """Make a running simulator emit an event through real API calls (like `stripe trigger`)."""
-
-
-def _add_trigger_commands() -> None:
-    from simulators.logistics.trigger import logistics_trigger
-    from simulators.stripe.trigger import stripe_trigger
-
-    trigger.add_command(stripe_trigger)
-    trigger.add_command(logistics_trigger)
-
-
-_add_trigger_commands()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import requests
 import sqlalchemy as sa
 
 from simulators.lab.tls import LabCertificates
+from simulators.registry import PROVIDERS
 from simulators.testing import free_port
 from tests.auth import auth_issuer
 
@@ -274,3 +276,67 @@ def wait_for_up(proc: subprocess.Popen[bytes], output: Path, timeout: float, pol
             raise AssertionError(text[-3000:])
         time.sleep(poll)
     return text
+
+
+#: a ``NAME value`` line of the table ``genai-demo up`` prints (keys, webhook secrets, demo tokens)
+_UP_VALUE = re.compile(r"^    ([A-Z][A-Z0-9_]+)\s+(\S+)$")
+
+
+@dataclass
+class UpLab:
+    """A ``genai-demo up`` running as its own process group on ports ``offset`` above the defaults:
+    ``output`` is what it printed, ``var`` its ``--var-dir``, ``values`` the ``NAME value`` lines of its
+    table; ``tls`` when it was started with ``--tls`` (HTTPS, the lab's CA under ``var/tls``)."""
+
+    proc: subprocess.Popen[bytes]
+    output: Path
+    var: Path
+    offset: int
+    values: dict[str, str]
+    tls: bool
+
+    @property
+    def url(self) -> str:
+        """The service's base URL."""
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{8000 + self.offset}"
+
+    def sim(self, name: str) -> str:
+        """The base URL of the simulator ``name``."""
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{PROVIDERS[name].default_port + self.offset}"
+
+    @property
+    def ca(self) -> str:
+        """The lab's CA certificate (``--tls``)."""
+        return str(self.var / "tls" / "ca.pem")
+
+    def session(self, **headers: str) -> requests.Session:
+        """A session sending ``headers`` that trusts the lab's CA (and nothing from the environment)."""
+        session = requests.Session()
+        if self.tls:
+            session.verify, session.trust_env = self.ca, False
+        session.headers.update(headers)
+        return session
+
+    def stop(self) -> None:
+        """Ctrl-C, as a user stops it (SIGKILL to the group if it has not stopped within 30 s)."""
+        stop_group(self.proc, signal.SIGINT, 30)
+
+
+def start_up(
+    tmp: Path, offset: int, *args: str, env: Mapping[str, str], timeout: float, poll: float = 0.1
+) -> UpLab | None:
+    """Run ``genai-demo up --port-offset <offset> --var-dir <tmp>/var <args>`` (environment ``env``, output
+    in ``<tmp>/up.out``) until its table is printed; ``None`` when a port was taken meanwhile (the caller
+    tries another offset)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    var, output = tmp / "var", tmp / "up.out"
+    argv = genai_demo_argv("up", "--port-offset", str(offset), "--var-dir", str(var), *args)
+    with output.open("wb") as out:
+        proc = subprocess.Popen(
+            argv, env=dict(env), cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    text = wait_for_up(proc, output, timeout, poll)
+    if text is None:
+        return None
+    values = {m.group(1): m.group(2) for m in map(_UP_VALUE.match, text.splitlines()) if m}
+    return UpLab(proc, output, var, offset, values, tls="--tls" in args)

@@ -16,8 +16,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from reference_service.config import Settings
@@ -29,7 +27,11 @@ SERVER_CODES = frozenset({"InternalError", "InternalFailure", "ServiceUnavailabl
 
 
 def client(service: str, settings: Settings, timeout: float) -> Any:
-    """A boto3 client for ``service`` ("ses", "sns") from settings, one attempt per call."""
+    """A boto3 client for ``service`` ("ses", "sns") from settings, one attempt per call. boto3 and
+    botocore.config are imported here, not with this module: half a second of every service start-up."""
+    import boto3
+    from botocore.config import Config
+
     session = boto3.session.Session()
     return session.client(
         service,  # type: ignore[call-overload]

@@ -2,14 +2,16 @@
 total). fpdf2 is pure Python (no system libraries, unlike WeasyPrint or wkhtmltopdf), actively
 maintained, and writes a small valid PDF from drawing calls in a few milliseconds.
 
+fpdf2 is imported by the first :meth:`FpdfInvoiceRenderer.render`, not with this module: it brings fontTools
+(and numpy where installed), about a second of CPU that every service process would otherwise pay at
+start-up, also those that never issue an invoice.
+
 Inspect one: ``genai-demo up``, pay an order, then open the ``invoices`` link of ``GET /api/v1/orders/{id}``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-
-from fpdf import FPDF
 
 from reference_service.domain.orders import Order
 
@@ -32,6 +34,8 @@ class FpdfInvoiceRenderer:
         self.seller = seller
 
     def render(self, order: Order, *, invoice_number: str, issued_at: datetime) -> bytes:
+        from fpdf import FPDF
+
         pdf = FPDF(format="A4")
         pdf.set_creation_date(issued_at)
         pdf.set_title(f"Invoice {invoice_number}")

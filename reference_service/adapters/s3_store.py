@@ -30,10 +30,7 @@ from collections.abc import Collection, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
-import boto3
 import puremagic
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from reference_service.adapters import aws
@@ -107,6 +104,9 @@ class CheckedStream:
 
 
 def _s3_client(settings: Settings) -> Any:
+    import boto3  # with botocore.config, half a second of start-up for a service that may never store a file
+    from botocore.config import Config
+
     session = boto3.session.Session()
     return session.client(
         "s3",
@@ -126,6 +126,22 @@ def _s3_client(settings: Settings) -> Any:
     )
 
 
+def _transfer_config(settings: Settings) -> Any:
+    """How uploads are split: multipart above ``FILES_MULTIPART_THRESHOLD_BYTES``, 4 parts at a time."""
+    from boto3.s3.transfer import TransferConfig
+
+    transfer = TransferConfig(
+        multipart_threshold=settings.files_multipart_threshold_bytes,
+        multipart_chunksize=settings.files_multipart_threshold_bytes,
+        max_concurrency=4,
+        max_io_queue=4,
+    )
+    # a one-shot stream's parts are read into memory: at most this many at once, so RSS stays flat
+    # (s3transfer's setting; boto3's TransferConfig does not take it as an argument)
+    transfer.max_in_memory_upload_chunks = 4
+    return transfer
+
+
 class S3FileStorage:
     """``FileStorage`` on one bucket (``S3_BUCKET``); see the module docstring."""
 
@@ -135,15 +151,7 @@ class S3FileStorage:
         self._call = ProviderCall("s3", metrics, retry, ERRORS)
         self._client: Any = None
         self._lock = threading.Lock()
-        self._transfer = TransferConfig(
-            multipart_threshold=settings.files_multipart_threshold_bytes,
-            multipart_chunksize=settings.files_multipart_threshold_bytes,
-            max_concurrency=4,
-            max_io_queue=4,
-        )
-        # a one-shot stream's parts are read into memory: at most this many at once, so RSS stays flat
-        # (s3transfer's setting; boto3's TransferConfig does not take it as an argument)
-        self._transfer.max_in_memory_upload_chunks = 4
+        self._transfer: Any = None  # built on first use, as the client is (boto3 is imported then)
 
     @property
     def client(self) -> Any:
@@ -152,6 +160,13 @@ class S3FileStorage:
                 if self._client is None:
                     self._client = _s3_client(self._settings)
         return self._client
+
+    @property
+    def transfer(self) -> Any:
+        """boto3's ``TransferConfig`` of uploads (built on first use; two racing builds are equal)."""
+        if self._transfer is None:
+            self._transfer = _transfer_config(self._settings)
+        return self._transfer
 
     def _sse(self) -> dict[str, str]:
         args: dict[str, str] = {"ServerSideEncryption": self._settings.s3_sse}
@@ -187,7 +202,7 @@ class S3FileStorage:
                 stream.seek(start)
             body = CheckedStream(b"", stream, max_bytes)
             checked.append(body)
-            self.client.upload_fileobj(body, self.bucket, key, ExtraArgs=extra, Config=self._transfer)
+            self.client.upload_fileobj(body, self.bucket, key, ExtraArgs=extra, Config=self.transfer)
 
         try:
             self._call("PutObject", attempt, retry=seekable)

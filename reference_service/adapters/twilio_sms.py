@@ -25,6 +25,7 @@ Inspect in the lab: ``GET <twilio simulator>/_sim/twilio/messages`` and ``/_sim/
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import requests
@@ -134,16 +135,29 @@ class TwilioProvider(GuardedProvider):
         client: Client | None = None,
     ) -> None:
         super().__init__(breaker, RegionFilter(settings.sms_twilio_regions))
-        self._client = client or build_client(settings, settings.sms_provider_timeout_seconds)
+        # built on the first SMS: pointing it at TWILIO_BASE_URL imports the SDK's whole API tree, a few
+        # hundred milliseconds of every service start-up otherwise
+        self._client = client
+        self._settings = settings
+        self._client_lock = threading.Lock()
         self._from = settings.twilio_from_number
         self.status_callback = settings.service_public_url + STATUS_CALLBACK_PATH
         self._call = ProviderCall(PROVIDER, metrics, retry, ErrorPolicy(classify, retryable, retry_after))
+
+    @property
+    def client(self) -> Client:
+        """The official client (``build_client``), built on first use."""
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = build_client(self._settings, self._settings.sms_provider_timeout_seconds)
+        return self._client
 
     def _create(self, phone: str, message: str) -> SmsResult:
         try:
             created: Any = self._call(
                 "create_message",
-                lambda: self._client.messages.create(
+                lambda: self.client.messages.create(
                     to=phone, from_=self._from, body=message, status_callback=self.status_callback
                 ),
             )

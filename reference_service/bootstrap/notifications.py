@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
 from sqlalchemy.orm import Session
 
 from reference_service.adapters.circuit_breaker import STATE_VALUES, CircuitBreaker
@@ -33,7 +32,6 @@ from reference_service.adapters.ses_feedback import (
     SesFeedbackProvisioner,
     SubscriptionConfirmer,
 )
-from reference_service.adapters.shared_circuit import RedisCircuitBreaker
 from reference_service.adapters.sms_router import SmsServiceRouter
 from reference_service.adapters.sns_messages import SnsMessageVerifier, sns_certificates
 from reference_service.adapters.sns_sms import AwsSnsProvider
@@ -99,18 +97,19 @@ def build_sms_providers(
     breakers: dict[str, CircuitBreaker] = {}
     providers: list[SmsProvider] = []
     shared = settings.circuit_breaker_redis_url
-    # short timeouts: a slow Redis must cost a call less than the provider's own failure would
-    client = (
-        redis.Redis.from_url(shared, socket_timeout=0.25, socket_connect_timeout=0.25) if shared else None
-    )
-    namespace = settings.ratelimit_key_prefix  # the same namespace as the rate limit's keys
+    make_breaker: Callable[..., CircuitBreaker] = CircuitBreaker
+    if shared:  # redis (a quarter of a second to import) only when the circuits are shared
+        import redis
+
+        from reference_service.adapters.shared_circuit import RedisCircuitBreaker
+
+        # short timeouts: a slow Redis must cost a call less than the provider's own failure would
+        client = redis.Redis.from_url(shared, socket_timeout=0.25, socket_connect_timeout=0.25)
+        namespace = settings.ratelimit_key_prefix  # the same namespace as the rate limit's keys
+        make_breaker = functools.partial(RedisCircuitBreaker, client, namespace)
     for name in settings.sms_provider_order:
         args = (name, settings.sms_circuit_failure_threshold, settings.sms_circuit_reset_seconds)
-        breaker = (
-            RedisCircuitBreaker(client, namespace, *args, clock=clock, on_change=on_change)
-            if client is not None
-            else CircuitBreaker(*args, clock=clock, on_change=on_change)
-        )
+        breaker = make_breaker(*args, clock=clock, on_change=on_change)
         metrics.sms_circuit_state.labels(name).set(0)
         breakers[name] = breaker
         if name == "sns":

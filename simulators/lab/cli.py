@@ -15,11 +15,29 @@ from pathlib import Path
 
 import click
 
-from reference_service.entrypoints import cli as service_cli
 from simulators.cli import sim, trigger
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LabGroup(click.Group):
+    """The lab's commands, then the reference service's (``reference_service.entrypoints.cli``), which are
+    imported only when one of them runs or the commands are listed: a simulator's or the console's process
+    never loads the service's settings, SQLAlchemy or pydantic-settings (each lab part is such a process)."""
+
+    @staticmethod
+    def service_commands() -> dict[str, click.Command]:
+        """The reference service's commands by name."""
+        from reference_service.entrypoints import cli as service_cli
+
+        return dict(service_cli.cli.commands)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.service_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self.service_commands().get(cmd_name)
+
+
+@click.group(cls=LabGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """genai-demo: the integration lab (reference service, provider simulators, harness)."""
 
@@ -141,7 +159,9 @@ def up(
     certificates = make_certificates(var_dir / "tls") if tls else None
     if certificates is not None:  # the service's own clients (Stripe) read their CA from its settings
         os.environ.update(client_env(certificates.ca))
-    settings = service_cli.settings_or_exit()
+    from reference_service.entrypoints.cli import settings_or_exit
+
+    settings = settings_or_exit()
     lab = Lab(
         settings,
         var_dir=var_dir,
@@ -442,8 +462,6 @@ def bench_all(ctx: click.Context) -> None:
 
 cli.add_command(sim)
 cli.add_command(trigger)
-for _name, _command in service_cli.cli.commands.items():
-    cli.add_command(_command, _name)
 
 
 def main() -> None:

@@ -23,13 +23,23 @@ import os
 import signal
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.chaos.kafka_lab import count_events, kafka_lab, wait_consumed
-from tests.chaos.storm import CHECKOUTS, checkout_storm, drain, order_statuses, report, settle, tally
+from tests.chaos.kafka_lab import KafkaLab, count_events, kafka_lab, wait_consumed
+from tests.chaos.storm import (
+    CHECKOUTS,
+    Storm,
+    checkout_storm,
+    drain,
+    order_statuses,
+    report,
+    settle,
+    tally,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.chaos, pytest.mark.postgres]
 
@@ -54,6 +64,39 @@ def assert_every_event_once(figures: dict[str, Any], checkouts: int) -> None:
     assert orders["committed_lag"] == 0, orders
     assert orders["consumed_inbox_events"] >= checkouts, orders  # each order.created has its inbox row
     assert not any(figures["dlq_messages"].values()), figures["dlq_messages"]
+
+
+def count_report_and_check(
+    klab: KafkaLab,
+    case: str,
+    storm: Storm,
+    statuses: Counter[str],
+    consume_timeout_s: float = 90.0,
+    **facts: Any,
+) -> None:
+    """Once the storm's orders settled (``statuses``): wait until the group consumed every event, count the
+    events and Stripe's webhooks, write the figures with ``facts`` to ``var/chaos/<case>.json``, then assert
+    that every order is PAID, every event arrived and had one effect, and every webhook was delivered."""
+    consumed_s = wait_consumed(klab, timeout_s=consume_timeout_s)
+    klab.mark("all_consumed")
+    figures = count_events(klab, storm.order_ids)
+    webhooks = tally(drain(klab.lab.sim("stripe")))
+    klab.mark("counted")
+    report(
+        case,
+        checkouts=CHECKOUTS,
+        **facts,
+        orders=dict(statuses),
+        lost_orders=CHECKOUTS - statuses.get("PAID", 0),
+        client_answers=dict(storm.answers),
+        webhooks=webhooks,
+        consumed_after_storm_seconds=consumed_s,
+        seconds=klab.seconds,
+        **figures,
+    )
+    assert statuses == {"PAID": CHECKOUTS}, statuses
+    assert_every_event_once(figures, CHECKOUTS)
+    assert webhooks["deliveries"] == webhooks.get("succeeded") == CHECKOUTS, webhooks
 
 
 # make chaos only; make test keeps tests/integration/test_kafka.py's kill -9 of a consumer mid-batch
@@ -107,28 +150,9 @@ def test_consumers_killed_mid_storm_leave_one_effect_per_event(tmp_path: Path) -
         for thread in restarts:  # every victim back (payments never waited for the consumers)
             thread.join(120)
         assert not killer.is_alive() and not any(t.is_alive() for t in restarts), "a restart hung"
-        consumed_s = wait_consumed(klab)
-        klab.mark("all_consumed")
-        figures = count_events(klab, storm.order_ids)
-        webhooks = tally(drain(stripe))
-        klab.mark("counted")
-        report(
-            "kafka-consumers-sigkill",
-            checkouts=CHECKOUTS,
-            orders=dict(statuses),
-            lost_orders=CHECKOUTS - statuses.get("PAID", 0),
-            client_answers=dict(storm.answers),
-            webhooks=webhooks,
-            kills=kills,
-            consumed_after_storm_seconds=consumed_s,
-            seconds=klab.seconds,
-            **figures,
-        )
+        count_report_and_check(klab, "kafka-consumers-sigkill", storm, statuses, kills=kills)
         assert [k["exit"] for k in kills] == [-signal.SIGKILL] * len(VICTIMS), kills
         assert all(k["handled_before_kill"] >= 1 for k in kills), kills  # each killed while it worked
-        assert statuses == {"PAID": CHECKOUTS}, statuses
-        assert_every_event_once(figures, CHECKOUTS)
-        assert webhooks["deliveries"] == webhooks.get("succeeded") == CHECKOUTS, webhooks
 
 
 def test_every_broker_down_mid_storm_then_back_loses_no_event(tmp_path: Path) -> None:
@@ -160,27 +184,16 @@ def test_every_broker_down_mid_storm_then_back_loses_no_event(tmp_path: Path) ->
         stripe = lab.sim("stripe")
         statuses = settle(lab.url, storm.order_ids, lambda seconds: stripe.advance(seconds))
         klab.mark("orders_settled")
-        consumed_s = wait_consumed(klab, timeout_s=90 + OUTAGE_S)
-        klab.mark("all_consumed")
-        figures = count_events(klab, storm.order_ids)
-        webhooks = tally(drain(stripe))
-        klab.mark("counted")
-        report(
+        # every order PAID: Kafka is not on the checkout's path
+        count_report_and_check(
+            klab,
             "kafka-brokers-down",
-            checkouts=CHECKOUTS,
+            storm,
+            statuses,
+            consume_timeout_s=90 + OUTAGE_S,
             outage_seconds=outage.get("seconds"),
             outbox_pending_max_while_down=outage.get("pending_while_down"),
-            orders=dict(statuses),
-            lost_orders=CHECKOUTS - statuses.get("PAID", 0),
-            client_answers=dict(storm.answers),
-            webhooks=webhooks,
-            consumed_after_storm_seconds=consumed_s,
-            seconds=klab.seconds,
-            **figures,
         )
         assert outage["pending_while_down"] > 0, "the outbox never held an event: the case tested nothing"
-        assert statuses == {"PAID": CHECKOUTS}, statuses  # Kafka is not on the checkout's path
         assert "500" not in storm.answers, storm.answers
-        assert_every_event_once(figures, CHECKOUTS)
-        assert webhooks["deliveries"] == webhooks.get("succeeded") == CHECKOUTS, webhooks
         assert order_statuses(lab.url, storm.order_ids) == {"PAID": CHECKOUTS}

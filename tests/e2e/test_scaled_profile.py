@@ -24,13 +24,12 @@ import os
 import random
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ from reference_service.entrypoints.cli import port_free
 from simulators.kernel.client import SimClient
 from simulators.lab.up import CONSUMER_METRICS_PORT, KAFKA_CONTROL_PORT
 from simulators.registry import PROVIDERS
-from tests.support import POSTGRES_URL, REPO, genai_demo_argv, require, stop_group, wait_for_up
+from tests.support import POSTGRES_URL, UpLab, require, start_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -54,26 +53,16 @@ ORDER_STATUS = sa.text("SELECT status FROM orders WHERE id = :id")
 PUBLISHED_ORDER_EVENTS = sa.text(
     "SELECT count(*) FROM outbox WHERE aggregate_type = 'order' AND dispatched_at IS NOT NULL"
 )
-_VALUE = re.compile(r"^    ([A-Z][A-Z0-9_]+)\s+(\S+)$")
 
 
 @dataclass
-class Lab:
-    proc: subprocess.Popen[bytes]
-    output: Path
-    var: Path
-    offset: int
+class ScaledLab(UpLab):
+    """``genai-demo up --profile scaled`` on its own PostgreSQL database (``database_url``)."""
+
     database_url: str
-    values: dict[str, str]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{8000 + self.offset}"
-
-    def sim(self, name: str) -> str:
-        return f"http://127.0.0.1:{PROVIDERS[name].default_port + self.offset}"
 
     def consumer_metrics(self, n: int) -> str:
+        """The Prometheus metrics of consumer ``n`` (0: ``consumer``, 1: ``consumer-2``)."""
         return requests.get(
             f"http://127.0.0.1:{CONSUMER_METRICS_PORT + self.offset + n}/metrics", timeout=5
         ).text
@@ -131,10 +120,8 @@ def own_redis_db(prefix: str) -> Iterator[str]:
             client.delete(*keys)
 
 
-def start(tmp: Path, database_url: str, redis_url: str, prefix: str) -> Lab | None:
+def start(tmp: Path, database_url: str, redis_url: str, prefix: str) -> ScaledLab | None:
     """``genai-demo up --profile scaled`` until its table is printed; None when a port was taken."""
-    tmp.mkdir(parents=True)
-    var, output, offset = tmp / "var", tmp / "up.out", free_offset()
     env = {
         **os.environ,
         "RATELIMIT_DEFAULT": f"{LIMIT}/minute",
@@ -143,29 +130,18 @@ def start(tmp: Path, database_url: str, redis_url: str, prefix: str) -> Lab | No
         "PROVIDER_RETRY_INITIAL_SECONDS": "0.02",
         "PROVIDER_RETRY_MAX_SECONDS": "0.1",
     }
-    argv = genai_demo_argv(
-        "up", "--profile", "scaled", "--port-offset", str(offset), "--var-dir", str(var),
-        "--database-url", database_url, "--redis-url", redis_url,
-    )  # fmt: skip
-    with output.open("wb") as out:
-        proc = subprocess.Popen(
-            argv, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    text = wait_for_up(proc, output, 150, 0.1)  # about 25 s on 2 idle cores; far more when they are shared
-    if text is None:
+    args = ("--profile", "scaled", "--database-url", database_url, "--redis-url", redis_url)
+    # about 25 s on 2 idle cores; far more when they are shared
+    up = start_up(tmp, free_offset(), *args, env=env, timeout=150)
+    if up is None:
         return None
-    values = {m.group(1): m.group(2) for m in map(_VALUE.match, text.splitlines()) if m}
-    return Lab(proc, output, var, offset, database_url, values)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    stop_group(proc, signal.SIGINT, 30)
+    return ScaledLab(**{f.name: getattr(up, f.name) for f in fields(up)}, database_url=database_url)
 
 
 # -------------------------------------------------------------------------------- which worker served
 
 
-def route_counts(lab: Lab, route: str) -> dict[str, float]:
+def route_counts(lab: ScaledLab, route: str) -> dict[str, float]:
     """``http_requests_total{route}`` of each worker pid, from its own file (not the merged scrape)."""
     counts: dict[str, float] = {}
     for file in (lab.var / "prometheus-multiproc").glob("counter_*.db"):
@@ -179,7 +155,7 @@ def route_counts(lab: Lab, route: str) -> dict[str, float]:
 
 
 def served_by(
-    lab: Lab, route: str, session: requests.Session, method: str, path: str, **kwargs: Any
+    lab: ScaledLab, route: str, session: requests.Session, method: str, path: str, **kwargs: Any
 ) -> tuple[str, requests.Response]:
     """Make one request on ``session``; return the pid of the worker that served it, and the answer."""
     before = route_counts(lab, route)
@@ -189,7 +165,7 @@ def served_by(
     return pid, resp
 
 
-def pinned_sessions(lab: Lab) -> dict[str, requests.Session]:
+def pinned_sessions(lab: ScaledLab) -> dict[str, requests.Session]:
     """Two keep-alive sessions, each connection held by a different worker: pid -> session."""
     sessions: dict[str, requests.Session] = {}
     for _ in range(40):
@@ -205,14 +181,14 @@ def pinned_sessions(lab: Lab) -> dict[str, requests.Session]:
     raise AssertionError(f"every new connection went to the same worker: {sessions}")
 
 
-def merged_count(session: requests.Session, lab: Lab, route: str) -> float:
+def merged_count(session: requests.Session, lab: ScaledLab, route: str) -> float:
     """``http_requests_total{route}`` summed over the scrape ``/metrics`` answers (merged by the worker)."""
     pattern = re.compile(r"^http_requests_total\{([^}]*)\} (\S+)$", re.M)
     text = session.get(lab.url + "/metrics", timeout=5).text
     return sum(float(v) for labels, v in pattern.findall(text) if f'route="{route}"' in labels)
 
 
-def token(lab: Lab, sub: str, role: str) -> str:
+def token(lab: ScaledLab, sub: str, role: str) -> str:
     resp = requests.post(
         lab.sim("identity") + "/_sim/identity/tokens", json={"sub": sub, "roles": [role]}, timeout=10
     )
@@ -224,7 +200,7 @@ def token(lab: Lab, sub: str, role: str) -> str:
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
+def lab(tmp_path: Path) -> Iterator[ScaledLab]:
     prefix = f"scaled-{uuid.uuid4().hex[:8]}"
     with own_database() as database_url, own_redis_db(prefix) as redis_url:
         for attempt in range(3):
@@ -236,14 +212,14 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         try:
             yield started
         finally:
-            stop(started.proc)
+            started.stop()
 
 
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.kafka
 @pytest.mark.timeout(240)  # the default 120 s is too tight for a whole lab when the machine is shared
-def test_the_scaled_profile_shares_state_across_workers_and_consumers(lab: Lab) -> None:
+def test_the_scaled_profile_shares_state_across_workers_and_consumers(lab: ScaledLab) -> None:
     text = lab.output.read_text()
     assert "  profile:  scaled" in text and "  service:  2 workers" in text
     assert "consumers consumer, consumer-2" in text and "redis:    redis://127.0.0.1:6379/" in text
@@ -266,7 +242,7 @@ def test_the_scaled_profile_shares_state_across_workers_and_consumers(lab: Lab) 
     circuit_is_shared(lab, a, b)
 
 
-def rate_limit_is_shared(lab: Lab, a: requests.Session, b: requests.Session) -> None:
+def rate_limit_is_shared(lab: ScaledLab, a: requests.Session, b: requests.Session) -> None:
     """One client alternating between the two workers: LIMIT answers in all, then 429 from both."""
     auth = {"Authorization": f"Bearer {token(lab, 'cus_ratelimit', 'customer')}"}
     statuses: dict[str, list[int]] = {}
@@ -280,7 +256,7 @@ def rate_limit_is_shared(lab: Lab, a: requests.Session, b: requests.Session) -> 
     assert all(429 in codes for codes in statuses.values()), statuses
 
 
-def circuit_is_shared(lab: Lab, a: requests.Session, b: requests.Session) -> None:
+def circuit_is_shared(lab: ScaledLab, a: requests.Session, b: requests.Session) -> None:
     """SNS fails for SMS sent through worker A: its circuit opens; worker B sees it open and skips SNS."""
     admin = {"Authorization": f"Bearer {token(lab, 'ops-circuit', 'admin')}"}
     aws = SimClient(lab.sim("aws"))
@@ -303,12 +279,12 @@ def circuit_is_shared(lab: Lab, a: requests.Session, b: requests.Session) -> Non
         aws.close()
 
 
-def handled(lab: Lab, n: int) -> float:
+def handled(lab: ScaledLab, n: int) -> float:
     pattern = r'^kafka_consumer_messages_total\{outcome="handled",topic="order-events"\} (\S+)$'
     return sum(float(v) for v in re.findall(pattern, lab.consumer_metrics(n), re.M))
 
 
-def checkout_and_consumers(lab: Lab, session: requests.Session) -> None:
+def checkout_and_consumers(lab: ScaledLab, session: requests.Session) -> None:
     """Orders of a stocked SKU (their events spread over the partitions by order id) until both consumers
     have handled some, one paid with Stripe: PAID; and each order's ``order.created`` reserved its unit
     exactly once. Kafka delivers at least once: when the group rebalances while a consumer is working (the

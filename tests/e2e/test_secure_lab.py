@@ -12,46 +12,22 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
 from reference_service.config import Settings
 from reference_service.entrypoints.cli import port_free
 from simulators.identity.magic import DEMO_USERS, SERVICE_CLIENT_SECRET
 from simulators.registry import PROVIDERS
-from tests.support import REPO, genai_demo_argv, stop_group, wait_for_up
+from tests.support import REPO, UpLab, genai_demo_argv, start_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.security]
 CUSTOMER = {"name": "Ada Lovelace Esq", "email": "ada.lovelace.e2e@example.com", "phone": "+14155550199"}
-_VALUE = re.compile(r"^    ([A-Z][A-Z0-9_]+)\s+(\S+)$")
-
-
-@dataclass
-class Lab:
-    proc: subprocess.Popen[bytes]
-    var: Path
-    url: str
-    values: dict[str, str]
-    output: Path
-    offset: int
-
-    @property
-    def ca(self) -> str:
-        return str(self.var / "tls" / "ca.pem")
-
-    def session(self, **headers: str) -> requests.Session:
-        session = requests.Session()
-        session.verify, session.trust_env = self.ca, False
-        session.headers.update(headers)
-        return session
 
 
 def free_offset() -> int:
@@ -65,29 +41,14 @@ def free_offset() -> int:
     raise RuntimeError("no free port offset for a lab")
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    stop_group(proc, signal.SIGINT, 30)
-
-
-def start_lab(tmp: Path) -> Lab | None:
+def start_lab(tmp: Path) -> UpLab | None:
     """``genai-demo up --tls`` until it is up; ``None`` when a port was taken meanwhile (try again)."""
-    var, output = tmp / "var", tmp / "up.out"
-    offset = free_offset()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'lab.db'}"}
-    with output.open("wb") as out:
-        proc = subprocess.Popen(
-            genai_demo_argv("up", "--tls", "--port-offset", str(offset), "--var-dir", str(var)),
-            env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    text = wait_for_up(proc, output, 120, 0.2)
-    if text is None:
-        return None
-    values = {m.group(1): m.group(2) for m in map(_VALUE.match, text.splitlines()) if m}
-    return Lab(proc, var, f"https://127.0.0.1:{8000 + offset}", values, output, offset)
+    return start_up(tmp, free_offset(), "--tls", env=env, timeout=120, poll=0.2)
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpLab]:
     for attempt in range(3):
         started = start_lab(tmp_path_factory.mktemp(f"secure-lab-{attempt}"))
         if started is not None:
@@ -97,10 +58,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     try:
         yield started
     finally:
-        stop(started.proc)
+        started.stop()
 
 
-def test_a_checkout_through_the_secure_lab_leaves_no_secret_in_its_logs(lab: Lab) -> None:
+def test_a_checkout_through_the_secure_lab_leaves_no_secret_in_its_logs(lab: UpLab) -> None:
     api = lab.url + "/api/v1"
     ada = lab.session(Authorization=f"Bearer {lab.values['TOKEN_CUSTOMER']}")
     body = {"customer_ref": "cus_ada", "currency": "USD", "customer": CUSTOMER,
@@ -120,7 +81,7 @@ def test_a_checkout_through_the_secure_lab_leaves_no_secret_in_its_logs(lab: Lab
     robot = lab.session(**{"X-API-Key": lab.values["API_KEY_SERVICE"]})
     assert robot.get(f"{api}/orders/{order_id}", timeout=10).status_code == 200
     minted = subprocess.run(
-        genai_demo_argv("token", "--role", "support", "--issuer", f"https://127.0.0.1:{12116 + lab.offset}"),
+        genai_demo_argv("token", "--role", "support", "--issuer", lab.sim("identity")),
         env={**os.environ, "REQUESTS_CA_BUNDLE": lab.ca},
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip

@@ -67,22 +67,18 @@ def _kill_backend(url: str, pid: int) -> None:
     time.sleep(0.2)  # the backend exits
 
 
-def test_an_idle_connection_whose_session_died_is_replaced_unnoticed(postgres_url: str) -> None:
+@pytest.mark.parametrize(
+    "idle_seconds",
+    [
+        pytest.param(0.0, id="idle"),  # every checkout counts as idle: pinged
+        pytest.param(3600.0, id="recently-used"),  # never idle long enough: the socket tells
+    ],
+)
+def test_a_pooled_connection_whose_session_died_is_replaced_unnoticed(
+    postgres_url: str, idle_seconds: float
+) -> None:
     engine = sa.create_engine(postgres_url, pool_size=1, max_overflow=0)
-    ping_when_idle(engine, idle_seconds=0.0)  # every checkout counts as idle
-    try:
-        with engine.connect() as conn:
-            pid = conn.scalar(sa.text("SELECT pg_backend_pid()"))
-        _kill_backend(postgres_url, int(pid or 0))
-        with engine.connect() as conn:
-            assert conn.scalar(sa.text("SELECT pg_backend_pid()")) != pid
-    finally:
-        engine.dispose()
-
-
-def test_a_recently_used_connection_whose_session_died_is_replaced_unnoticed(postgres_url: str) -> None:
-    engine = sa.create_engine(postgres_url, pool_size=1, max_overflow=0)
-    ping_when_idle(engine, idle_seconds=3600.0)  # never idle long enough: the socket tells
+    ping_when_idle(engine, idle_seconds=idle_seconds)
     try:
         with engine.connect() as conn:
             pid = conn.scalar(sa.text("SELECT pg_backend_pid()"))
