@@ -295,13 +295,17 @@ def checkout_and_consumers(lab: ScaledLab, session: requests.Session) -> None:
     sku = f"SCALED{uuid.uuid4().hex[:8].upper()}"
     stocked = session.put(f"{api}/admin/inventory/{sku}", json={"on_hand": 100}, headers=admin, timeout=10)
     assert stocked.status_code == 200, stocked.text
-    auth = {"Authorization": f"Bearer {token(lab, 'cus_scaled', 'customer')}"}
-    body = {"customer_ref": "cus_scaled", "currency": "USD",
-            "items": [{"sku": sku, "name": "lab", "quantity": 1, "unit_amount": 1250}]}  # fmt: skip
+    # the orders come from several customers in turn: waiting for the group can take more orders than one
+    # client's RATELIMIT_DEFAULT allows in a minute
+    customers = [f"cus_scaled_{n}" for n in range(6)]
+    tokens = {c: {"Authorization": f"Bearer {token(lab, c, 'customer')}"} for c in customers}
     orders: list[str] = []
 
     def order() -> None:
-        created = session.post(api + "/orders", json=body, headers=auth, timeout=10)
+        customer = customers[len(orders) % len(customers)]
+        body = {"customer_ref": customer, "currency": "USD",
+                "items": [{"sku": sku, "name": "lab", "quantity": 1, "unit_amount": 1250}]}  # fmt: skip
+        created = session.post(api + "/orders", json=body, headers=tokens[customer], timeout=10)
         assert created.status_code == 201, created.text
         orders.append(created.json()["id"])
 
@@ -315,7 +319,8 @@ def checkout_and_consumers(lab: ScaledLab, session: requests.Session) -> None:
         order()
         time.sleep(0.5)
     card = {"provider": "stripe", "payment_method": "pm_card_visa"}
-    paid = session.post(f"{api}/orders/{orders[0]}/payments", json=card, headers=auth, timeout=20)
+    first = tokens[customers[0]]
+    paid = session.post(f"{api}/orders/{orders[0]}/payments", json=card, headers=first, timeout=20)
     assert paid.status_code == 201, paid.text
     engine = sa.create_engine(lab.database_url)
     try:
