@@ -124,7 +124,7 @@ SCENARIOS: tuple[AlertScenario, ...] = (
         users=4,
         faults=(Fault("aws", {"operation": "Publish"}, {"type": "status", "status": 503}),),
         signal='max by (provider) (sms_circuit_state{provider="sns"})',
-        threshold=2.0,
+        threshold=1.0,
         window="0s",
         also_allowed=frozenset({"SmsFailoverRateHigh"}),
         all_sms_delivered=True,
