@@ -14,7 +14,6 @@ import click
 
 from simulators.kernel.serve import ENV_APP_DIR, serve
 from simulators.registry import resolve_spec
-from simulators.testing import free_port
 
 #: the Kafka mock cluster's control API (its brokers take ephemeral ports, printed at start)
 KAFKA_CONTROL_PORT = 12117
@@ -58,6 +57,7 @@ def sim(
     control API (health, broker down/up) listens on --port (default 12117)."""
     if provider == "kafka":
         from simulators.kafka.server import serve as serve_kafka
+        from simulators.testing import free_port
 
         serve_kafka(KAFKA_CONTROL_PORT if port is None else (port or free_port(host)), host=host)
         return
@@ -71,6 +71,8 @@ def sim(
     if port is None:
         port = spec.default_port
     if not port:
+        from simulators.testing import free_port  # werkzeug and the kernel's server: only for port 0
+
         port = free_port(host)
     env: dict[str, str] = {ENV_APP_DIR: app_dir}
     if seed is not None:

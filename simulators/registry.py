@@ -19,12 +19,13 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from simulators.kernel.provider import SimulatorProvider
+if TYPE_CHECKING:
+    from simulators.kernel.provider import SimulatorProvider
 
 WireFunc = Callable[[str, str, Mapping[str, str]], dict[str, str]]
-ProviderFactory = Callable[..., SimulatorProvider]
+ProviderFactory = Callable[..., "SimulatorProvider"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ def provider_factory(name_or_path: str) -> ProviderFactory:
 
 def load_provider(name_or_path: str, env: Mapping[str, str] | None = None) -> SimulatorProvider:
     """A new provider instance for a registered name or a ``module:Class`` path, given ``env``."""
+    from simulators.kernel.provider import SimulatorProvider
+
     provider = provider_factory(name_or_path)(env=dict(env or {}))
     if not isinstance(provider, SimulatorProvider):
         raise TypeError(f"{name_or_path!r} did not build a SimulatorProvider")

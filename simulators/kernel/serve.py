@@ -20,10 +20,10 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from simulators.kernel.app import build_simulator_app
-from simulators.kernel.config import SimulatorConfig
-from simulators.kernel.wsgi import WSGIApp
+if TYPE_CHECKING:
+    from simulators.kernel.wsgi import WSGIApp
 
 ENV_PROVIDER = "SIM_PROVIDER"
 ENV_APP_DIR = "SIM_APP_DIR"
@@ -33,6 +33,9 @@ FACTORY_TARGET = "simulators.kernel.serve:granian_app"
 
 def app_from_env(env: Mapping[str, str]) -> WSGIApp:
     """Build the simulator named by ``env["SIM_PROVIDER"]`` with config from ``SIM_*`` variables."""
+    # imported here, in granian's worker: the main process only supervises it and needs none of this
+    from simulators.kernel.app import build_simulator_app
+    from simulators.kernel.config import SimulatorConfig
     from simulators.registry import load_provider
 
     app_dir = env.get(ENV_APP_DIR)
