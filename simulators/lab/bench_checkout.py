@@ -108,6 +108,26 @@ class RunResult:
     cpu_ms: float = float("nan")
     errors: dict[str, int] = field(default_factory=dict)
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    #: share of the machine's CPU time the hypervisor gave to other guests during the run (``steal`` in
+    #: ``/proc/stat``): on a shared virtual machine, the latencies follow it; NaN where it is not known
+    steal_percent: float = float("nan")
+
+
+def cpu_times() -> list[int]:
+    """The machine's CPU time counters (``cpu`` line of ``/proc/stat``: user ... steal); empty off Linux."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(v) for v in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return []
+
+
+def steal_percent(before: Sequence[int], after: Sequence[int]) -> float:
+    """Steal time between two :func:`cpu_times` readings, as a percentage of all CPU time."""
+    if len(before) < 8 or len(after) < 8:
+        return float("nan")
+    delta = [b - a for a, b in zip(before, after, strict=True)]
+    return 100.0 * delta[7] / max(1, sum(delta))
 
 
 def p50_p95(values: Sequence[float]) -> tuple[float, float]:
@@ -357,8 +377,10 @@ def run_once(
         with ServiceProcess(cmd, port, env) as service:
             client = Client(service.url, stripe.url, customers)
             cpu = service.cpu_seconds()
+            machine = cpu_times()
             wall, records = open_loop(client.checkout, rate, warmup, seconds)
             load = os.getloadavg()
+            steal = steal_percent(machine, cpu_times())
             measured = [r for r in records if r.measured]
             confirmed = [r for r in records if r.payment_intent and r.confirmed_at is not None]
             paid_at = paid_times(stripe.url, {str(r.payment_intent) for r in confirmed})
@@ -393,6 +415,7 @@ def run_once(
         cpu_ms=cpu * 1000 / max(1, len(records)),
         errors=errors,
         load=load,
+        steal_percent=steal,
     )
 
 
@@ -424,7 +447,9 @@ def bench_checkout(
         "requests. confirm->PAID = the simulator's record of the service's 2xx to payment_intent.succeeded "
         "(sent after the commit) minus the time the confirm returned, same clock (us resolution). Service "
         "CPU = user+system seconds of the service's processes over the whole run / checkouts (warm-up "
-        f"included). Load average at the start {' '.join(f'{x:.2f}' for x in os.getloadavg())}."
+        "included). CPU steal = the share of the machine's CPU time the hypervisor gave to other guests "
+        "during the run (/proc/stat): on a shared virtual machine the latencies follow it. Load average at "
+        f"the start {' '.join(f'{x:.2f}' for x in os.getloadavg())}."
     )
     results = []
     with (
@@ -453,7 +478,7 @@ def format_result(r: RunResult) -> str:
         f"(own p50 {r.pay_own_ms[0]:.1f} p95 {r.pay_own_ms[1]:.1f} ms)\n"
         f"             confirm->PAID p50 {r.paid_ms[0]:.1f} p95 {r.paid_ms[1]:.1f} ms  "
         f"service CPU {r.cpu_ms:.1f} ms/checkout  errors: {errors}  "
-        f"load average {r.load[0]:.2f} {r.load[1]:.2f} {r.load[2]:.2f}"
+        f"load average {r.load[0]:.2f} {r.load[1]:.2f} {r.load[2]:.2f}  CPU steal {r.steal_percent:.1f} %"
     )
 
 

@@ -7,7 +7,15 @@ import math
 import threading
 import time
 
-from simulators.lab.bench_checkout import Checkout, RunResult, format_targets, open_loop, p50_p95
+from simulators.lab.bench_checkout import (
+    Checkout,
+    RunResult,
+    cpu_times,
+    format_targets,
+    open_loop,
+    p50_p95,
+    steal_percent,
+)
 
 
 def test_open_loop_starts_each_checkout_on_its_schedule_whatever_the_others_do() -> None:
@@ -41,3 +49,11 @@ def test_each_target_is_printed_met_or_not() -> None:
     assert "workers 1: POST /orders p50 < 10 ms: met; start payment own p50 < 20 ms: met; " in text
     assert "confirm->PAID p95 < 50 ms: met" in text.splitlines()[1]
     assert text.splitlines()[2].count("NOT met") == 3
+
+
+def test_steal_is_the_share_of_cpu_time_given_to_other_guests() -> None:
+    before = [100, 0, 50, 800, 0, 0, 0, 50]
+    after = [190, 0, 60, 880, 0, 0, 0, 70]  # 200 ticks in all, 20 of them stolen
+    assert steal_percent(before, after) == 10.0
+    assert math.isnan(steal_percent([], after))
+    assert len(cpu_times()) in (0, 8)
