@@ -27,11 +27,13 @@ from typing import Any
 
 import jwt
 import requests
+import requests.adapters
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from flask.testing import FlaskClient
 from jwt.algorithms import ECAlgorithm
+from urllib3.util.retry import Retry
 
 ISSUER = "https://issuer.test.genai-demo.example"
 AUDIENCE = "genai-demo-api"
@@ -109,9 +111,17 @@ class TestIssuer:
         return {"Authorization": f"Bearer {self.token(role, sub)}"}
 
     def session(self, role: str | None = "admin", sub: str | None = None) -> requests.Session:
-        """A ``requests`` session that sends a token for ``role``."""
+        """A ``requests`` session that sends a token for ``role``.
+
+        A GET or HEAD that finds its kept-alive connection closed by the server at that very moment
+        (``RemoteDisconnected``: a module-wide session sits idle between tests) is sent once more on a new
+        connection; nothing else is retried."""
         session = requests.Session()
         session.headers.update(self.headers(role, sub))
+        retry = Retry(total=1, connect=0, read=1, status=0, allowed_methods=frozenset({"GET", "HEAD"}))
+        adapter = requests.adapters.HTTPAdapter(max_retries=retry)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         return session
 
 
