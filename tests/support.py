@@ -12,9 +12,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import requests
@@ -340,3 +341,22 @@ def start_up(
         return None
     values = {m.group(1): m.group(2) for m in map(_UP_VALUE.match, text.splitlines()) if m}
     return UpLab(proc, output, var, offset, values, tls="--tls" in args)
+
+
+L = TypeVar("L", bound=UpLab)
+
+
+@contextlib.contextmanager
+def running_up(start: Callable[[int], L | None], attempts: int = 3) -> Iterator[L]:
+    """A lab ``start(attempt)`` brought up (``start_up`` and a fresh port offset inside it), tried again up
+    to ``attempts`` times when a port was taken meanwhile, and stopped when the block ends."""
+    for attempt in range(attempts):
+        started = start(attempt)
+        if started is not None:
+            break
+    else:
+        raise AssertionError("every port offset tried was taken while the lab started")
+    try:
+        yield started
+    finally:
+        started.stop()

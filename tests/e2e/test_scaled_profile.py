@@ -43,7 +43,7 @@ from reference_service.entrypoints.cli import port_free
 from simulators.kernel.client import SimClient
 from simulators.lab.up import CONSUMER_METRICS_PORT, KAFKA_CONTROL_PORT
 from simulators.registry import PROVIDERS
-from tests.support import POSTGRES_URL, UpLab, require, start_up
+from tests.support import POSTGRES_URL, UpLab, require, running_up, start_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -202,17 +202,12 @@ def token(lab: ScaledLab, sub: str, role: str) -> str:
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[ScaledLab]:
     prefix = f"scaled-{uuid.uuid4().hex[:8]}"
-    with own_database() as database_url, own_redis_db(prefix) as redis_url:
-        for attempt in range(3):
-            started = start(tmp_path / f"try{attempt}", database_url, redis_url, prefix)
-            if started is not None:
-                break
-        else:
-            raise AssertionError("every port offset tried was taken while the lab started")
-        try:
-            yield started
-        finally:
-            started.stop()
+    with (
+        own_database() as database_url,
+        own_redis_db(prefix) as redis_url,
+        running_up(lambda n: start(tmp_path / f"try{n}", database_url, redis_url, prefix)) as started,
+    ):
+        yield started
 
 
 @pytest.mark.postgres

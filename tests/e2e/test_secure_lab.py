@@ -24,7 +24,7 @@ from reference_service.config import Settings
 from reference_service.entrypoints.cli import port_free
 from simulators.identity.magic import DEMO_USERS, SERVICE_CLIENT_SECRET
 from simulators.registry import PROVIDERS
-from tests.support import REPO, UpLab, genai_demo_argv, start_up
+from tests.support import REPO, UpLab, genai_demo_argv, running_up, start_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.security]
 CUSTOMER = {"name": "Ada Lovelace Esq", "email": "ada.lovelace.e2e@example.com", "phone": "+14155550199"}
@@ -49,16 +49,8 @@ def start_lab(tmp: Path) -> UpLab | None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpLab]:
-    for attempt in range(3):
-        started = start_lab(tmp_path_factory.mktemp(f"secure-lab-{attempt}"))
-        if started is not None:
-            break
-    else:
-        raise AssertionError("every port offset tried was taken while the lab started")
-    try:
+    with running_up(lambda n: start_lab(tmp_path_factory.mktemp(f"secure-lab-{n}"))) as started:
         yield started
-    finally:
-        started.stop()
 
 
 def test_a_checkout_through_the_secure_lab_leaves_no_secret_in_its_logs(lab: UpLab) -> None:
