@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from reference_service.adapters.database import autocommit_engine as autocommit_engine  # re-exported
+from reference_service.adapters.database import write_statement
 from reference_service.adapters.orm import AuditEventRow
 
 
@@ -115,12 +115,9 @@ class AuditLog:
             "request_id": entry.request_id,
             "client_ip_hash": entry.client_ip_hash,
         }
-        if self._autocommit is not None:
-            with self._autocommit.connect() as conn:
-                conn.execute(_INSERT, values)
-            return
-        with self._gate, self._sessions() as session, session.begin():
-            session.connection().execute(_INSERT, values)
+        write_statement(
+            _INSERT, values, sessions=self._sessions, gate=self._gate, autocommit=self._autocommit
+        )
 
     def query(
         self,

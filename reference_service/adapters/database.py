@@ -25,6 +25,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,29 @@ def autocommit_engine(engine: sa.Engine) -> sa.Engine | None:
     if engine.dialect.name != "postgresql":
         return None
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def write_statement(
+    statement: sa.Executable,
+    params: dict[str, Any] | None,
+    *,
+    sessions: sessionmaker[Session],
+    gate: AbstractContextManager[Any],
+    autocommit: sa.Engine | None,
+) -> list[sa.Row[Any]]:
+    """Run one write statement as its own transaction and return its rows (``RETURNING``), or ``[]``.
+
+    With an ``autocommit`` engine (PostgreSQL, :func:`autocommit_engine`) it is sent alone: a single
+    statement is its own atomic, durable transaction, so BEGIN and COMMIT would be two round trips for
+    nothing. On SQLite it runs in a transaction behind the process's write ``gate``, like every other write,
+    as Core on the session's connection (no ORM bookkeeping for rows it never loaded)."""
+    if autocommit is not None:
+        with autocommit.connect() as conn:
+            result = conn.execute(statement, params)
+            return list(result) if result.returns_rows else []
+    with gate, sessions() as session, session.begin():
+        result = session.connection().execute(statement, params)
+        return list(result) if result.returns_rows else []
 
 
 def ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:

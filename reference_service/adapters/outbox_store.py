@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from reference_service.adapters.database import write_statement
 from reference_service.adapters.orm import OutboxRow
 from reference_service.ports import OutboxRecord
 
@@ -90,16 +91,9 @@ class SqlAlchemyOutboxStore:
         )
 
     def _write(self, statement: sa.Executable, params: dict[str, Any] | None = None) -> list[sa.Row[Any]]:
-        """Run one write statement as its own transaction: autocommitted on PostgreSQL, behind the write
-        gate in a transaction on SQLite; returns its rows when it has ``RETURNING``."""
-        if self._autocommit is not None:
-            with self._autocommit.connect() as conn:
-                result = conn.execute(statement, params)
-                return list(result) if result.returns_rows else []
-        with self._gate, self._sessions() as session, session.begin():
-            # Core on the session's connection: no ORM synchronisation of an identity map it never loaded
-            result = session.connection().execute(statement, params)
-            return list(result) if result.returns_rows else []
+        return write_statement(
+            statement, params, sessions=self._sessions, gate=self._gate, autocommit=self._autocommit
+        )
 
     def mark_dispatched(self, record_id: int, now: datetime) -> None:
         self.mark_dispatched_many([record_id], now)

@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
-from reference_service.adapters.audit_log import AuditEntry, AuditLog, autocommit_engine
-from reference_service.adapters.database import create_engines, migrate, ping_when_idle
+from reference_service.adapters.audit_log import AuditEntry, AuditLog
+from reference_service.adapters.database import autocommit_engine, create_engines, migrate, ping_when_idle
 from reference_service.adapters.orm import AuditEventRow
 
 pytestmark = pytest.mark.postgres
