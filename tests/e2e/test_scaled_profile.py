@@ -233,8 +233,12 @@ def test_the_scaled_profile_shares_state_across_workers_and_consumers(lab: Scale
     assert {pid: after[pid] - per_pid[pid] for pid in (pid_a, pid_b)} == {pid_a: 10, pid_b: 10}
 
     checkout_and_consumers(lab, a)  # first: the consumers' group settles meanwhile
-    rate_limit_is_shared(lab, a, b)
-    circuit_is_shared(lab, a, b)
+    # b sat idle meanwhile, and the server may have closed its connection: a new one can land on either
+    # worker, so each phase below starts from a freshly pinned pair
+    for session in (a, b):
+        session.close()
+    rate_limit_is_shared(lab, *pinned_sessions(lab).values())
+    circuit_is_shared(lab, *pinned_sessions(lab).values())
 
 
 def rate_limit_is_shared(lab: ScaledLab, a: requests.Session, b: requests.Session) -> None:
