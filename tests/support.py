@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import signal
 import subprocess
@@ -112,6 +113,23 @@ class LiveProcess:
 def tls_args(tls: LabCertificates | None) -> list[str]:
     """``--tls-cert``/``--tls-key`` for a ``genai-demo`` server command (none without ``tls``)."""
     return ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)] if tls is not None else []
+
+
+def free_offset(*extra_ports: int) -> int:
+    """A port offset for a ``genai-demo up --port-offset`` lab whose ports (the service, every simulator,
+    the Kafka control port, two consumers' metrics, and ``extra_ports``) are all free now. It lies below
+    the ephemeral range (32768+), where ``free_port`` and outgoing connections take theirs, and off the
+    round thousands that helpers with a fixed offset use."""
+    from reference_service.entrypoints.cli import port_free  # noqa: PLC0415  (the service's CLI: lazily)
+    from simulators.lab.up import CONSUMER_METRICS_PORT, KAFKA_CONTROL_PORT  # noqa: PLC0415
+
+    ports = [8000, KAFKA_CONTROL_PORT, CONSUMER_METRICS_PORT, CONSUMER_METRICS_PORT + 1, *extra_ports]
+    ports += [spec.default_port for spec in PROVIDERS.values()]
+    for _ in range(50):
+        offset = random.randrange(4001, 20000)
+        if offset % 1000 and all(port_free(p + offset) for p in ports):
+            return offset
+    raise RuntimeError("no free port offset for a lab")
 
 
 def _listening_inodes(port: int) -> set[str]:

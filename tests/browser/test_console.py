@@ -17,7 +17,6 @@ here and may not speak to Debian's. The suite fails in CI (``CI=true``) when the
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,12 +26,11 @@ import pytest
 import requests
 
 from reference_service.config import load_settings
-from reference_service.entrypoints.cli import port_free
 from simulators.kernel.client import SimClient
 from simulators.lab.console.config import CONSOLE_PORT
-from simulators.lab.up import CONSUMER_METRICS_PORT, KAFKA_CONTROL_PORT, Lab, LabError
+from simulators.lab.up import Lab, LabError
 from simulators.registry import PROVIDERS
-from tests.support import REPO, require
+from tests.support import REPO, free_offset, require
 
 # starting the whole lab (the first test's setup) takes 20-30 s on an idle laptop, minutes on a loaded machine
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -46,18 +44,6 @@ OUTAGE_S = 4.0
 SHIP_TO = {"name": "Ada Lovelace", "street1": "179 N Harbor Dr", "city": "Redondo Beach", "state": "CA",
            "zip": "90277"}  # fmt: skip
 T = TypeVar("T")
-
-
-def free_offset() -> int:
-    """A port offset whose lab ports (console included) are free now, below the ephemeral range and off the
-    round thousands other helpers use."""
-    for _ in range(50):
-        offset = random.randrange(4001, 20000)
-        ports = [8000, CONSOLE_PORT, KAFKA_CONTROL_PORT, CONSUMER_METRICS_PORT]
-        ports += [PROVIDERS[name].default_port for name in NEEDED]
-        if offset % 1000 and all(port_free(p + offset) for p in ports):
-            return offset
-    raise RuntimeError("no free port offset for a lab")
 
 
 def wait_for(what: str, check: Callable[[], T | None], timeout: float = 20.0) -> T:
@@ -83,7 +69,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DATABASE_URL", f"sqlite:///{tmp / 'lab.db'}")
         for attempt in range(3):
-            offset = free_offset()
+            offset = free_offset(CONSOLE_PORT)
             started = Lab(
                 load_settings(),
                 var_dir=tmp / f"var{attempt}",

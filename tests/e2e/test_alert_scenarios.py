@@ -23,7 +23,6 @@ from load.alerts.runner import alert_lab, run_all
 from load.alerts.scenarios import scenario
 from load.common.auth import bearer
 from load.common.payloads import order_request
-from reference_service.entrypoints.cli import port_free
 from simulators.lab.observability import (
     ALERTMANAGER_PORT,
     PROMETHEUS_PORT,
@@ -32,8 +31,7 @@ from simulators.lab.observability import (
 )
 from simulators.lab.rules import compressed_text
 from simulators.lab.up import Lab
-from simulators.registry import PROVIDERS
-from tests.support import require
+from tests.support import free_offset, require
 
 # one worker runs the whole module, so its module-scoped lab starts once (make test: --dist loadgroup)
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("alert-lab")]
@@ -42,22 +40,16 @@ FACTOR = 30
 IN_SUITE = ("stripe-down", "sms-sns-down", "carrier-down")
 
 
-def _free_offset() -> int:
-    for _ in range(200):
-        offset = random.randrange(4001, 20000)
-        ports = [8000 + offset, PROMETHEUS_PORT + offset, ALERTMANAGER_PORT + offset, RECEIVER_PORT + offset]
-        ports += [spec.default_port + offset for spec in PROVIDERS.values()]
-        if offset % 1000 and all(port_free(p) for p in ports):
-            return offset
-    raise RuntimeError("no free port offset for a lab")
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, LabUrls]]:
     for binary in ("prometheus", "prometheus-alertmanager"):
         if shutil.which(binary) is None:
             require(binary, "install Debian's prometheus and prometheus-alertmanager (make tools)")
-    with alert_lab(tmp_path_factory.mktemp("alert-lab"), FACTOR, _free_offset()) as running:
+    with alert_lab(
+        tmp_path_factory.mktemp("alert-lab"),
+        FACTOR,
+        free_offset(PROMETHEUS_PORT, ALERTMANAGER_PORT, RECEIVER_PORT),
+    ) as running:
         yield running
 
 

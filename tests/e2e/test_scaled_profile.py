@@ -39,11 +39,9 @@ import requests
 import sqlalchemy as sa
 from prometheus_client.mmap_dict import MmapedDict
 
-from reference_service.entrypoints.cli import port_free
 from simulators.kernel.client import SimClient
-from simulators.lab.up import CONSUMER_METRICS_PORT, KAFKA_CONTROL_PORT
-from simulators.registry import PROVIDERS
-from tests.support import POSTGRES_URL, UpLab, require, running_up, start_up
+from simulators.lab.up import CONSUMER_METRICS_PORT
+from tests.support import POSTGRES_URL, UpLab, free_offset, require, running_up, start_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -66,18 +64,6 @@ class ScaledLab(UpLab):
         return requests.get(
             f"http://127.0.0.1:{CONSUMER_METRICS_PORT + self.offset + n}/metrics", timeout=5
         ).text
-
-
-def free_offset() -> int:
-    """A port offset whose lab ports (service, simulators, Kafka control, both consumers) are free now,
-    below the ephemeral range and off the round thousands the other labs use."""
-    for _ in range(50):
-        offset = random.randrange(4001, 20000)
-        ports = [8000, KAFKA_CONTROL_PORT, CONSUMER_METRICS_PORT, CONSUMER_METRICS_PORT + 1]
-        ports += [spec.default_port for spec in PROVIDERS.values()]
-        if offset % 1000 and all(port_free(p + offset) for p in ports):
-            return offset
-    raise RuntimeError("no free port offset for a lab")
 
 
 @contextlib.contextmanager

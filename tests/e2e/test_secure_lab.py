@@ -11,7 +11,6 @@ shows the calls. Then the lab is stopped and ``<var-dir>/log/*`` is read.
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import time
@@ -21,24 +20,11 @@ from pathlib import Path
 import pytest
 
 from reference_service.config import Settings
-from reference_service.entrypoints.cli import port_free
 from simulators.identity.magic import DEMO_USERS, SERVICE_CLIENT_SECRET
-from simulators.registry import PROVIDERS
-from tests.support import REPO, UpLab, genai_demo_argv, running_up, start_up
+from tests.support import REPO, UpLab, free_offset, genai_demo_argv, running_up, start_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.security]
 CUSTOMER = {"name": "Ada Lovelace Esq", "email": "ada.lovelace.e2e@example.com", "phone": "+14155550199"}
-
-
-def free_offset() -> int:
-    """An offset whose lab ports are free now and below the ephemeral range (32768+), where other tests'
-    free ports and outgoing connections come from; the other helpers' labs use round thousands."""
-    for _ in range(50):
-        offset = random.randrange(4001, 20000)
-        ports = [8000 + offset] + [spec.default_port + offset for spec in PROVIDERS.values()]
-        if offset % 1000 and all(port_free(p) for p in ports):
-            return offset
-    raise RuntimeError("no free port offset for a lab")
 
 
 def start_lab(tmp: Path) -> UpLab | None:
