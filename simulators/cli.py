@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from reference_service.entrypoints.ports import port_free
 from simulators.kernel.serve import ENV_APP_DIR, serve
 from simulators.registry import resolve_spec
 
@@ -74,6 +75,10 @@ def sim(
         from simulators.testing import free_port  # werkzeug and the kernel's server: only for port 0
 
         port = free_port(host)
+    elif not port_free(port, host):  # granian would share it (SO_REUSEPORT) with whoever serves it now
+        raise click.ClickException(
+            f"port {port} on {host} is already in use (another simulator or lab?); choose one with --port"
+        )
     env: dict[str, str] = {ENV_APP_DIR: app_dir}
     if seed is not None:
         env["SIM_SEED"] = str(seed)

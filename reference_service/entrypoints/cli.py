@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
 import click
 
 from reference_service.config import Settings, SettingsError, load_settings
+from reference_service.entrypoints.ports import port_free
 
 
 def settings_or_exit(**overrides: Any) -> Settings:
@@ -25,17 +25,6 @@ def settings_or_exit(**overrides: Any) -> Settings:
         return load_settings(**overrides)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def port_free(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether ``host:port`` can be bound right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -39,7 +39,7 @@ from typing import IO
 import requests
 
 from reference_service.config import Settings
-from reference_service.entrypoints.cli import port_free
+from reference_service.entrypoints.ports import port_free
 from reference_service.observability.multiprocess import ENV as MULTIPROC_ENV
 from simulators.lab.observability import (
     ALERTMANAGER_PORT,
@@ -694,6 +694,11 @@ class Lab:
         )
 
     def _respawn(self, part: Part) -> None:
+        """Start ``part`` again. What is left of its dead process group (a granian worker that outlived
+        its main process would still hold the port) is killed first."""
+        if part.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(part.proc.pid, signal.SIGKILL)
         if part.log_file is not None:
             part.log_file.close()
         self.parts.remove(part)
