@@ -22,6 +22,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from reference_service.entrypoints.ports import port_free
 from simulators.lab.tls import LabCertificates
 from simulators.registry import PROVIDERS
 from simulators.testing import free_port
@@ -120,8 +121,7 @@ def free_offset(*extra_ports: int) -> int:
     the Kafka control port, two consumers' metrics, and ``extra_ports``) are all free now. It lies below
     the ephemeral range (32768+), where ``free_port`` and outgoing connections take theirs, and off the
     round thousands that helpers with a fixed offset use."""
-    from reference_service.entrypoints.cli import port_free  # noqa: PLC0415  (the service's CLI: lazily)
-    from simulators.lab.up import CONSUMER_METRICS_PORT, KAFKA_CONTROL_PORT  # noqa: PLC0415
+    from simulators.lab.up import CONSUMER_METRICS_PORT, KAFKA_CONTROL_PORT  # noqa: PLC0415  (the lab: when one starts)
 
     ports = [8000, KAFKA_CONTROL_PORT, CONSUMER_METRICS_PORT, CONSUMER_METRICS_PORT + 1, *extra_ports]
     ports += [spec.default_port for spec in PROVIDERS.values()]
@@ -166,6 +166,36 @@ class PortTaken(RuntimeError):
     """The service could not bind its port: another process took it after ``free_port`` chose it."""
 
 
+def _start_owning_port(
+    argv: list[str], port: int, log: Path, env: Mapping[str, str], health: str, timeout: float,
+    tls: LabCertificates | None,
+) -> LiveProcess | None:  # fmt: skip
+    """Start ``argv`` (a server on ``port``, output in ``log``) as its own process group and wait until
+    ``health`` answers and the group itself holds the listening socket. ``None`` when the port was taken:
+    another process bound it first, and may even be answering the health check in our stead."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            argv, env=dict(env), stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True
+        )
+    live = LiveProcess(f"{'https' if tls else 'http'}://127.0.0.1:{port}", proc, log)
+    if tls is not None:  # trust the lab's CA; REQUESTS_CA_BUNDLE in the environment would win otherwise
+        live.http.verify, live.http.trust_env = str(tls.ca), False
+    try:
+        wait_http(live.url + health, timeout=timeout, proc=proc, log=log, verify=str(tls.ca) if tls else True)
+        if _bound_by(proc, port):
+            return live
+    except TimeoutError:
+        live.stop()  # never answered: stopped, not left running behind the failed test
+        raise
+    except RuntimeError:
+        live.stop()
+        if "already in use" not in live.output():
+            raise
+        return None
+    live.stop()
+    return None
+
+
 @contextlib.contextmanager
 def run_service(
     tmp: Path,
@@ -181,9 +211,8 @@ def run_service(
     ``free_port`` cannot reserve the port, so a parallel test may take it first; without a fixed ``port``
     the start is retried on a new one, with a fixed one ``PortTaken`` tells the caller to choose again.
     """
-    for attempt in range(3):
+    for _attempt in range(3):
         chosen = port or free_port()
-        log = tmp / f"service-{chosen}.log"
         full_env = {
             **os.environ,
             "DATABASE_URL": f"sqlite:///{tmp / 'service.db'}",
@@ -191,39 +220,17 @@ def run_service(
             **auth_issuer().env(),
             **(env or {}),
         }
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                genai_demo_argv("service", "--port", str(chosen), "--workers", str(workers), *tls_args(tls)),
-                env=full_env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=REPO,
-                start_new_session=True,
-            )
-        live = LiveProcess(f"{'https' if tls else 'http'}://127.0.0.1:{chosen}", proc, log)
-        if tls is not None:  # trust the lab's CA; REQUESTS_CA_BUNDLE in the environment would win otherwise
-            live.http.verify, live.http.trust_env = str(tls.ca), False
-        try:
-            wait_http(live.url + health, proc=proc, log=log, verify=str(tls.ca) if tls else True)
-            if not _bound_by(proc, chosen):  # another test's service answered on the port ours failed to bind
-                raise RuntimeError(f"port {chosen} is already in use by another process")
-        except TimeoutError:
-            live.stop()  # never answered: stopped, not left running behind the failed test
-            raise
-        except RuntimeError:
-            live.stop()
-            if "already in use" not in live.output() + str(sys.exc_info()[1]):
-                raise
-            if port is not None:
-                raise PortTaken(f"port {chosen} was taken") from None
-            if attempt == 2:
-                raise
-            continue
-        try:
-            yield live
-        finally:
-            live.stop()
-        return
+        argv = genai_demo_argv("service", "--port", str(chosen), "--workers", str(workers), *tls_args(tls))
+        live = _start_owning_port(argv, chosen, tmp / f"service-{chosen}.log", full_env, health, 30.0, tls)
+        if live is None and port is not None:
+            raise PortTaken(f"port {chosen} was taken")
+        if live is not None:
+            try:
+                yield live
+            finally:
+                live.stop()
+            return
+    raise RuntimeError("every port tried for the service was taken by another process")
 
 
 @contextlib.contextmanager
@@ -236,33 +243,21 @@ def run_simulator(
     tls: LabCertificates | None = None,
 ) -> Iterator[LiveProcess]:
     """``genai-demo sim <provider> <args>`` as a real process (granian) on a free port, output in a log file
-    (never a pipe that could fill up), stopped with SIGTERM (then SIGKILL) when the context exits."""
-    for attempt in range(3):
+    (never a pipe that could fill up), stopped with SIGTERM (then SIGKILL) when the context exits. A port
+    another process took first is given up for a new one (as ``run_service`` does)."""
+    for _attempt in range(3):
         port = free_port()
         log = tmp / f"sim-{provider.rpartition(':')[2]}-{port}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                genai_demo_argv("sim", provider, "--port", str(port), *args, *tls_args(tls)),
-                env={**os.environ, **(env or {})},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=REPO,
-                start_new_session=True,
-            )
-        live = LiveProcess(f"{'https' if tls else 'http'}://127.0.0.1:{port}", proc, log)
-        try:
-            verify = str(tls.ca) if tls else True
-            wait_http(live.url + "/_sim/health", timeout=timeout, proc=proc, log=log, verify=verify)
-        except RuntimeError:
-            live.stop()
-            if "already in use" in live.output() and attempt < 2:
-                continue
-            raise
-        try:
-            yield live
-        finally:
-            live.stop()
-        return
+        argv = genai_demo_argv("sim", provider, "--port", str(port), *args, *tls_args(tls))
+        full_env = {**os.environ, **(env or {})}
+        live = _start_owning_port(argv, port, log, full_env, "/_sim/health", timeout, tls)
+        if live is not None:
+            try:
+                yield live
+            finally:
+                live.stop()
+            return
+    raise RuntimeError(f"every port tried for the {provider} simulator was taken by another process")
 
 
 def stop_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:

@@ -1,12 +1,18 @@
-"""The test helpers tell a service that bound its port from one that found another test's server there."""
+"""The test helpers tell a server that bound its port from one that found another test's server there."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
-from tests.support import _bound_by
+import pytest
+import requests
+
+from simulators.testing import free_port
+from tests import support
+from tests.support import _bound_by, run_simulator
 
 LISTEN = (
     "import socket, sys, time; s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(); "
@@ -38,3 +44,19 @@ def test_a_listener_of_another_process_is_not_ours() -> None:
         finally:
             proc.kill()
             proc.wait()
+
+
+def test_a_simulator_whose_port_another_simulator_answers_on_moves_to_a_new_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race ``free_port`` cannot prevent: the port it chose is taken, by a server that even answers our
+    health check. ``run_simulator`` must notice the socket is not its own and start again elsewhere."""
+    with run_simulator("stripe", tmp_path) as first:
+        taken = int(first.url.rsplit(":", 1)[1])
+        ports = iter([taken, free_port()])
+        monkeypatch.setattr(support, "free_port", lambda: next(ports))
+        with run_simulator("stripe", tmp_path) as second:
+            assert second.url != first.url
+            assert second.proc.poll() is None and first.proc.poll() is None
+            assert requests.get(second.url + "/_sim/health", timeout=5).status_code == 200
+        assert "already in use" in (tmp_path / f"sim-stripe-{taken}.log").read_text()
