@@ -140,15 +140,15 @@ class StripeBackend:
         return event
 
     def delivery_succeeded(self, account: str | None, event_id: str, endpoint_id: str) -> None:
-        """A webhook reached ``endpoint_id`` with a 2xx: one fewer ``pending_webhooks`` (once per "
-        "endpoint)."""
+        """A webhook reached ``endpoint_id`` with a 2xx: one fewer ``pending_webhooks`` (once per
+        endpoint)."""
         state = self.accounts.get(account)
         if state is None:
             return
         with state.lock:
             event = state.events.get(event_id)
             if event is not None and endpoint_id not in event.delivered_to:
-                event.delivered_to.add(endpoint_id)
+                event.delivered_to += (endpoint_id,)
                 event.pending_webhooks = max(0, event.pending_webhooks - 1)
 
     # -- lookups ----------------------------------------------------------------------------------------

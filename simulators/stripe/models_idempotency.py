@@ -16,10 +16,10 @@ Records live in the account's bounded map; inspect them at ``GET /_sim/stripe/id
 from __future__ import annotations
 
 import hashlib
-import zlib
 from dataclasses import dataclass
 
 from simulators.kernel.clock import SimClock
+from simulators.stripe.compact import pack, unpack
 from simulators.stripe.exceptions import IdempotencyError, IdempotencyKeyInUse, InvalidRequestError
 from simulators.stripe.models_store import AccountState, IdempotencyRecord
 
@@ -87,7 +87,7 @@ class IdempotencyLayer:
                     f"used with. Try using a key other than '{key}' if you meant to execute a different "
                     "request."
                 )
-            return Replay(record.status, zlib.decompress(record.body_zlib), record.request_id)
+            return Replay(record.status, unpack(record.body_zlib), record.request_id)
 
     @staticmethod
     def finish(
@@ -99,4 +99,4 @@ class IdempotencyLayer:
                 if state.idempotency.get(record.key) is record:
                     del state.idempotency[record.key]
                 return
-            record.status, record.body_zlib, record.in_flight = status, zlib.compress(body, 1), False
+            record.status, record.body_zlib, record.in_flight = status, pack(body), False
