@@ -1,4 +1,4 @@
-"""The CI-sized soak: 40,000 mixed requests in all, spread over the real Stripe, PayPal, Twilio and EasyPost
+"""The CI-sized soak: 50,000 mixed requests in all, spread over the real Stripe, PayPal, Twilio and EasyPost
 simulator processes started with small state caps (:data:`~simulators.lab.bench_soak.SMALL_CAPS`), so
 warm-up fills every cap. A simulator fails if any request fails or its resident memory grows more than 20 %
 after warm-up (RSS at the end against RSS once the first 30 % of its requests are done). The full run
@@ -13,7 +13,7 @@ from simulators.lab.bench_soak import DEFAULT_MAX_GROWTH, PROVIDERS, caps_env, s
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-REQUESTS_PER_SIMULATOR = 40_000 // len(PROVIDERS)
+REQUESTS_PER_SIMULATOR = 50_000 // len(PROVIDERS)
 
 
 @pytest.mark.timeout(240)  # the default 120 s is too tight when the machine is shared
