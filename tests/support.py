@@ -197,6 +197,22 @@ def _start_owning_port(
 
 
 @contextlib.contextmanager
+def _first_start(start: Callable[[], LiveProcess | None], what: str) -> Iterator[LiveProcess]:
+    """The first of up to three ``start()`` calls that did not find its port taken (``None``); the process
+    it started is stopped when the block ends."""
+    for _attempt in range(3):
+        live = start()
+        if live is not None:
+            break
+    else:
+        raise RuntimeError(f"every port tried for {what} was taken by another process")
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@contextlib.contextmanager
 def run_service(
     tmp: Path,
     env: Mapping[str, str] | None = None,
@@ -211,7 +227,8 @@ def run_service(
     ``free_port`` cannot reserve the port, so a parallel test may take it first; without a fixed ``port``
     the start is retried on a new one, with a fixed one ``PortTaken`` tells the caller to choose again.
     """
-    for _attempt in range(3):
+
+    def start() -> LiveProcess | None:
         chosen = port or free_port()
         full_env = {
             **os.environ,
@@ -224,13 +241,10 @@ def run_service(
         live = _start_owning_port(argv, chosen, tmp / f"service-{chosen}.log", full_env, health, 30.0, tls)
         if live is None and port is not None:
             raise PortTaken(f"port {chosen} was taken")
-        if live is not None:
-            try:
-                yield live
-            finally:
-                live.stop()
-            return
-    raise RuntimeError("every port tried for the service was taken by another process")
+        return live
+
+    with _first_start(start, "the service") as live:
+        yield live
 
 
 @contextlib.contextmanager
@@ -245,19 +259,16 @@ def run_simulator(
     """``genai-demo sim <provider> <args>`` as a real process (granian) on a free port, output in a log file
     (never a pipe that could fill up), stopped with SIGTERM (then SIGKILL) when the context exits. A port
     another process took first is given up for a new one (as ``run_service`` does)."""
-    for _attempt in range(3):
+
+    def start() -> LiveProcess | None:
         port = free_port()
         log = tmp / f"sim-{provider.rpartition(':')[2]}-{port}.log"
         argv = genai_demo_argv("sim", provider, "--port", str(port), *args, *tls_args(tls))
         full_env = {**os.environ, **(env or {})}
-        live = _start_owning_port(argv, port, log, full_env, "/_sim/health", timeout, tls)
-        if live is not None:
-            try:
-                yield live
-            finally:
-                live.stop()
-            return
-    raise RuntimeError(f"every port tried for the {provider} simulator was taken by another process")
+        return _start_owning_port(argv, port, log, full_env, "/_sim/health", timeout, tls)
+
+    with _first_start(start, f"the {provider} simulator") as live:
+        yield live
 
 
 def stop_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
