@@ -39,6 +39,28 @@ ISSUER = "https://issuer.test.genai-demo.example"
 AUDIENCE = "genai-demo-api"
 KID = "test-issuer-key-1"
 #: the subject each role signs in as by default (customers own orders whose customer_ref is their sub)
+#: a pooled connection idle this long is not reused: the service closes a kept-alive connection that sends
+#: no request headers within SERVICE_HEADER_READ_TIMEOUT_SECONDS (10 s), and a request sent on it at that
+#: moment is lost (RemoteDisconnected), a POST included
+MAX_IDLE_SECONDS = 5.0
+
+
+class FreshConnectionsAdapter(requests.adapters.HTTPAdapter):
+    """An adapter that drops its pooled connections when it has sent nothing for ``MAX_IDLE_SECONDS``, so a
+    request never goes out on a connection the server may be closing for idleness."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._last_send = time.monotonic()
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        now = time.monotonic()
+        if now - self._last_send > MAX_IDLE_SECONDS:
+            self.poolmanager.clear()  # closes the idle connections; the next request opens a new one
+        self._last_send = now
+        return super().send(request, *args, **kwargs)
+
+
 DEFAULT_SUBJECTS = {"admin": "usr_test_admin", "support": "usr_test_support", "service": "svc_test"}
 
 
@@ -113,13 +135,14 @@ class TestIssuer:
     def session(self, role: str | None = "admin", sub: str | None = None) -> requests.Session:
         """A ``requests`` session that sends a token for ``role``.
 
-        A GET or HEAD that finds its kept-alive connection closed by the server at that very moment
-        (``RemoteDisconnected``: a module-wide session sits idle between tests) is sent once more on a new
-        connection; nothing else is retried."""
+        A connection idle for ``MAX_IDLE_SECONDS`` is not reused (a module-wide session sits idle between
+        tests, and the service closes idle connections). A GET or HEAD that still finds its kept-alive
+        connection closed by the server at that very moment (``RemoteDisconnected``) is sent once more on a
+        new connection; nothing else is retried."""
         session = requests.Session()
         session.headers.update(self.headers(role, sub))
         retry = Retry(total=1, connect=0, read=1, status=0, allowed_methods=frozenset({"GET", "HEAD"}))
-        adapter = requests.adapters.HTTPAdapter(max_retries=retry)
+        adapter = FreshConnectionsAdapter(max_retries=retry)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         return session
