@@ -454,7 +454,11 @@ def to_problem(exc: BaseException) -> Problem:
             headers={"Retry-After": "2"},
         )
     if isinstance(exc, RequestEntityTooLarge):
-        return Problem("payload-too-large", "The request body exceeds the size limit.")
+        # the body was not read: say that the connection closes (RFC 9110 15.5.14), or a client may reuse it
+        # while granian discards the rest of the body and closes it anyway, and lose its next request
+        return Problem(
+            "payload-too-large", "The request body exceeds the size limit.", headers={"Connection": "close"}
+        )
     if isinstance(exc, MethodNotAllowed):
         allowed = sorted(exc.valid_methods or [])
         return Problem(

@@ -105,6 +105,8 @@ def test_oversized_body_is_413(client: FlaskClient, container: Container) -> Non
     big = "x" * (container.settings.max_request_bytes + 1)
     resp = client.post("/api/v1/orders", data=big, content_type="application/json")
     assert resp.status_code == 413 and resp.json["type"] == "/problems/payload-too-large"
+    # the body was left unread, so the connection ends: the client must not send its next request on it
+    assert resp.headers["Connection"] == "close"
 
 
 def test_unknown_route_and_wrong_method(client: FlaskClient) -> None:
