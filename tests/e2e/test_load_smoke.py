@@ -69,7 +69,8 @@ def test_the_orders_scenario_passes_and_writes_its_reports(live_service: LivePro
 
     rows = figures_from_csv(report / "stats_stats.csv")
     total = rows[-1]
-    assert total.name == "Aggregated" and total.requests > 20 and total.failures == 0
+    failures = (report / "stats_failures.csv").read_text()  # what failed, if anything did
+    assert total.name == "Aggregated" and total.requests > 20 and total.failures == 0, failures
     assert {r.name for r in rows[:-1]} <= ORDER_REQUESTS and "POST /api/v1/orders" in {r.name for r in rows}
     assert total.requests == sum(r.requests for r in rows[:-1])
 
