@@ -67,7 +67,7 @@ load: install  ## a short headless Locust run against a running lab (make run in
 # every alert scenario at full scale (canonical rules) on the lab's Prometheus and Alertmanager; reports under
 # var/load/alerts-<scenario>-<stamp>/ (SCENARIO=stripe-down for one; ALERT_FACTOR=20 for a compressed run)
 ALERT_FACTOR ?= 1
-alerts: install tools  ## trip each alert under load and prove it fires and resolves (~35 min at full scale)
+alerts: install tools  ## trip each alert under load and prove it fires and resolves (~45 min at full scale)
 	$(BIN)/python -m load.alerts --factor $(ALERT_FACTOR) $(SCENARIO)
 
 # schemathesis against the service and the simulators; longer than make test's run (all phases)
