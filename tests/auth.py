@@ -138,10 +138,21 @@ class TestIssuer:
         A connection idle for ``MAX_IDLE_SECONDS`` is not reused (a module-wide session sits idle between
         tests, and the service closes idle connections). A GET or HEAD that still finds its kept-alive
         connection closed by the server at that very moment (``RemoteDisconnected``) is sent once more on a
-        new connection; nothing else is retried."""
+        new connection; nothing else is retried, and every answer (a 429 or 503 with Retry-After included)
+        reaches the caller."""
         session = requests.Session()
         session.headers.update(self.headers(role, sub))
-        retry = Retry(total=1, connect=0, read=1, status=0, allowed_methods=frozenset({"GET", "HEAD"}))
+        # status=0 alone is not enough: urllib3 would still retry a 429 or 503 that has a Retry-After, find
+        # its status budget spent and raise, where the caller must see the answer and decide
+        retry = Retry(
+            total=1,
+            connect=0,
+            read=1,
+            status=0,
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            respect_retry_after_header=False,
+            raise_on_status=False,
+        )
         adapter = FreshConnectionsAdapter(max_retries=retry)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
