@@ -117,7 +117,9 @@ def checkout_storm(
     run = uuid.uuid4().hex[:8]
 
     def one(i: int) -> None:
-        session = auth_issuer().session("admin")
+        # each checkout is its own client, as in a real storm: one subject for all 200 of make chaos spent
+        # the service's per-client rate limit (1,000 a minute) on its own retries
+        session = auth_issuer().session("admin", sub=f"usr_storm_{run}_{i}")
         created = _call(
             storm,
             session,
@@ -143,10 +145,21 @@ def checkout_storm(
 
 
 def order_statuses(base_url: str, order_ids: list[str]) -> Counter[str]:
-    session = auth_issuer().session("admin")
-    return Counter(
-        session.get(f"{base_url}/api/v1/orders/{oid}", timeout=10).json()["status"] for oid in order_ids
-    )
+    """Every order's status, read by a counting client of its own (a fresh subject per count, so its reads
+    never share a rate limit with the storm's or an earlier count's); a 429, 502, 503 or 504 is read
+    again after its Retry-After (at most 5 s)."""
+    session = auth_issuer().session("admin", sub=f"usr_tally_{uuid.uuid4().hex[:8]}")
+
+    def status_of(order_id: str) -> str:
+        while True:
+            resp = session.get(f"{base_url}/api/v1/orders/{order_id}", timeout=10)
+            if resp.status_code not in RETRYABLE:
+                assert resp.status_code == 200, resp.text
+                status: str = resp.json()["status"]
+                return status
+            time.sleep(min(5.0, float(resp.headers.get("Retry-After") or 0.2)))
+
+    return Counter(status_of(oid) for oid in order_ids)
 
 
 def settle(
