@@ -271,6 +271,37 @@ def run_simulator(
         yield live
 
 
+def descendants(pid: int) -> set[int]:
+    """Every live descendant of ``pid`` (from ``ps``), so a test can prove none is left behind."""
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        p, pp = (int(x) for x in line.split())
+        children.setdefault(pp, []).append(p)
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def part_leader(lab_pid: int, *argv: str) -> int:
+    """The pid of the lab's direct child whose command line holds ``argv`` in order (a part's leader)."""
+    for pid in descendants(lab_pid):
+        with contextlib.suppress(OSError):
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            words = [w.decode() for w in cmdline]
+            if (
+                any(words[i : i + len(argv)] == list(argv) for i in range(len(words)))
+                and os.getpgid(pid) == pid
+            ):
+                return pid
+    raise AssertionError(f"no part runs {argv}")
+
+
 def stop_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
     """Send ``sig`` to ``proc``'s process group (it was started with ``start_new_session``) and wait; SIGKILL
     the group if it outlives ``timeout``. Returns the exit status."""

@@ -18,26 +18,9 @@ from click.testing import CliRunner
 
 from simulators.lab import cli as cli_module
 from simulators.testing import free_port
-from tests.support import REPO, genai_demo_argv, run_service
+from tests.support import REPO, descendants, genai_demo_argv, part_leader, run_service
 
 pytestmark = pytest.mark.e2e
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live descendant of ``pid`` (from ``ps``), so a test can prove none is left behind."""
-    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
-    children: dict[int, list[int]] = {}
-    for line in out.splitlines():
-        p, pp = (int(x) for x in line.split())
-        children.setdefault(pp, []).append(p)
-    found: set[int] = set()
-    stack = [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child not in found:
-                found.add(child)
-                stack.append(child)
-    return found
 
 
 def alive(pid: int) -> bool:
@@ -108,20 +91,6 @@ def test_service_process_serves_logs_json_and_stops_cleanly(tmp_path: Path) -> N
         code = live.stop(signal.SIGTERM)
     assert code == 0
     assert not [p for p in workers if alive(p)]
-
-
-def part_leader(lab_pid: int, *argv: str) -> int:
-    """The pid of the lab's direct child whose command line holds ``argv`` in order (a part's leader)."""
-    for pid in descendants(lab_pid):
-        with contextlib.suppress(OSError):
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            words = [w.decode() for w in cmdline]
-            if (
-                any(words[i : i + len(argv)] == list(argv) for i in range(len(words)))
-                and os.getpgid(pid) == pid
-            ):
-                return pid
-    raise AssertionError(f"no part runs {argv}")
 
 
 def wait_for(log: Path, text: str, after: int, timeout: float = 60) -> None:
