@@ -73,6 +73,13 @@ def _call(
 
 
 Pay = Callable[[Storm, requests.Session, str, float], None]
+#: a signed-in session for the admin client named by its argument (the token's subject)
+Client = Callable[[str], requests.Session]
+
+
+def issuer_client(sub: str) -> requests.Session:
+    """An admin session with a token of the tests' issuer (``tests/auth.py``), which test services trust."""
+    return auth_issuer().session("admin", sub=sub)
 
 
 def pay_with_stripe(storm: Storm, session: requests.Session, order_url: str, deadline: float) -> None:
@@ -109,6 +116,7 @@ def checkout_storm(
     deadline_s: float = 90.0,
     on_progress: Callable[[int], None] | None = None,
     pay: Pay = pay_with_stripe,
+    client: Client = issuer_client,
 ) -> Storm:
     """Run ``n`` checkouts against ``base_url``, paying each with ``pay``; ``on_progress(k)`` is called
     after the k-th order exists."""
@@ -119,7 +127,7 @@ def checkout_storm(
     def one(i: int) -> None:
         # each checkout is its own client, as in a real storm: one subject for all 200 of make chaos spent
         # the service's per-client rate limit (1,000 a minute) on its own retries
-        session = auth_issuer().session("admin", sub=f"usr_storm_{run}_{i}")
+        session = client(f"usr_storm_{run}_{i}")
         created = _call(
             storm,
             session,
@@ -144,11 +152,11 @@ def checkout_storm(
     return storm
 
 
-def order_statuses(base_url: str, order_ids: list[str]) -> Counter[str]:
+def order_statuses(base_url: str, order_ids: list[str], client: Client = issuer_client) -> Counter[str]:
     """Every order's status, read by a counting client of its own (a fresh subject per count, so its reads
     never share a rate limit with the storm's or an earlier count's); a 429, 502, 503 or 504 is read
     again after its Retry-After (at most 5 s)."""
-    session = auth_issuer().session("admin", sub=f"usr_tally_{uuid.uuid4().hex[:8]}")
+    session = client(f"usr_tally_{uuid.uuid4().hex[:8]}")
 
     def status_of(order_id: str) -> str:
         while True:
@@ -169,12 +177,13 @@ def settle(
     *,
     final: str = "PAID",
     timeout_s: float = 60.0,
+    client: Client = issuer_client,
 ) -> Counter[str]:
     """Advance the simulators' clocks a minute at a time (due webhook retries run) until every order is
     ``final`` or the timeout passes; the statuses at the end."""
     deadline = time.monotonic() + timeout_s
     while True:
-        statuses = order_statuses(base_url, order_ids)
+        statuses = order_statuses(base_url, order_ids, client)
         if statuses.get(final, 0) == len(order_ids) or time.monotonic() > deadline:
             return statuses
         advance(60.0)

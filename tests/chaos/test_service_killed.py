@@ -1,6 +1,9 @@
 """The service is killed with SIGKILL in the middle of a checkout storm and started again on the same
 database: client retries (same Idempotency-Key), the Stripe simulator's webhook retries and
-commit-before-ack bring every order to PAID. Nothing is lost."""
+commit-before-ack bring every order to PAID. Nothing is lost.
+
+Twice: once with the parts started one by one and the test restarting the service, and once inside
+``genai-demo up``, whose supervisor restarts the killed part while the simulators keep their state."""
 
 from __future__ import annotations
 
@@ -13,9 +16,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 
-from tests.chaos.storm import checkout_storm, drain, order_statuses, report, settle, tally
-from tests.support import run_service
+from simulators.kernel.client import SimClient
+from tests.chaos.storm import Client, checkout_storm, drain, order_statuses, report, settle, tally
+from tests.support import UpLab, free_offset, part_leader, run_service, running_up, start_up
 from tests.support_lab import run_lab
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.chaos]
@@ -69,3 +74,58 @@ def test_a_service_killed_mid_storm_loses_no_order(tmp_path: Path) -> None:
         assert order_statuses(lab.url, storm.order_ids) == {
             "PAID": CHECKOUTS
         }  # late deliveries changed nothing
+
+
+def identity_client(identity_url: str) -> Client:
+    """Admin sessions with tokens from the lab's identity simulator, which ``genai-demo up``'s service trusts
+    (``POST /_sim/identity/tokens``, as the load scenarios sign in)."""
+
+    def client(sub: str) -> requests.Session:
+        resp = requests.post(
+            f"{identity_url}/_sim/identity/tokens",
+            json={"sub": sub, "roles": ["admin"], "client_id": "genai-demo-chaos", "expires_in": 3600},
+            timeout=10,
+        )
+        resp.raise_for_status()
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
+        return session
+
+    return client
+
+
+def test_up_restarts_a_service_killed_mid_storm_and_loses_no_order(tmp_path: Path) -> None:
+    def start(attempt: int) -> UpLab | None:
+        return start_up(tmp_path / f"try{attempt}", free_offset(), "--no-kafka", env=os.environ, timeout=150)
+
+    with running_up(start) as lab:
+        client = identity_client(lab.sim("identity"))
+        stripe = SimClient(lab.sim("stripe"))
+        killed = threading.Event()
+
+        def at_half_way(created: int) -> None:
+            if created >= CHECKOUTS // 2 and not killed.is_set():
+                killed.set()
+                os.killpg(part_leader(lab.proc.pid, "service"), signal.SIGKILL)
+
+        mark = len(lab.output.read_text())
+        storm = checkout_storm(lab.url, CHECKOUTS, on_progress=at_half_way, client=client)
+        deadline = time.monotonic() + 60
+        while "service restarted" not in (told := lab.output.read_text()[mark:]):
+            assert time.monotonic() < deadline, told
+            time.sleep(0.2)
+        statuses = settle(lab.url, storm.order_ids, lambda seconds: stripe.advance(seconds), client=client)
+        webhooks = tally(drain(stripe))
+        report(
+            "up-service-sigkill",
+            checkouts=CHECKOUTS,
+            orders=dict(statuses),
+            lost=CHECKOUTS - statuses.get("PAID", 0),
+            client_answers=dict(storm.answers),
+            webhooks=webhooks,
+        )
+        assert "service exited unexpectedly" in told
+        assert len(set(storm.order_ids)) == CHECKOUTS
+        assert statuses == {"PAID": CHECKOUTS}, statuses
+        assert storm.answers["error"] > 0, "the kill was never felt by a client: the case tested nothing"
+        assert webhooks["deliveries"] == webhooks.get("succeeded"), webhooks
