@@ -1,5 +1,7 @@
 """Run one alert scenario against a lab with the observability stack (``genai-demo up --observability``):
 
+0. **quiet**: it waits (at most 30 s + twice the window) until no alert is pending or firing, so what an
+   earlier scenario left behind is not judged as this run's;
 1. **baseline**: Locust traffic with no fault, long enough for the alert's window to fill with healthy
    traffic (window, at most a minute, + 2 evaluation intervals);
 2. **fault window**: the scenario's fault rules are added on the simulators (``POST /_sim/faults``); the
@@ -186,6 +188,10 @@ def run_scenario(scenario: AlertScenario, urls: LabUrls, timing: Timing, out: Pa
     # long enough for the window to hold only healthy traffic (capped at a minute at full scale)
     baseline_s = min(window_s, 60.0) + 2 * interval + 2
     budget = baseline_s + fire_deadline + resolve_deadline + 60
+    # start from a quiet lab: what an earlier scenario left behind (an outbox backlog still draining, an
+    # alert still resolving) would otherwise count as this run's; after the timeout the run goes ahead,
+    # and an alert still active is judged as one that fired for another reason
+    clock.wait_until(lambda: not clock.states, 30 + 2 * window_s)
     observer.clear_notifications()
     result.started_at = time.time()
     locust = _locust(urls, scenario, out, budget)
