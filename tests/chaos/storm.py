@@ -208,6 +208,23 @@ def report(case: str, **figures: Any) -> None:
     print(f"chaos {case}: {json.dumps(figures, default=dict)}")
 
 
+def report_storm(
+    case: str, checkouts: int, statuses: Counter[str], storm: Storm, webhooks: dict[str, int], **extra: Any
+) -> None:
+    """:func:`report` with what every checkout storm counts: orders by final status, how many did not
+    reach PAID (lost), the answers its clients saw and the webhook deliveries; ``extra`` adds the case's
+    own figures."""
+    report(
+        case,
+        checkouts=checkouts,
+        orders=dict(statuses),
+        lost=checkouts - statuses.get("PAID", 0),
+        client_answers=dict(storm.answers),
+        webhooks=webhooks,
+        **extra,
+    )
+
+
 def drain(sim: Any, *, step_s: float = 3600.0, max_steps: int = 80) -> list[dict[str, Any]]:
     """Advance a simulator's clock an hour at a time (up to the providers' 3-day retry window) until no
     webhook delivery is pending; its deliveries at the end."""

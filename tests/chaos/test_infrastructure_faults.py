@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from simulators.testing import free_port
 from tests.auth import auth_issuer
-from tests.chaos.storm import CHECKOUTS, checkout_storm, drain, report, settle, tally
+from tests.chaos.storm import CHECKOUTS, checkout_storm, drain, report_storm, settle, tally
 from tests.support import POSTGRES_URL, postgres_schema_url
 from tests.support_lab import run_lab
 
@@ -72,13 +72,12 @@ def test_redis_killed_mid_storm(tmp_path: Path) -> None:
             statuses = settle(lab.url, storm.order_ids, lambda seconds: stripe.advance(seconds))
             webhooks = tally(drain(stripe))
             storage_errors = metric(lab.url, "ratelimit_storage_errors_total")
-            report(
+            report_storm(
                 "redis-killed",
-                checkouts=CHECKOUTS,
-                orders=dict(statuses),
-                lost=CHECKOUTS - statuses.get("PAID", 0),
-                client_answers=dict(storm.answers),
-                webhooks=webhooks,
+                CHECKOUTS,
+                statuses,
+                storm,
+                webhooks,
                 rate_limit_storage_errors=storage_errors,
             )
             assert proc.poll() is not None  # Redis really was gone for the second half
@@ -123,14 +122,13 @@ def test_postgresql_drops_the_services_connections_mid_storm(tmp_path: Path) -> 
             with admin.connect() as conn:
                 payments = conn.execute(sa.text(f'SELECT order_id, status FROM "{schema}".payments')).all()
             admin.dispose()
-            report(
+            report_storm(
                 "postgres-connections-dropped",
-                checkouts=CHECKOUTS,
-                orders=dict(statuses),
-                lost=CHECKOUTS - statuses.get("PAID", 0),
-                client_answers=dict(storm.answers),
+                CHECKOUTS,
+                statuses,
+                storm,
+                webhooks,
                 connections_terminated=sum(sweeps),
-                webhooks=webhooks,
             )
             assert sum(sweeps) > 0, "no connection was ever terminated: the case tested nothing"
             assert statuses == {"PAID": CHECKOUTS}, statuses

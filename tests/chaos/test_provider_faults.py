@@ -17,7 +17,7 @@ from tests.chaos.storm import (
     drain,
     order_statuses,
     pay_with_paypal,
-    report,
+    report_storm,
     settle,
     tally,
 )
@@ -58,14 +58,13 @@ def test_a_failing_stripe_delays_checkouts_but_loses_none(
         statuses = settle(lab.url, storm.order_ids, lambda seconds: stripe.advance(seconds))
         webhooks = tally(drain(stripe))
         attempts = int(lab.env.get("PROVIDER_RETRY_MAX_ATTEMPTS", "3"))
-        report(
+        report_storm(
             case,
-            checkouts=CHECKOUTS,
-            orders=dict(statuses),
-            lost=CHECKOUTS - statuses.get("PAID", 0),
-            client_answers=dict(storm.answers),
+            CHECKOUTS,
+            statuses,
+            storm,
+            webhooks,
             slowest_answer_seconds=storm.slowest,
-            webhooks=webhooks,
         )
         assert statuses == {"PAID": CHECKOUTS}, statuses
         assert "500" not in storm.answers, storm.answers
@@ -86,14 +85,13 @@ def test_paypal_answering_500s_delays_checkouts_but_loses_none(tmp_path: Path) -
         lifted.join()
         statuses = settle(lab.url, storm.order_ids, lambda seconds: paypal.advance(seconds))
         webhooks = tally(drain(paypal))
-        report(
+        report_storm(
             "paypal-500s",
-            checkouts=CHECKOUTS,
+            CHECKOUTS,
+            statuses,
+            storm,
+            webhooks,
             fault_seconds=FAULT_S,
-            orders=dict(statuses),
-            lost=CHECKOUTS - statuses.get("PAID", 0),
-            client_answers=dict(storm.answers),
-            webhooks=webhooks,
         )
         assert statuses == {"PAID": CHECKOUTS}, statuses
         assert "500" not in storm.answers and storm.answers["503"] > 0, storm.answers

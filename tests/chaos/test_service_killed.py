@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from simulators.kernel.client import SimClient
-from tests.chaos.storm import Client, checkout_storm, drain, order_statuses, report, settle, tally
+from tests.chaos.storm import Client, checkout_storm, drain, order_statuses, report_storm, settle, tally
 from tests.support import UpLab, free_offset, part_leader, run_service, running_up, start_up
 from tests.support_lab import run_lab
 
@@ -58,13 +58,12 @@ def test_a_service_killed_mid_storm_loses_no_order(tmp_path: Path) -> None:
         assert restarted.wait(60), "the service did not come back"
         statuses = settle(lab.url, storm.order_ids, lambda seconds: stripe.advance(seconds))
         webhooks = tally(drain(stripe))  # deliveries that failed while it was down are retried and acked
-        report(
+        report_storm(
             "service-sigkill",
-            checkouts=CHECKOUTS,
-            orders=dict(statuses),
-            lost=CHECKOUTS - statuses.get("PAID", 0),
-            client_answers=dict(storm.answers),
-            webhooks=webhooks,
+            CHECKOUTS,
+            statuses,
+            storm,
+            webhooks,
             downtime_seconds=downtime.get("seconds"),
         )
         assert len(set(storm.order_ids)) == CHECKOUTS  # one order per checkout, retries included
@@ -116,13 +115,12 @@ def test_up_restarts_a_service_killed_mid_storm_and_loses_no_order(tmp_path: Pat
             time.sleep(0.2)
         statuses = settle(lab.url, storm.order_ids, lambda seconds: stripe.advance(seconds), client=client)
         webhooks = tally(drain(stripe))
-        report(
+        report_storm(
             "up-service-sigkill",
-            checkouts=CHECKOUTS,
-            orders=dict(statuses),
-            lost=CHECKOUTS - statuses.get("PAID", 0),
-            client_answers=dict(storm.answers),
-            webhooks=webhooks,
+            CHECKOUTS,
+            statuses,
+            storm,
+            webhooks,
         )
         assert "service exited unexpectedly" in told
         assert len(set(storm.order_ids)) == CHECKOUTS
