@@ -373,6 +373,15 @@ class UpLab:
         session.headers.update(headers)
         return session
 
+    def token(self, sub: str, role: str) -> str:
+        """An access token for ``sub`` with ``roles: [role]``, minted by the lab's identity simulator
+        (``POST /_sim/identity/tokens``), which the lab's service trusts."""
+        resp = self.session().post(
+            self.sim("identity") + "/_sim/identity/tokens", json={"sub": sub, "roles": [role]}, timeout=10
+        )
+        resp.raise_for_status()
+        return str(resp.json()["access_token"])
+
     def stop(self) -> None:
         """Ctrl-C, as a user stops it (SIGKILL to the group if it has not stopped within 30 s)."""
         stop_group(self.proc, signal.SIGINT, 30)

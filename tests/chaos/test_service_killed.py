@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from simulators.kernel.client import SimClient
-from tests.chaos.storm import Client, checkout_storm, drain, order_statuses, report_storm, settle, tally
+from tests.chaos.storm import checkout_storm, drain, order_statuses, report_storm, settle, tally
 from tests.support import UpLab, free_offset, part_leader, run_service, running_up, start_up
 from tests.support_lab import run_lab
 
@@ -75,30 +75,15 @@ def test_a_service_killed_mid_storm_loses_no_order(tmp_path: Path) -> None:
         }  # late deliveries changed nothing
 
 
-def identity_client(identity_url: str) -> Client:
-    """Admin sessions with tokens from the lab's identity simulator, which ``genai-demo up``'s service trusts
-    (``POST /_sim/identity/tokens``, as the load scenarios sign in)."""
-
-    def client(sub: str) -> requests.Session:
-        resp = requests.post(
-            f"{identity_url}/_sim/identity/tokens",
-            json={"sub": sub, "roles": ["admin"], "client_id": "genai-demo-chaos", "expires_in": 3600},
-            timeout=10,
-        )
-        resp.raise_for_status()
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
-        return session
-
-    return client
-
-
 def test_up_restarts_a_service_killed_mid_storm_and_loses_no_order(tmp_path: Path) -> None:
     def start(attempt: int) -> UpLab | None:
         return start_up(tmp_path / f"try{attempt}", free_offset(), "--no-kafka", env=os.environ, timeout=150)
 
     with running_up(start) as lab:
-        client = identity_client(lab.sim("identity"))
+
+        def client(sub: str) -> requests.Session:  # the lab's service trusts its identity simulator
+            return lab.session(Authorization=f"Bearer {lab.token(sub, 'admin')}")
+
         stripe = SimClient(lab.sim("stripe"))
         killed = threading.Event()
 

@@ -174,14 +174,6 @@ def merged_count(session: requests.Session, lab: ScaledLab, route: str) -> float
     return sum(float(v) for labels, v in pattern.findall(text) if f'route="{route}"' in labels)
 
 
-def token(lab: ScaledLab, sub: str, role: str) -> str:
-    resp = requests.post(
-        lab.sim("identity") + "/_sim/identity/tokens", json={"sub": sub, "roles": [role]}, timeout=10
-    )
-    resp.raise_for_status()
-    return str(resp.json()["access_token"])
-
-
 # ------------------------------------------------------------------------------------------ the test
 
 
@@ -229,7 +221,7 @@ def test_the_scaled_profile_shares_state_across_workers_and_consumers(lab: Scale
 
 def rate_limit_is_shared(lab: ScaledLab, a: requests.Session, b: requests.Session) -> None:
     """One client alternating between the two workers: LIMIT answers in all, then 429 from both."""
-    auth = {"Authorization": f"Bearer {token(lab, 'cus_ratelimit', 'customer')}"}
+    auth = {"Authorization": f"Bearer {lab.token('cus_ratelimit', 'customer')}"}
     statuses: dict[str, list[int]] = {}
     for n in range(LIMIT + 10):
         session = (a, b)[n % 2]
@@ -243,7 +235,7 @@ def rate_limit_is_shared(lab: ScaledLab, a: requests.Session, b: requests.Sessio
 
 def circuit_is_shared(lab: ScaledLab, a: requests.Session, b: requests.Session) -> None:
     """SNS fails for SMS sent through worker A: its circuit opens; worker B sees it open and skips SNS."""
-    admin = {"Authorization": f"Bearer {token(lab, 'ops-circuit', 'admin')}"}
+    admin = {"Authorization": f"Bearer {lab.token('ops-circuit', 'admin')}"}
     aws = SimClient(lab.sim("aws"))
     aws.fault({"operation": "Publish"}, {"type": "status", "status": 500})
     sms = lab.url + "/api/v1/notifications/sms"
@@ -276,14 +268,14 @@ def checkout_and_consumers(lab: ScaledLab, session: requests.Session) -> None:
     second consumer's join), a message whose offset commit failed is handled again by the partition's next
     owner, and the consumer inbox keeps that second handling without effect."""
     api = lab.url + "/api/v1"
-    admin = {"Authorization": f"Bearer {token(lab, 'ops-stock', 'admin')}"}
+    admin = {"Authorization": f"Bearer {lab.token('ops-stock', 'admin')}"}
     sku = f"SCALED{uuid.uuid4().hex[:8].upper()}"
     stocked = session.put(f"{api}/admin/inventory/{sku}", json={"on_hand": 100}, headers=admin, timeout=10)
     assert stocked.status_code == 200, stocked.text
     # the orders come from several customers in turn: waiting for the group can take more orders than one
     # client's RATELIMIT_DEFAULT allows in a minute
     customers = [f"cus_scaled_{n}" for n in range(6)]
-    tokens = {c: {"Authorization": f"Bearer {token(lab, c, 'customer')}"} for c in customers}
+    tokens = {c: {"Authorization": f"Bearer {lab.token(c, 'customer')}"} for c in customers}
     orders: list[str] = []
 
     def order() -> None:
