@@ -154,18 +154,16 @@ def checkout_storm(
 
 def order_statuses(base_url: str, order_ids: list[str], client: Client = issuer_client) -> Counter[str]:
     """Every order's status, read by a counting client of its own (a fresh subject per count, so its reads
-    never share a rate limit with the storm's or an earlier count's); a 429, 502, 503 or 504 is read
-    again after its Retry-After (at most 5 s)."""
+    never share a rate limit with the storm's or an earlier count's); each read is retried as the storm's
+    requests are (:func:`_call`, up to a minute), its answers kept apart from any storm's."""
     session = client(f"usr_tally_{uuid.uuid4().hex[:8]}")
+    reads, deadline = Storm(), time.monotonic() + 60
 
     def status_of(order_id: str) -> str:
-        while True:
-            resp = session.get(f"{base_url}/api/v1/orders/{order_id}", timeout=10)
-            if resp.status_code not in RETRYABLE:
-                assert resp.status_code == 200, resp.text
-                status: str = resp.json()["status"]
-                return status
-            time.sleep(min(5.0, float(resp.headers.get("Retry-After") or 0.2)))
+        resp = _call(reads, session, "GET", f"{base_url}/api/v1/orders/{order_id}", deadline)
+        assert resp.status_code == 200, resp.text
+        status: str = resp.json()["status"]
+        return status
 
     return Counter(status_of(oid) for oid in order_ids)
 
